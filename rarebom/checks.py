@@ -1,0 +1,302 @@
+"""Whole-BOM checks: the graph, the amounts, and the arithmetic a file states about itself.
+
+:func:`check_bom` returns findings; it never raises for bad data. Errors make the BOM
+unusable (a usage naming a missing part, a cycle, a zero or negative quantity or mass);
+warnings are dirty data the tool can still work with (fractions above 100 %, a declared
+mass that disagrees with the sum of its contents).
+
+Every walk here is iterative, so a 100,000-level chain is no problem.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from fractions import Fraction
+
+import attrs
+
+from . import chemistry
+from .errors import Finding, error, warning
+from .model import ITEM_CLASSES, Amount, Bom, Completeness, Part
+from .units import Kind
+
+__all__ = ["CheckOptions", "check_bom", "find_cycles", "topological_order"]
+
+
+DEFAULT_FRACTION_TOLERANCE = Fraction(1, 100)
+DEFAULT_MASS_TOLERANCE = Fraction(5, 100)
+
+
+@attrs.frozen(kw_only=True)
+class CheckOptions:
+    """Tolerances for the warnings about a file's own arithmetic.
+
+    ``fraction_tolerance``: how far above 100 % fractions may sum before a warning (0.01 =
+    one percentage point), because suppliers round each line. ``mass_tolerance``: the
+    relative gap allowed between a part's declared mass and the sum of its children and
+    materials (0.05 = 5 %), because a declared mass is often weighed and the sum computed.
+    """
+
+    fraction_tolerance: Fraction = DEFAULT_FRACTION_TOLERANCE
+    mass_tolerance: Fraction = DEFAULT_MASS_TOLERANCE
+    max_cycles_reported: int = 20
+
+
+def _g(grams: float) -> str:
+    return f"{grams:.6g} g"
+
+
+def _pct(ratio: Fraction | float) -> str:
+    return f"{float(ratio * 100):.6g} %"
+
+
+def check_bom(bom: Bom, options: CheckOptions = CheckOptions(), *, graph: bool = True) -> list[Finding]:
+    """All findings for ``bom``: graph errors first, then amounts, then arithmetic.
+
+    ``graph=False`` checks each part on its own only: for the parts a reader could build
+    from a file that also had errors, where references to the broken parts would dangle.
+    """
+    if not graph:
+        return list(_check_amounts(bom, options))
+    findings = list(_check_references(bom))
+    if any(f.code == "dangling-reference" for f in findings):
+        return findings + list(_check_amounts(bom, options))
+    findings += find_cycles(bom, limit=options.max_cycles_reported)
+    findings += _check_amounts(bom, options)
+    if not any(f.code == "cycle" for f in findings):
+        findings += _check_mass_balance(bom, options)
+    return findings
+
+
+def _check_references(bom: Bom) -> Iterable[Finding]:
+    for part in bom.parts:
+        for use in part.uses:
+            for ref in (use.child, *use.alternates):
+                if ref not in bom:
+                    role = "uses" if ref == use.child else "names as an alternate"
+                    yield error("dangling-reference", f"part {part.id!r} {role} part {ref!r}, which does not exist", part.location, (part.id, ref))
+                elif ref == use.child:
+                    child = bom.part(ref)
+                    if use.quantity.kind is not child.uom_kind:
+                        yield error(
+                            "quantity-unit-mismatch",
+                            f"part {part.id!r} uses {use.quantity} of {ref!r}, but {ref!r} is counted in {child.uom!r} ({child.uom_kind.value})",
+                            part.location,
+                            (part.id, ref),
+                        )
+
+
+def _children(part: Part) -> list[str]:
+    return [use.child for use in part.uses]
+
+
+def find_cycles(bom: Bom, *, limit: int = 20) -> list[Finding]:
+    """One error per cycle found, each with the cycle's path ``a -> b -> ... -> a``."""
+    WHITE, GREY, BLACK = 0, 1, 2
+    colour = dict.fromkeys((p.id for p in bom.parts), WHITE)
+    findings: list[Finding] = []
+    for start in bom.parts:
+        if colour[start.id] != WHITE:
+            continue
+        # Iterative DFS: the stack holds (part id, iterator over its children).
+        path = [start.id]
+        colour[start.id] = GREY
+        stack = [iter(_children(start))]
+        while stack:
+            child = next(stack[-1], None)
+            if child is None:
+                stack.pop()
+                colour[path.pop()] = BLACK
+                continue
+            if child not in colour:
+                continue  # dangling; reported elsewhere
+            if colour[child] == GREY:
+                cycle = path[path.index(child) :] + [child]
+                findings.append(
+                    error("cycle", "the BOM has a cycle: " + " -> ".join(cycle), bom.part(child).location, tuple(dict.fromkeys(cycle)))
+                )
+                if len(findings) >= limit:
+                    return findings
+            elif colour[child] == WHITE:
+                colour[child] = GREY
+                path.append(child)
+                stack.append(iter(_children(bom.part(child))))
+    return findings
+
+
+def topological_order(bom: Bom) -> list[str]:
+    """Part ids with every child before its parents (Kahn's algorithm).
+
+    Raises ``ValueError`` if the BOM has a cycle or a dangling reference; run
+    :func:`check_bom` first for a located message.
+    """
+    pending = {p.id: len(p.uses) for p in bom.parts}
+    parents: dict[str, list[str]] = {p.id: [] for p in bom.parts}
+    for part in bom.parts:
+        for use in part.uses:
+            parents[use.child].append(part.id)
+    ready = [pid for pid, n in pending.items() if n == 0]
+    order = []
+    while ready:
+        pid = ready.pop()
+        order.append(pid)
+        for parent in parents[pid]:
+            pending[parent] -= 1
+            if pending[parent] == 0:
+                ready.append(parent)
+    if len(order) != len(bom.parts):
+        raise ValueError("the BOM has a cycle")
+    return order
+
+
+def _positive(amount: Amount, what: str, part: Part, *, allow_zero: bool) -> Iterable[Finding]:
+    """Errors for a zero or negative amount. ``allow_zero`` lets a substance declare absence."""
+    for label, number in (("", amount.value), ("min ", amount.min), ("max ", amount.max)):
+        if number is None:
+            continue
+        bad = number < 0 or (number == 0 and not allow_zero and label != "min ")
+        if bad:
+            code = "non-positive-quantity" if what.startswith("quantity") else "non-positive-mass"
+            sign = "negative" if number < 0 else "zero"
+            yield error(code, f"part {part.id!r}: {what} {label}is {sign} ({amount})", part.location, (part.id,))
+
+
+def _above_one(amount: Amount, what: str, part: Part) -> Iterable[Finding]:
+    top = amount.max if amount.max is not None else amount.value
+    if amount.kind is Kind.FRACTION and top is not None and top > 1:
+        yield warning("fraction-above-100", f"part {part.id!r}: {what} is {amount}, above 100 %", part.location, (part.id,))
+
+
+def _check_amounts(bom: Bom, options: CheckOptions) -> Iterable[Finding]:
+    for part in bom.parts:
+        if part.mass is not None:
+            yield from _positive(part.mass, "mass", part, allow_zero=False)
+            if part.uom_kind is Kind.MASS and part.mass.value is not None and part.mass.value != part.uom_size:
+                yield error(
+                    "uom-mass-mismatch",
+                    f"part {part.id!r} is counted in {part.uom!r}, so one {part.uom} weighs {part.uom}, not {part.mass}",
+                    part.location,
+                    (part.id,),
+                )
+        if part.unit_value is not None:
+            for number in (part.unit_value.value, part.unit_value.min, part.unit_value.max):
+                if number is not None and number < 0:
+                    yield error("negative-value", f"part {part.id!r}: unit value {part.unit_value} is negative", part.location, (part.id,))
+                    break
+        for use in part.uses:
+            yield from _positive(use.quantity, f"quantity of {use.child!r}", part, allow_zero=False)
+        for code in part.item_classes() - ITEM_CLASSES:
+            yield warning("unknown-item-class", f"part {part.id!r}: item class {code!r} is not one rarebom knows ({', '.join(sorted(ITEM_CLASSES))})", part.location, (part.id,))
+        yield from _check_materials(part, options)
+
+
+def _check_materials(part: Part, options: CheckOptions) -> Iterable[Finding]:
+    limit = 1 + options.fraction_tolerance
+    part_mass = part.uom_size if part.uom_kind is Kind.MASS else (part.mass.value if part.mass else None)
+    material_share = Fraction(0)
+    share_known = True
+    for material in part.materials:
+        where = f"material {material.label!r}"
+        if material.amount is not None:
+            yield from _positive(material.amount, f"{where} amount", part, allow_zero=True)
+            yield from _above_one(material.amount, f"{where} fraction", part)
+            share = _share(material.amount, part_mass)
+            if share is None:
+                share_known = False
+            else:
+                material_share += share
+        if material.completeness is Completeness.FULL and not material.substances:
+            yield warning("empty-full-declaration", f"part {part.id!r}: {where} is declared full but lists no substance", part.location, (part.id,))
+        substance_share = Fraction(0)
+        material_mass = None
+        if material.amount is not None and material.amount.value is not None:
+            material_mass = material.amount.value if material.amount.kind is Kind.MASS else (material.amount.value * part_mass if part_mass else None)
+        for substance in material.substances:
+            swhere = f"{where}, substance {substance.label!r}"
+            if substance.amount is not None:
+                yield from _positive(substance.amount, f"{swhere} amount", part, allow_zero=True)
+                yield from _above_one(substance.amount, f"{swhere} fraction", part)
+                share = _share(substance.amount, material_mass)
+                if share is not None:
+                    substance_share += share
+            if substance.cas is not None:
+                if not chemistry.is_cas_shaped(substance.cas):
+                    yield warning("not-a-cas-number", f"part {part.id!r}: {swhere} has {substance.cas!r} in its CAS field, which is not a CAS number; it is kept but not resolved", part.location, (part.id,))
+                elif not chemistry.cas_check_digit_ok(substance.cas):
+                    yield warning("cas-check-digit", f"part {part.id!r}: {swhere} has CAS {substance.cas!r}, whose check digit is wrong", part.location, (part.id,))
+        if substance_share > limit:
+            yield warning("substance-fractions-sum", f"part {part.id!r}: the substances of {where} sum to {_pct(substance_share)}, above 100 %", part.location, (part.id,))
+    if share_known and material_share > limit:
+        yield warning("material-fractions-sum", f"part {part.id!r}: its materials sum to {_pct(material_share)} of its mass, above 100 %", part.location, (part.id,))
+
+
+def _share(amount: Amount, whole: Fraction | None) -> Fraction | None:
+    """An amount as a share of ``whole`` grams (a fraction stays a fraction); None if unknown."""
+    nominal = amount.value if amount.value is not None else amount.max
+    if amount.kind is Kind.FRACTION:
+        return nominal
+    if whole:
+        return nominal / whole
+    return None
+
+
+def _check_mass_balance(bom: Bom, options: CheckOptions) -> list[Finding]:
+    """Warn where a declared part mass and the sum of its children and materials differ.
+
+    The effective mass of a part is its declared mass, else the sum of its contents; a
+    part whose contents are not all known has no computed sum, and nothing is compared.
+    This is a warning against a tolerance, never a verdict, so it runs on floats: exact
+    fractions would cost ~50x more on a million-part BOM for no change in any finding.
+    """
+    findings: list[Finding] = []
+    effective: dict[str, float | None] = {}
+    tolerance = float(options.mass_tolerance)
+    for pid in topological_order(bom):
+        part = bom.part(pid)
+        computed = _contents_mass(bom, part, effective)
+        declared_exact = part.uom_size if part.uom_kind is Kind.MASS else (part.mass.value if part.mass else None)
+        declared = None if declared_exact is None else float(declared_exact)
+        if declared is not None and computed is not None and computed > 0:
+            gap = abs(declared - computed)
+            if gap > tolerance * declared:
+                findings.append(
+                    warning(
+                        "mass-balance",
+                        f"part {part.id!r} declares {_g(declared)} but its children and materials sum to {_g(computed)} "
+                        f"({_pct(gap / declared)} apart); the declared mass is used",
+                        part.location,
+                        (part.id,),
+                    )
+                )
+        effective[pid] = declared if declared is not None else computed
+    return findings
+
+
+def _contents_mass(bom: Bom, part: Part, effective: dict[str, float | None]) -> float | None:
+    """Grams of children plus materials per unit of ``part``; None unless every term is known."""
+    if not part.uses and not part.materials:
+        return None
+    total = 0.0
+    for use in part.uses:
+        child_mass = effective[use.child]
+        if child_mass is None or use.quantity.value is None:
+            return None
+        total += float(use.quantity.value / bom.part(use.child).uom_size) * child_mass
+    if part.materials:
+        materials = _material_masses(part)
+        if materials is None:
+            return None
+        total += float(materials)
+    return total
+
+
+def _material_masses(part: Part) -> Fraction | None:
+    """Sum of the materials given as absolute masses; None if there are none, or any is a fraction."""
+    if not part.materials:
+        return None
+    total = Fraction(0)
+    for material in part.materials:
+        if material.amount is None or material.amount.kind is not Kind.MASS or material.amount.value is None:
+            return None
+        total += material.amount.value
+    return total

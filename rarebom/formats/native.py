@@ -1,0 +1,219 @@
+"""rarebom format version 1: the information model both encodings share.
+
+The XML and JSON readers each turn one ``part`` of their file into the same plain "raw"
+dict (the JSON shape, numbers as strings); :func:`structure_part` turns that into a
+:class:`~rarebom.model.Part`, collecting every problem with its location. Writers go the
+other way through :func:`unstructure_part`. So the two encodings cannot disagree about
+what a field means: there is one place that says it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import attrs
+
+from ..errors import Finding, InputError, Location, error
+from ..model import Amount, Classification, Completeness, Material, OriginClaim, Part, Stage, Substance, Usage
+from ..units import Kind, kind_of_unit
+
+__all__ = ["FORMAT_VERSION", "Locate", "structure_part", "unstructure_part"]
+
+#: The format version this code writes; it reads every 1.x.
+FORMAT_VERSION = "1.0"
+MAJOR_VERSION = 1
+
+#: Maps a path inside a raw part dict, such as ("materials", 0, "mass"), to a location.
+Locate = Callable[[tuple[Any, ...]], Location]
+
+
+class _Structurer:
+    def __init__(self, locate: Locate, problems: list[Finding]):
+        self.locate = locate
+        self.problems = problems
+        self.failed = False
+
+    def fail(self, path: tuple, message: str, code: str = "invalid-value") -> None:
+        self.failed = True
+        self.problems.append(error(code, message, self.locate(path)))
+
+    def amount(self, raw: dict | None, path: tuple, kind: Kind | None, what: str) -> Amount | None:
+        """``kind`` None means a usage quantity: a count, or a bulk unit decided by the unit."""
+        if raw is None:
+            return None
+        unit = raw.get("unit", "")
+        try:
+            if kind is None:
+                kind = kind_of_unit(unit)
+            return Amount.parse(raw.get("value"), unit, kind, min=raw.get("min"), max=raw.get("max"))
+        except InputError as exc:
+            code = "unit" if exc.code == "unit" else "invalid-number"
+            self.fail(path, f"{what}: {exc.message}", code)
+        except ValueError as exc:
+            self.fail(path, f"{what}: {exc}")
+        return None
+
+    def build(self, cls, path: tuple, what: str, **fields):
+        try:
+            return cls(**fields)
+        except (ValueError, TypeError) as exc:
+            self.fail(path, f"{what}: {exc}")
+            return None
+
+
+def _mass_or_fraction(s: _Structurer, raw: dict, path: tuple, what: str) -> Amount | None:
+    if "mass" in raw:
+        return s.amount(raw["mass"], (*path, "mass"), Kind.MASS, f"{what} mass")
+    if "fraction" in raw:
+        return s.amount(raw["fraction"], (*path, "fraction"), Kind.FRACTION, f"{what} fraction")
+    return None
+
+
+def structure_part(raw: dict, locate: Locate, problems: list[Finding]) -> Part | None:
+    """Build a :class:`Part` from a raw dict; append problems and return None if any."""
+    s = _Structurer(locate, problems)
+    pid = raw["id"]
+    label = f"part {pid!r}"
+
+    materials = []
+    for m, raw_material in enumerate(raw.get("materials", ())):
+        mpath = ("materials", m)
+        mlabel = f"{label}, material {raw_material.get('name') or m + 1}"
+        substances = []
+        for n, raw_substance in enumerate(raw_material.get("substances", ())):
+            spath = (*mpath, "substances", n)
+            slabel = f"{mlabel}, substance {raw_substance.get('name') or raw_substance.get('element') or n + 1}"
+            substances.append(
+                s.build(
+                    Substance,
+                    spath,
+                    slabel,
+                    name=raw_substance.get("name"),
+                    element=raw_substance.get("element"),
+                    cas=raw_substance.get("cas"),
+                    formula=raw_substance.get("formula"),
+                    amount=_mass_or_fraction(s, raw_substance, spath, slabel),
+                )
+            )
+        materials.append(
+            s.build(
+                Material,
+                mpath,
+                mlabel,
+                name=raw_material.get("name"),
+                id=raw_material.get("id"),
+                amount=_mass_or_fraction(s, raw_material, mpath, mlabel),
+                completeness=Completeness(raw_material.get("completeness", "partial")),
+                substances=tuple(substances),
+            )
+        )
+
+    uses = []
+    for u, raw_use in enumerate(raw.get("uses", ())):
+        upath = ("uses", u)
+        quantity = s.amount(raw_use["quantity"], (*upath, "quantity"), None, f"{label}, quantity of {raw_use['part']!r}")
+        uses.append(s.build(Usage, upath, f"{label}, use of {raw_use['part']!r}", child=raw_use["part"], quantity=quantity, alternates=tuple(raw_use.get("alternates", ()))))
+
+    origins = [
+        s.build(OriginClaim, ("origins", o), f"{label}, origin", country=c["country"], stage=Stage(c["stage"]), source=c.get("source"))
+        for o, c in enumerate(raw.get("origins", ()))
+    ]
+    classifications = [
+        s.build(Classification, ("classifications", k), f"{label}, classification", scheme=c["scheme"], code=c["code"])
+        for k, c in enumerate(raw.get("classifications", ()))
+    ]
+    uom = raw.get("uom", "each")
+    try:
+        kind_of_unit(uom)
+    except InputError as exc:
+        s.fail(("uom",), f"{label}: unit of measure {exc.message}", "unit")
+    mass = s.amount(raw.get("mass"), ("mass",), Kind.MASS, f"{label} mass")
+    unit_value = s.amount(raw.get("unitValue"), ("unitValue",), Kind.CURRENCY, f"{label} unit value")
+    if s.failed:
+        return None
+    return s.build(
+        Part,
+        (),
+        label,
+        id=pid,
+        name=raw.get("name"),
+        description=raw.get("description"),
+        uom=uom,
+        mass=mass,
+        unit_value=unit_value,
+        materials=tuple(materials),
+        uses=tuple(uses),
+        origins=tuple(origins),
+        classifications=tuple(classifications),
+        china_re_technology=raw.get("chinaRareEarthTechnology"),
+        attributes=tuple(raw.get("attributes", {}).items()),
+        location=locate(()),
+    )
+
+
+# --- writing ----------------------------------------------------------------------------
+
+
+def unstructure_amount(amount: Amount) -> dict[str, str]:
+    raw: dict[str, str] = {}
+    if amount.value is not None:
+        raw["value"] = amount.written(amount.value)
+    if amount.unit:
+        raw["unit"] = amount.unit
+    for name in ("min", "max"):
+        number = getattr(amount, name)
+        if number is not None:
+            raw[name] = amount.written(number)
+    return raw
+
+
+def _put_amount(raw: dict, amount: Amount | None) -> None:
+    if amount is not None:
+        raw["mass" if amount.kind is Kind.MASS else "fraction"] = unstructure_amount(amount)
+
+
+def _drop_none(**fields) -> dict:
+    return {k: v for k, v in fields.items() if v is not None and v != () and v != [] and v != {}}
+
+
+def unstructure_part(part: Part) -> dict:
+    """The raw dict of a part: the JSON shape, numbers as exact decimal strings, defaults left out."""
+    materials = []
+    for material in part.materials:
+        raw_material = _drop_none(name=material.name, id=material.id, completeness=material.completeness.value)
+        _put_amount(raw_material, material.amount)
+        substances = []
+        for substance in material.substances:
+            raw_substance = _drop_none(name=substance.name, element=substance.element, cas=substance.cas, formula=substance.formula)
+            _put_amount(raw_substance, substance.amount)
+            substances.append(raw_substance)
+        if substances:
+            raw_material["substances"] = substances
+        materials.append(raw_material)
+    return _drop_none(
+        id=part.id,
+        name=part.name,
+        description=part.description,
+        uom=None if part.uom == "each" else part.uom,
+        chinaRareEarthTechnology=part.china_re_technology,
+        mass=None if part.mass is None else unstructure_amount(part.mass),
+        unitValue=None if part.unit_value is None else unstructure_amount(part.unit_value),
+        classifications=[attrs.asdict(c) for c in part.classifications],
+        origins=[_drop_none(country=o.country, stage=o.stage.value, source=o.source) for o in part.origins],
+        attributes=dict(part.attributes),
+        materials=materials,
+        uses=[_drop_none(part=u.child, quantity=unstructure_amount(u.quantity), alternates=list(u.alternates)) for u in part.uses],
+    )
+
+
+def check_version(version: str, location: Location) -> Finding | None:
+    """An error if ``version`` is not a 1.x this code reads."""
+    major = version.split(".", 1)[0]
+    if major != str(MAJOR_VERSION):
+        return error(
+            "unsupported-version",
+            f"format version {version!r} is not supported; this rarebom reads version {MAJOR_VERSION}.x",
+            location,
+        )
+    return None

@@ -1,0 +1,241 @@
+"""rarebom BOM format version 1, JSON encoding: part-at-a-time reader and writer.
+
+The reader holds the file's text but never the whole decoded document: it walks the
+top-level object itself and decodes one part at a time with the standard library's JSON
+scanner, validates it against the part schema, builds the model part and lets the dicts go.
+
+Numbers are read from their literal text, never through ``float``, so ``0.1`` stays
+exactly 1/10. The writer writes numbers as decimal strings so that no other JSON reader
+rounds them either.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from typing import Any, BinaryIO
+
+import jsonschema
+
+from .._resources import schema_path
+from ..errors import Finding, Location, error
+from ..model import Bom, Part
+from .native import FORMAT_VERSION, check_version, structure_part, unstructure_part
+
+__all__ = ["read", "write"]
+
+_MAX_MESSAGE = 240
+
+
+class JsonNumber(str):
+    """A JSON number kept as its literal text, so that it converts exactly."""
+
+    __slots__ = ()
+
+
+def _is_number(checker, instance) -> bool:
+    return isinstance(instance, JsonNumber) or (isinstance(instance, (int, float)) and not isinstance(instance, bool))
+
+
+def _is_string(checker, instance) -> bool:
+    return isinstance(instance, str) and not isinstance(instance, JsonNumber)
+
+
+@functools.cache
+def _validators() -> tuple[jsonschema.protocols.Validator, jsonschema.protocols.Validator]:
+    """Validators for the document with its parts left out, and for one part."""
+    with open(schema_path("bom-json"), encoding="utf-8") as handle:
+        schema = json.load(handle)
+    base = jsonschema.Draft202012Validator
+    type_checker = base.TYPE_CHECKER.redefine_many({"number": _is_number, "string": _is_string})
+    cls = jsonschema.validators.extend(base, type_checker=type_checker)
+    part_schema = {"$schema": schema["$schema"], "$defs": schema["$defs"], "$ref": "#/$defs/part"}
+    return cls(schema), cls(part_schema)
+
+
+class _SyntaxProblem(Exception):
+    def __init__(self, message: str, pos: int):
+        self.message, self.pos = message, pos
+
+
+class _Decoder:
+    """Decodes one JSON value at a time from ``text``, keeping numbers exact and noting duplicate keys."""
+
+    def __init__(self, text: str):
+        self.text = text
+        self.duplicates: list[str] = []
+        self._decoder = json.JSONDecoder(
+            parse_float=JsonNumber, parse_int=JsonNumber, parse_constant=self._constant, object_pairs_hook=self._object
+        )
+
+    @staticmethod
+    def _constant(name: str):
+        raise ValueError(f"{name} is not a number rarebom accepts (amounts must be finite)")
+
+    def _object(self, pairs: list[tuple[str, Any]]) -> dict:
+        result = dict(pairs)
+        if len(result) != len(pairs):
+            keys = [k for k, _ in pairs]
+            self.duplicates.extend(sorted({k for k in keys if keys.count(k) > 1}))
+        return result
+
+    def value(self, pos: int) -> tuple[Any, int]:
+        try:
+            return self._decoder.raw_decode(self.text, pos)
+        except json.JSONDecodeError as exc:
+            raise _SyntaxProblem(exc.msg, exc.pos) from None
+        except ValueError as exc:
+            raise _SyntaxProblem(str(exc), pos) from None
+        except RecursionError:
+            raise _SyntaxProblem("the JSON is nested too deeply", pos) from None
+
+    def skip_ws(self, pos: int) -> int:
+        text = self.text
+        while pos < len(text) and text[pos] in " \t\r\n":
+            pos += 1
+        return pos
+
+    def expect(self, pos: int, chars: str) -> tuple[str, int]:
+        pos = self.skip_ws(pos)
+        if pos >= len(self.text) or self.text[pos] not in chars:
+            found = repr(self.text[pos]) if pos < len(self.text) else "the end of the file"
+            raise _SyntaxProblem(f"expected {' or '.join(repr(c) for c in chars)}, found {found}", pos)
+        return self.text[pos], pos + 1
+
+
+class _Lines:
+    """Line numbers of increasing offsets, counted incrementally (linear overall)."""
+
+    def __init__(self, text: str):
+        self.text, self.pos, self.line = text, 0, 1
+
+    def at(self, pos: int) -> int:
+        if pos < self.pos:
+            return self.text.count("\n", 0, pos) + 1
+        self.line += self.text.count("\n", self.pos, pos)
+        self.pos = pos
+        return self.line
+
+
+def _pointer(path) -> str:
+    return "".join("/" + str(p).replace("~", "~0").replace("/", "~1") for p in path)
+
+
+_EXPECTED = {
+    "value": "a number such as 12.5, 1.2e-3 or 1/3",
+    "min": "a number such as 12.5, 1.2e-3 or 1/3",
+    "max": "a number such as 12.5, 1.2e-3 or 1/3",
+    "country": "an ISO 3166-1 alpha-2 country code such as CN",
+    "element": "an element symbol such as Nd",
+    "formatVersion": "a format version such as 1.0",
+}
+
+
+def _message(problem: jsonschema.ValidationError) -> str:
+    """jsonschema's message, with a word instead of a regex where a pattern failed, and kept short."""
+    path = list(problem.absolute_path)
+    if problem.validator == "pattern" and path and path[-1] in _EXPECTED:
+        message = f"{problem.instance!r} is not {_EXPECTED[path[-1]]}"
+    elif problem.validator == "pattern":
+        message = f"{problem.instance!r} must not be empty"
+    else:
+        message = problem.message
+    return message if len(message) <= _MAX_MESSAGE else message[: _MAX_MESSAGE - 1] + "…"
+
+
+def read(stream: BinaryIO, file: str | None) -> tuple[Bom | None, list[Finding]]:
+    """Read a rarebom JSON file. Returns the BOM (None if there were errors) and every finding."""
+    data = stream.read()
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        return None, [error("encoding", f"the file is not UTF-8 ({exc.reason} at byte {exc.start})", Location(file))]
+    decoder = _Decoder(text)
+    lines = _Lines(text)
+    document_validator, part_validator = _validators()
+    problems: list[Finding] = []
+    header: dict[str, Any] = {}
+    parts: list[Part] = []
+    try:
+        _, pos = decoder.expect(0, "{")
+        if decoder.skip_ws(pos) < len(text) and text[decoder.skip_ws(pos)] == "}":
+            pos = decoder.skip_ws(pos) + 1
+        else:
+            while True:
+                key_pos = decoder.skip_ws(pos)
+                key, pos = decoder.value(key_pos)
+                if not isinstance(key, str) or isinstance(key, JsonNumber):
+                    raise _SyntaxProblem("expected a property name in double quotes", key_pos)
+                _, pos = decoder.expect(pos, ":")
+                if key in header:
+                    problems.append(error("duplicate-key", f"the key {key!r} appears twice", Location(file, lines.at(key_pos), "/")))
+                if key == "parts":
+                    header[key] = []
+                    pos = _read_parts(decoder, pos, file, lines, part_validator, parts, problems)
+                else:
+                    header[key], pos = decoder.value(decoder.skip_ws(pos))
+                sep, pos = decoder.expect(pos, ",}")
+                if sep == "}":
+                    break
+        end = decoder.skip_ws(pos)
+        if end != len(text):
+            raise _SyntaxProblem("extra data after the JSON document", end)
+    except _SyntaxProblem as exc:
+        problems.append(error("json-syntax", exc.message, Location(file, text.count("\n", 0, exc.pos) + 1)))
+        return None, problems
+    if "formatVersion" in header and isinstance(header["formatVersion"], str):
+        bad = check_version(header["formatVersion"], Location(file, None, "/formatVersion"))
+        if bad:
+            return None, problems + [bad]
+    for problem in document_validator.iter_errors(header):
+        problems.append(error("schema", _message(problem), Location(file, None, _pointer(problem.absolute_path) or "/")))
+    attributes = header.get("attributes", {})
+    if not isinstance(attributes, dict) or not isinstance(header.get("name", ""), str):
+        return None, problems  # the schema reported it
+    return Bom(parts=parts, name=header.get("name"), attributes=attributes, source=file), problems
+
+
+def _read_parts(decoder: _Decoder, pos: int, file, lines: _Lines, validator, parts: list[Part], problems: list[Finding]) -> int:
+    _, pos = decoder.expect(pos, "[")
+    probe = decoder.skip_ws(pos)
+    if probe < len(decoder.text) and decoder.text[probe] == "]":
+        return probe + 1
+    index = 0
+    while True:
+        start = decoder.skip_ws(pos)
+        seen_duplicates = len(decoder.duplicates)
+        raw, pos = decoder.value(start)
+        line = lines.at(start)
+        base = ("parts", index)
+        if len(decoder.duplicates) > seen_duplicates:
+            for key in decoder.duplicates[seen_duplicates:]:
+                problems.append(error("duplicate-key", f"the key {key!r} appears twice in one object of this part", Location(file, line, _pointer(base))))
+        else:
+            errors = list(validator.iter_errors(raw))
+            if errors:
+                for problem in errors:
+                    problems.append(error("schema", _message(problem), Location(file, line, _pointer(base + tuple(problem.absolute_path)))))
+            else:
+                part = structure_part(raw, lambda path, line=line, base=base: Location(file, line, _pointer(base + path)), problems)
+                if part is not None:
+                    parts.append(part)
+        index += 1
+        sep, pos = decoder.expect(pos, ",]")
+        if sep == "]":
+            return pos
+
+
+def write(bom: Bom, stream: BinaryIO) -> None:
+    """Write ``bom`` as rarebom JSON, one part at a time, numbers as exact decimal strings."""
+    head: dict[str, Any] = {"format": "rarebom", "formatVersion": FORMAT_VERSION}
+    if bom.name is not None:
+        head["name"] = bom.name
+    if bom.attributes:
+        head["attributes"] = dict(bom.attributes)
+    out = json.dumps(head, indent=2, ensure_ascii=False)[:-2]  # leave the object open
+    stream.write(out.encode("utf-8"))
+    stream.write(b',\n  "parts": [')
+    for i, part in enumerate(bom.parts):
+        text = json.dumps(unstructure_part(part), indent=2, ensure_ascii=False).replace("\n", "\n    ")
+        stream.write((",\n    " if i else "\n    ").encode("utf-8") + text.encode("utf-8"))
+    stream.write(b"\n  ]\n}\n" if bom.parts else b"]\n}\n")

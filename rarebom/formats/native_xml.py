@@ -1,0 +1,266 @@
+"""rarebom BOM format version 1, XML encoding: streaming reader and writer.
+
+The reader never holds the whole document: it validates each ``<part>`` against the XSD
+as soon as the part ends (lxml keeps the line numbers), turns it into a model
+:class:`~rarebom.model.Part`, and drops it from the tree. Memory stays near the size of
+the model, not of the file.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from typing import Any, BinaryIO
+
+from lxml import etree
+
+from .._resources import schema_path
+from ..errors import Finding, Location, error
+from ..model import Bom, Part
+from . import _xmlsafe
+from .native import FORMAT_VERSION, check_version, structure_part, unstructure_part
+
+__all__ = ["NAMESPACE", "read", "write"]
+
+NAMESPACE = "urn:rarebom:bom:1"
+_NS = "{" + NAMESPACE + "}"
+
+# Raw dict keys to XML element names, for locations written as XML paths.
+_XML_NAMES = {"materials": "material", "substances": "substance", "uses": "use", "origins": "origin", "classifications": "classification", "alternates": "alternate"}
+
+
+@functools.cache
+def _schema() -> etree.XMLSchema:
+    with open(schema_path("bom-xml"), "rb") as handle:
+        return etree.XMLSchema(etree.parse(handle, _xmlsafe.safe_parser()))
+
+
+_PATTERN_MISS = re.compile(r"Element '([\w:]+)', attribute '(\w+)': \[facet 'pattern'\] The value '(.*)' is not accepted by the pattern '.*'\.$", re.S)
+_EXPECTED = {
+    "value": "a number such as 12.5, 1.2e-3 or 1/3",
+    "min": "a number such as 12.5, 1.2e-3 or 1/3",
+    "max": "a number such as 12.5, 1.2e-3 or 1/3",
+    "country": "an ISO 3166-1 alpha-2 country code such as CN",
+    "element": "an element symbol such as Nd",
+    "formatVersion": "a format version such as 1.0",
+}
+
+
+def _clean(message: str) -> str:
+    """lxml's message without the namespace, and without a regex where a word says more."""
+    message = message.replace(_NS, "")
+    match = _PATTERN_MISS.match(message)
+    if match:
+        element, attribute, value = match.groups()
+        expected = _EXPECTED.get(attribute, "a non-empty value")
+        return f"<{element} {attribute}={value!r}>: expected {expected}"
+    return message
+
+
+def _local(tag: Any) -> str | None:
+    if not isinstance(tag, str):
+        return None
+    return tag[len(_NS) :] if tag.startswith(_NS) else None
+
+
+def _amount(element: etree._Element) -> dict[str, str]:
+    return {k: element.get(k) for k in ("value", "unit", "min", "max") if element.get(k) is not None}
+
+
+_TRI_STATE = {"true": True, "false": False, "unknown": None}
+
+
+def _raw_part(element: etree._Element) -> tuple[dict, dict[tuple, int]]:
+    """The raw dict of a schema-valid ``<part>``, and the source line of each path in it."""
+    lines: dict[tuple, int] = {(): element.sourceline}
+    raw: dict[str, Any] = {"id": element.get("id")}
+    for name in ("name", "uom"):
+        if element.get(name) is not None:
+            raw[name] = element.get(name)
+    raw["chinaRareEarthTechnology"] = _TRI_STATE[(element.get("chinaRareEarthTechnology") or "unknown").strip()]
+    for child in element:
+        tag = _local(child.tag)
+        if tag == "description":
+            raw["description"] = child.text or ""
+        elif tag in ("mass", "unitValue"):
+            raw[tag] = _amount(child)
+            lines[(tag,)] = child.sourceline
+        elif tag == "classification":
+            raw.setdefault("classifications", []).append({"scheme": child.get("scheme"), "code": child.get("code")})
+        elif tag == "origin":
+            origin = {k: child.get(k) for k in ("country", "stage", "source") if child.get(k) is not None}
+            lines[("origins", len(raw.setdefault("origins", [])))] = child.sourceline
+            raw["origins"].append(origin)
+        elif tag == "attribute":
+            raw.setdefault("attributes", {})[child.get("name")] = child.get("value")
+        elif tag == "material":
+            path = ("materials", len(raw.setdefault("materials", [])))
+            raw["materials"].append(_raw_material(child, path, lines))
+        elif tag == "use":
+            path = ("uses", len(raw.setdefault("uses", [])))
+            lines[path] = child.sourceline
+            use: dict[str, Any] = {"part": child.get("part")}
+            for grandchild in child:
+                if _local(grandchild.tag) == "quantity":
+                    use["quantity"] = _amount(grandchild)
+                    lines[(*path, "quantity")] = grandchild.sourceline
+                else:
+                    use.setdefault("alternates", []).append(grandchild.get("part"))
+            raw["uses"].append(use)
+    return raw, lines
+
+
+def _raw_material(element: etree._Element, path: tuple, lines: dict) -> dict:
+    lines[path] = element.sourceline
+    raw: dict[str, Any] = {k: element.get(k) for k in ("name", "id", "completeness") if element.get(k) is not None}
+    if "completeness" in raw:
+        raw["completeness"] = raw["completeness"].strip()
+    for child in element:
+        tag = _local(child.tag)
+        if tag in ("mass", "fraction"):
+            raw[tag] = _amount(child)
+            lines[(*path, tag)] = child.sourceline
+        elif tag == "substance":
+            spath = (*path, "substances", len(raw.setdefault("substances", [])))
+            lines[spath] = child.sourceline
+            substance = {k: child.get(k) for k in ("name", "element", "cas", "formula") if child.get(k) is not None}
+            for amount in child:
+                substance[_local(amount.tag)] = _amount(amount)
+                lines[(*spath, _local(amount.tag))] = amount.sourceline
+            raw["substances"].append(substance)
+    return raw
+
+
+def _xml_path(part_id: str, path: tuple) -> str:
+    steps = [f"part[@id={part_id!r}]"]
+    items = list(path)
+    while items:
+        key = items.pop(0)
+        if items and isinstance(items[0], int):
+            steps.append(f"{_XML_NAMES.get(key, key)}[{items.pop(0) + 1}]")
+        else:
+            steps.append(f"@{key}" if key == "uom" else key)
+    return "/".join(steps)
+
+
+def read(stream: BinaryIO, file: str | None) -> tuple[Bom | None, list[Finding]]:
+    """Read a rarebom XML file. Returns the BOM (None if there were errors) and every finding."""
+    problems: list[Finding] = []
+    schema = _schema()
+    parts: list[Part] = []
+    root = None
+    depth = 0
+    for event, element in _xmlsafe.iter_events(stream, file):
+        if event == "start":
+            depth += 1
+            if depth == 1:
+                root = element
+                if element.tag != _NS + "bom":
+                    problems.append(error("not-rarebom", f"the root element is {_clean(str(element.tag))!r}, not a rarebom <bom> in namespace {NAMESPACE}", Location(file, element.sourceline)))
+                    return None, problems
+                version = element.get("formatVersion")
+                bad = version is not None and check_version(version, Location(file, element.sourceline))
+                if bad:
+                    problems.append(bad)
+                    return None, problems
+            continue
+        depth -= 1
+        if depth == 1 and element.tag == _NS + "part":
+            _read_part(element, schema, file, parts, problems)
+            root.remove(element)
+    if root is None:
+        problems.append(error("xml-syntax", "the file holds no XML element", Location(file)))
+        return None, problems
+    if not schema.validate(root):
+        problems.extend(error("schema", _clean(e.message), Location(file, e.line)) for e in schema.error_log)
+    bom_attributes = {child.get("name"): child.get("value") for child in root if _local(child.tag) == "attribute"}
+    if len(bom_attributes) != sum(1 for child in root if _local(child.tag) == "attribute"):
+        return None, problems  # repeated names: the schema reported them
+    return Bom(parts=parts, name=root.get("name"), attributes=bom_attributes, source=file), problems
+
+
+def _read_part(element: etree._Element, schema: etree.XMLSchema, file: str | None, parts: list[Part], problems: list[Finding]) -> None:
+    if not schema.validate(element):
+        problems.extend(error("schema", _clean(e.message), Location(file, e.line, _xml_path(element.get("id") or "?", ()))) for e in schema.error_log)
+        return
+    raw, lines = _raw_part(element)
+
+    def locate(path: tuple) -> Location:
+        line = lines.get(path)
+        probe = path
+        while line is None and probe:
+            probe = probe[:-1]
+            line = lines.get(probe)
+        return Location(file, line, _xml_path(raw["id"], path))
+
+    part = structure_part(raw, locate, problems)
+    if part is not None:
+        parts.append(part)
+
+
+# --- writing ----------------------------------------------------------------------------
+
+
+def _sub(parent: etree._Element, tag: str, attrib: dict[str, str]) -> etree._Element:
+    return etree.SubElement(parent, _NS + tag, {k: v for k, v in attrib.items() if v is not None})
+
+
+def _part_element(raw: dict) -> etree._Element:
+    element = etree.Element(_NS + "part", nsmap={None: NAMESPACE})
+    for name in ("id", "name", "uom"):
+        if name in raw:
+            element.set(name, raw[name])
+    if "chinaRareEarthTechnology" in raw:
+        element.set("chinaRareEarthTechnology", "true" if raw["chinaRareEarthTechnology"] else "false")
+    if "description" in raw:
+        _sub(element, "description", {}).text = raw["description"]
+    for tag in ("mass", "unitValue"):
+        if tag in raw:
+            _sub(element, tag, raw[tag])
+    for classification in raw.get("classifications", ()):
+        _sub(element, "classification", classification)
+    for origin in raw.get("origins", ()):
+        _sub(element, "origin", origin)
+    for name, value in raw.get("attributes", {}).items():
+        _sub(element, "attribute", {"name": name, "value": value})
+    for material in raw.get("materials", ()):
+        m = _sub(element, "material", {k: material.get(k) for k in ("name", "id", "completeness")})
+        for tag in ("mass", "fraction"):
+            if tag in material:
+                _sub(m, tag, material[tag])
+        for substance in material.get("substances", ()):
+            s = _sub(m, "substance", {k: substance.get(k) for k in ("name", "element", "cas", "formula")})
+            for tag in ("mass", "fraction"):
+                if tag in substance:
+                    _sub(s, tag, substance[tag])
+    for use in raw.get("uses", ()):
+        u = _sub(element, "use", {"part": use["part"]})
+        _sub(u, "quantity", use["quantity"])
+        for alternate in use.get("alternates", ()):
+            _sub(u, "alternate", {"part": alternate})
+    return element
+
+
+_DECLARATION = b' xmlns="' + NAMESPACE.encode() + b'"'
+
+
+def _bytes(element: etree._Element) -> bytes:
+    # Each element is serialised on its own, so lxml repeats the namespace declaration on
+    # it; the root already declares it, so the copy is dropped.
+    return etree.tostring(element, encoding="utf-8").replace(_DECLARATION, b"", 1)
+
+
+def write(bom: Bom, stream: BinaryIO) -> None:
+    """Write ``bom`` as rarebom XML, one part at a time (memory does not grow with the BOM)."""
+    root = etree.Element(_NS + "bom", {"formatVersion": FORMAT_VERSION}, nsmap={None: NAMESPACE})
+    if bom.name is not None:
+        root.set("name", bom.name)
+    stream.write(b'<?xml version="1.0" encoding="UTF-8"?>\n')
+    stream.write(etree.tostring(root, encoding="utf-8")[:-2] + b">")
+    for name, value in bom.attributes:
+        stream.write(b"\n  " + _bytes(etree.Element(_NS + "attribute", {"name": name, "value": value}, nsmap={None: NAMESPACE})))
+    for part in bom.parts:
+        element = _part_element(unstructure_part(part))
+        etree.indent(element, space="  ", level=1)
+        stream.write(b"\n  " + _bytes(element))
+    stream.write(b"\n</bom>\n")

@@ -1,0 +1,236 @@
+"""The unit registry, exact numbers, and unit parsing at the edge.
+
+rarebom has one pint registry, :data:`ureg` (also ``rarebom.ureg``). It uses
+:class:`fractions.Fraction` for every number it parses and every conversion factor, so
+``0.1 %`` is exactly 1/1000 and ``1 lb`` is exactly 453.59237 g.
+
+Readers convert a written amount once, here, into an exact number in the canonical unit of
+its kind (grams for mass, a plain ratio for fractions, metres for lengths, ...). The model
+keeps that number together with the unit as written, so a file writes back as it was read.
+Nothing past the readers touches pint again until results are shown.
+
+Currencies are units too, each one its own dimension (``[currency_USD]``): adding USD to
+EUR is a dimensionality error, because no rate is ever assumed.
+"""
+
+from __future__ import annotations
+
+import enum
+import functools
+import re
+from fractions import Fraction
+from importlib import resources
+
+from .errors import InputError, UnitError
+
+__all__ = [
+    "CANONICAL_UNITS",
+    "COUNT_UNITS",
+    "CURRENCIES",
+    "Kind",
+    "Q_",
+    "format_number",
+    "parse_number",
+    "to_canonical",
+    "unit_factor",
+    "ureg",
+]
+
+
+class Kind(enum.Enum):
+    """What an amount measures; decides which units are accepted and the canonical unit."""
+
+    MASS = "mass"
+    FRACTION = "fraction"  # a mass fraction: %, wt%, ppm, mg/kg, or a plain ratio
+    COUNT = "count"  # pieces
+    LENGTH = "length"
+    AREA = "area"
+    VOLUME = "volume"
+    CURRENCY = "currency"
+
+
+#: The unit every amount of a kind is stored in (pint spelling). Currency has none: each
+#: currency is kept in itself.
+CANONICAL_UNITS = {
+    Kind.MASS: "g",
+    Kind.FRACTION: "dimensionless",
+    Kind.COUNT: "dimensionless",
+    Kind.LENGTH: "m",
+    Kind.AREA: "m**2",
+    Kind.VOLUME: "m**3",
+}
+
+_DIMENSIONS = {
+    Kind.MASS: "[mass]",
+    Kind.LENGTH: "[length]",
+    Kind.AREA: "[length] ** 2",
+    Kind.VOLUME: "[length] ** 3",
+}
+
+#: Spellings of "pieces" found in BOMs. They are matched before pint sees them, because
+#: pint reads ``pc``/``pcs`` as parsecs.
+COUNT_UNITS = frozenset({"", "each", "ea", "pc", "pcs", "piece", "pieces", "unit", "units", "st", "stk", "x"})
+
+# Spellings of a mass fraction that pint cannot parse as written.
+_FRACTION_ALIASES = {
+    "%": "percent",
+    "wt%": "percent",
+    "wt.%": "percent",
+    "wt %": "percent",
+    "mass%": "percent",
+    "mass %": "percent",
+    "% w/w": "percent",
+    "%w/w": "percent",
+    "ppmw": "ppm",
+    "ppm w/w": "ppm",
+    "fraction": "dimensionless",
+    "mass fraction": "dimensionless",
+}
+
+# Molar or volume fractions look like mass fractions but are not; refuse them by name.
+_NOT_MASS_FRACTIONS = {"at%", "at.%", "mol%", "mol %", "vol%", "vol %", "% v/v", "ppmv", "ppmm", "ppb"}
+
+
+def _load_currencies() -> tuple[str, ...]:
+    text = resources.files("rarebom").joinpath("data/currencies.txt").read_text("utf-8")
+    codes = [code for line in text.splitlines() if not line.startswith("#") for code in line.split()]
+    return tuple(codes)
+
+
+#: ISO 4217 codes accepted as currency units.
+CURRENCIES: frozenset[str] = frozenset(_load_currencies())
+
+
+@functools.cache
+def _registry():
+    # pint costs ~0.1 s to import and ~0.2 s to build a registry on this class of machine,
+    # so it is built on first use, not on ``import rarebom``.
+    import pint
+
+    registry = pint.UnitRegistry(non_int_type=Fraction, autoconvert_offset_to_baseunit=False)
+    registry.define("each = 1 = ea")
+    for code in sorted(CURRENCIES):
+        registry.define(f"{code} = [currency_{code}]")
+    return registry
+
+
+def __getattr__(name: str):
+    # ``ureg`` and ``Q_`` are created lazily; see _registry().
+    if name == "ureg":
+        return _registry()
+    if name == "Q_":
+        return _registry().Quantity
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+# --- exact numbers --------------------------------------------------------------------
+
+# A plain decimal with an optional, bounded exponent, or a ratio p/q. The bounds keep a
+# hostile "1e999999999" from becoming a billion-digit integer.
+_NUMBER = re.compile(r"[+-]?(?:[0-9]{1,60}(?:\.[0-9]{0,60})?|\.[0-9]{1,60})(?:[eE][+-]?[0-9]{1,3})?")
+_RATIO = re.compile(r"[+-]?[0-9]{1,60}/[0-9]{1,60}")
+
+
+def parse_number(text: str) -> Fraction:
+    """Parse a decimal string (``"0.1"``, ``"1.5e-3"``) or a ratio (``"1/3"``) exactly.
+
+    Raises :class:`InputError` for anything else: ``NaN``, ``inf``, thousands separators,
+    empty strings, and exponents beyond ±999.
+    """
+    stripped = text.strip()
+    if _NUMBER.fullmatch(stripped) or _RATIO.fullmatch(stripped):
+        try:
+            return Fraction(stripped)
+        except ZeroDivisionError:
+            raise InputError(f"{text!r} divides by zero", value=text) from None
+    raise InputError(f"{text!r} is not a number (expected a decimal such as 12.5 or 1.2e-3)", value=text)
+
+
+def format_number(value: Fraction | int) -> str:
+    """Write an exact number: a plain decimal when it has one, else ``p/q``.
+
+    ``parse_number(format_number(x)) == x`` for every rational ``x``.
+    """
+    value = Fraction(value)
+    numerator, denominator = value.numerator, value.denominator
+    twos = fives = 0
+    d = denominator
+    while d % 2 == 0:
+        d //= 2
+        twos += 1
+    while d % 5 == 0:
+        d //= 5
+        fives += 1
+    if d != 1:
+        return f"{numerator}/{denominator}"
+    places = max(twos, fives)
+    scaled = abs(numerator) * (10**places // denominator)
+    sign = "-" if numerator < 0 else ""
+    if places == 0:
+        return f"{sign}{scaled}"
+    digits = str(scaled).rjust(places + 1, "0")
+    whole, frac = digits[:-places], digits[-places:].rstrip("0")
+    return f"{sign}{whole}.{frac}" if frac else f"{sign}{whole}"
+
+
+# --- units ----------------------------------------------------------------------------
+
+
+@functools.cache
+def unit_factor(unit: str, kind: Kind) -> Fraction:
+    """The exact factor that turns an amount in ``unit`` into the canonical unit of ``kind``.
+
+    ``unit`` is the unit as written in a file. Raises :class:`UnitError` when the unit is
+    unknown or measures something other than ``kind``. Results are cached, so a reader pays
+    pint's price once per distinct unit string, not once per value.
+    """
+    written = unit.strip()
+    if kind is Kind.COUNT:
+        if written.lower() in COUNT_UNITS:
+            return Fraction(1)
+        raise UnitError(f"{unit!r} is not a count of pieces (use 'each', or a mass, length, area or volume for bulk)", value=unit)
+    if kind is Kind.CURRENCY:
+        if written in CURRENCIES:
+            return Fraction(1)
+        raise UnitError(f"{unit!r} is not an ISO 4217 currency code", value=unit)
+    if kind is Kind.FRACTION:
+        if written.lower() in _NOT_MASS_FRACTIONS:
+            raise UnitError(f"{unit!r} is not a mass fraction; rarebom needs mass-based shares (%, wt%, ppm, mg/kg)", value=unit)
+        written = _FRACTION_ALIASES.get(written.lower(), written) or "dimensionless"
+    if written.lower() in COUNT_UNITS - {""}:
+        raise UnitError(f"{unit!r} counts pieces; a {kind.value} is expected here", value=unit)
+    if not written:
+        raise UnitError(f"a unit is required for a {kind.value}", value=unit)
+    import pint
+
+    registry = _registry()
+    try:
+        quantity = registry.Quantity(1, written)
+    except (pint.errors.UndefinedUnitError, pint.errors.DefinitionSyntaxError, AttributeError, ValueError, TypeError, SyntaxError):
+        raise UnitError(f"unknown unit {unit!r}", value=unit) from None
+    if kind is Kind.FRACTION:
+        ok = quantity.dimensionless
+    else:
+        ok = quantity.dimensionality == registry.get_dimensionality(_DIMENSIONS[kind])
+    if not ok:
+        raise UnitError(f"{unit!r} is not a unit of {kind.value} (it measures {quantity.dimensionality})", value=unit)
+    factor = quantity.to(CANONICAL_UNITS[kind]).magnitude
+    return Fraction(factor)
+
+
+def to_canonical(text: str, unit: str, kind: Kind) -> Fraction:
+    """Parse ``text`` written in ``unit`` and return it exactly in the canonical unit of ``kind``."""
+    return parse_number(text) * unit_factor(unit, kind)
+
+
+def kind_of_unit(unit: str) -> Kind:
+    """Which kind of quantity a usage unit measures: a count, or a bulk mass, length, area or volume."""
+    if unit.strip().lower() in COUNT_UNITS:
+        return Kind.COUNT
+    for kind in (Kind.MASS, Kind.LENGTH, Kind.AREA, Kind.VOLUME):
+        try:
+            unit_factor(unit, kind)
+        except UnitError:
+            continue
+        return kind
+    raise UnitError(f"{unit!r} is neither a count nor a unit of mass, length, area or volume", value=unit)
