@@ -10,13 +10,14 @@ Every walk here is iterative, so a 100,000-level chain is no problem.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from fractions import Fraction
 
 import attrs
 
 from . import chemistry
-from .errors import Finding, error, warning
+from .errors import Finding, Severity, error, warning
 from .model import ITEM_CLASSES, Amount, Bom, Completeness, Part
 from .units import Kind
 
@@ -63,7 +64,7 @@ def check_bom(bom: Bom, options: CheckOptions = CheckOptions(), *, graph: bool =
         return findings + list(_check_amounts(bom, options))
     findings += find_cycles(bom, limit=options.max_cycles_reported)
     findings += _check_amounts(bom, options)
-    if not any(f.code == "cycle" for f in findings):
+    if not any(f.severity is Severity.ERROR for f in findings):
         findings += _check_mass_balance(bom, options)
     return findings
 
@@ -208,6 +209,7 @@ def _check_materials(part: Part, options: CheckOptions) -> Iterable[Finding]:
         if material.completeness is Completeness.FULL and not material.substances:
             yield warning("empty-full-declaration", f"part {part.id!r}: {where} is declared full but lists no substance", part.location, (part.id,))
         substance_share = Fraction(0)
+        shares_known = bool(material.substances)
         material_mass = None
         if material.amount is not None and material.amount.value is not None:
             material_mass = material.amount.value if material.amount.kind is Kind.MASS else (material.amount.value * part_mass if part_mass else None)
@@ -219,6 +221,10 @@ def _check_materials(part: Part, options: CheckOptions) -> Iterable[Finding]:
                 share = _share(substance.amount, material_mass)
                 if share is not None:
                     substance_share += share
+                else:
+                    shares_known = False
+            else:
+                shares_known = False
             if substance.cas is not None:
                 if not chemistry.is_cas_shaped(substance.cas):
                     yield warning("not-a-cas-number", f"part {part.id!r}: {swhere} has {substance.cas!r} in its CAS field, which is not a CAS number; it is kept but not resolved", part.location, (part.id,))
@@ -226,6 +232,13 @@ def _check_materials(part: Part, options: CheckOptions) -> Iterable[Finding]:
                     yield warning("cas-check-digit", f"part {part.id!r}: {swhere} has CAS {substance.cas!r}, whose check digit is wrong", part.location, (part.id,))
         if substance_share > limit:
             yield warning("substance-fractions-sum", f"part {part.id!r}: the substances of {where} sum to {_pct(substance_share)}, above 100 %", part.location, (part.id,))
+        elif material.completeness is Completeness.FULL and shares_known and substance_share < 1 - options.fraction_tolerance:
+            yield warning(
+                "full-declaration-short",
+                f"part {part.id!r}: {where} is declared full but its substances sum to {_pct(substance_share)}; the rest is treated as undeclared",
+                part.location,
+                (part.id,),
+            )
     if share_known and material_share > limit:
         yield warning("material-fractions-sum", f"part {part.id!r}: its materials sum to {_pct(material_share)} of its mass, above 100 %", part.location, (part.id,))
 
@@ -255,7 +268,7 @@ def _check_mass_balance(bom: Bom, options: CheckOptions) -> list[Finding]:
         part = bom.part(pid)
         computed = _contents_mass(bom, part, effective)
         declared_exact = part.uom_size if part.uom_kind is Kind.MASS else (part.mass.value if part.mass else None)
-        declared = None if declared_exact is None else float(declared_exact)
+        declared = _as_float(declared_exact)
         if declared is not None and computed is not None and computed > 0:
             gap = abs(declared - computed)
             if gap > tolerance * declared:
@@ -281,13 +294,29 @@ def _contents_mass(bom: Bom, part: Part, effective: dict[str, float | None]) -> 
         child_mass = effective[use.child]
         if child_mass is None or use.quantity.value is None:
             return None
-        total += float(use.quantity.value / bom.part(use.child).uom_size) * child_mass
+        multiplier = _as_float(use.quantity.value / bom.part(use.child).uom_size)
+        if multiplier is None:
+            return None
+        total += multiplier * child_mass
     if part.materials:
         materials = _material_masses(part)
         if materials is None:
             return None
-        total += float(materials)
-    return total
+        as_float = _as_float(materials)
+        if as_float is None:
+            return None
+        total += as_float
+    return total if math.isfinite(total) else None
+
+
+def _as_float(number: Fraction | None) -> float | None:
+    """``number`` as a float, or None if it has none (absent, or beyond float range)."""
+    if number is None:
+        return None
+    try:
+        return float(number)
+    except OverflowError:
+        return None
 
 
 def _material_masses(part: Part) -> Fraction | None:

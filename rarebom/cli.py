@@ -75,6 +75,10 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
 def _print_findings(findings: Sequence[Finding], *, quiet: bool) -> None:
     for finding in findings:
         if quiet and finding.severity is Severity.WARNING:
@@ -109,7 +113,7 @@ def _validate(args) -> int:
         except InvalidBomError as exc:
             status = EXIT_INPUT
             if args.output == "text":
-                print(f"{path}: invalid, {len(exc.errors)} error{'s' if len(exc.errors) != 1 else ''}")
+                print(f"{path}: invalid, {_count(len(exc.errors), 'error')}")
                 _print_findings(exc.findings, quiet=args.quiet)
             results.append({"file": path, "valid": False, "findings": [_finding_json(f) for f in exc.findings]})
             continue
@@ -125,8 +129,8 @@ def _validate(args) -> int:
         if args.output == "text":
             warnings = len(result.findings)
             print(
-                f"{path}: valid {result.format}, {len(bom)} parts, {len(goods)} finished good{'s' if len(goods) != 1 else ''}"
-                f" ({', '.join(p.id for p in goods[:5])}{', ...' if len(goods) > 5 else ''}), {warnings} warning{'s' if warnings != 1 else ''}"
+                f"{path}: valid {result.format}, {_count(len(bom), 'part')}, {_count(len(goods), 'finished good')}"
+                f" ({', '.join(p.id for p in goods[:5])}{', ...' if len(goods) > 5 else ''}), {_count(warnings, 'warning')}"
             )
             _print_findings(result.findings, quiet=args.quiet)
         results.append(
@@ -170,7 +174,7 @@ def _trace(args) -> int:
         _print_findings(result.findings, quiet=args.quiet)
     print(
         "rarebom trace: the files above were read and checked, but this version has no roll-up engine or rule packs yet, "
-        "so it gives no verdict (see docs/index.md for the plan).",
+        "so it gives no verdict (see docs/index.md).",
         file=sys.stderr,
     )
     return EXIT_INPUT
@@ -188,7 +192,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return _COMMANDS[args.command](args)
     except InvalidBomError as exc:
-        print(f"rarebom {args.command}: {exc.file or '<input>'}: {len(exc.errors)} error{'s' if len(exc.errors) != 1 else ''}", file=sys.stderr)
+        print(f"rarebom {args.command}: {exc.file or '<input>'}: {_count(len(exc.errors), 'error')}", file=sys.stderr)
         _print_findings(exc.findings, quiet=getattr(args, "quiet", False))
         return EXIT_INPUT
     except RarebomError as exc:

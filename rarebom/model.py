@@ -47,10 +47,26 @@ def _tuple_of(item_type):
     return attrs.validators.deep_iterable(attrs.validators.instance_of(item_type), attrs.validators.instance_of(tuple))
 
 
-_optional_str = attrs.validators.optional(attrs.validators.instance_of(str))
+# Characters XML 1.0 cannot carry at all. Refusing them here keeps every model writable in
+# both encodings, whichever one it was read from.
+_NOT_XML_CHAR = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def _text(instance, attribute, value):
+    if value is None:
+        return
+    if not isinstance(value, str):
+        raise TypeError(f"{attribute.name} must be a string, not {type(value).__name__}")
+    bad = _NOT_XML_CHAR.search(value)
+    if bad:
+        raise ValueError(f"{attribute.name} holds the control character U+{ord(bad.group()):04X}, which no BOM file can carry")
+
+
+_optional_str = _text
 
 
 def _non_empty(instance, attribute, value):
+    _text(instance, attribute, value)
     if not value or not value.strip():
         raise ValueError(f"{attribute.name} must not be empty")
 
@@ -280,6 +296,9 @@ def _attribute_pairs(value) -> tuple[tuple[str, str], ...]:
 
 
 def _unique_names(instance, attribute, value):
+    for name, text in value:
+        _non_empty(instance, attribute, name)
+        _text(instance, attribute, text)
     names = [name for name, _ in value]
     if len(names) != len(set(names)):
         dup = sorted({n for n in names if names.count(n) > 1})

@@ -87,6 +87,8 @@ _FRACTION_ALIASES = {
     "mass fraction": "dimensionless",
 }
 
+_POWER_SUFFIX = re.compile(r"([A-Za-z]{1,2})([23])")
+
 # Molar or volume fractions look like mass fractions but are not; refuse them by name.
 _NOT_MASS_FRACTIONS = {"at%", "at.%", "mol%", "mol %", "vol%", "vol %", "% v/v", "ppmv", "ppmm", "ppb"}
 
@@ -129,6 +131,7 @@ def __getattr__(name: str):
 # hostile "1e999999999" from becoming a billion-digit integer.
 _NUMBER = re.compile(r"[+-]?(?:[0-9]{1,60}(?:\.[0-9]{0,60})?|\.[0-9]{1,60})(?:[eE][+-]?[0-9]{1,3})?")
 _RATIO = re.compile(r"[+-]?[0-9]{1,60}/[0-9]{1,60}")
+_MAX_DIGITS = 60
 
 
 def parse_number(text: str) -> Fraction:
@@ -149,7 +152,9 @@ def parse_number(text: str) -> Fraction:
 def format_number(value: Fraction | int) -> str:
     """Write an exact number: a plain decimal when it has one, else ``p/q``.
 
-    ``parse_number(format_number(x)) == x`` for every rational ``x``.
+    ``parse_number(format_number(x)) == x`` for every rational whose numerator and
+    denominator have at most 60 digits (the limit :func:`parse_number` accepts); beyond
+    that, ``ValueError``.
     """
     value = Fraction(value)
     numerator, denominator = value.numerator, value.denominator
@@ -161,16 +166,26 @@ def format_number(value: Fraction | int) -> str:
     while d % 5 == 0:
         d //= 5
         fives += 1
-    if d != 1:
-        return f"{numerator}/{denominator}"
     places = max(twos, fives)
-    scaled = abs(numerator) * (10**places // denominator)
     sign = "-" if numerator < 0 else ""
-    if places == 0:
-        return f"{sign}{scaled}"
-    digits = str(scaled).rjust(places + 1, "0")
-    whole, frac = digits[:-places], digits[-places:].rstrip("0")
-    return f"{sign}{whole}.{frac}" if frac else f"{sign}{whole}"
+    if d == 1:
+        scaled = abs(numerator) * (10**places // denominator)  # value = ±scaled * 10**-places
+        whole_digits = len(str(scaled)) - places
+        if places <= _MAX_DIGITS and whole_digits <= _MAX_DIGITS:
+            if places == 0:
+                return f"{sign}{scaled}"
+            digits = str(scaled).rjust(places + 1, "0")
+            whole, frac = digits[:-places], digits[-places:].rstrip("0")
+            return f"{sign}{whole}.{frac}" if frac else f"{sign}{whole}"
+        exponent = -places
+        while scaled and scaled % 10 == 0:
+            scaled //= 10
+            exponent += 1
+        if len(str(scaled)) <= _MAX_DIGITS and abs(exponent) <= 999:
+            return f"{sign}{scaled}e{exponent}"
+    if max(len(str(abs(numerator))), len(str(denominator))) > _MAX_DIGITS:
+        raise ValueError(f"a number with {len(str(abs(numerator)))} digits over {len(str(denominator))} has more than {_MAX_DIGITS} digits and cannot be written exactly")
+    return f"{numerator}/{denominator}"
 
 
 # --- units ----------------------------------------------------------------------------
@@ -201,6 +216,10 @@ def unit_factor(unit: str, kind: Kind) -> Fraction:
         raise UnitError(f"{unit!r} counts pieces; a {kind.value} is expected here", value=unit)
     if not written:
         raise UnitError(f"a unit is required for a {kind.value}", value=unit)
+    # ERP exports write square and cubic lengths as "m2", "M3", "mm2"; pint wants "m**2".
+    power = _POWER_SUFFIX.fullmatch(written)
+    if power and kind in (Kind.AREA, Kind.VOLUME):
+        written = f"{power.group(1).lower() if power.group(1).isupper() else power.group(1)}**{power.group(2)}"
     import pint
 
     registry = _registry()
@@ -213,9 +232,15 @@ def unit_factor(unit: str, kind: Kind) -> Fraction:
     else:
         ok = quantity.dimensionality == registry.get_dimensionality(_DIMENSIONS[kind])
     if not ok:
-        raise UnitError(f"{unit!r} is not a unit of {kind.value} (it measures {quantity.dimensionality})", value=unit)
+        raise UnitError(f"{unit!r} is not a unit of {kind.value} (it measures {_dimension_text(quantity.dimensionality)})", value=unit)
     factor = quantity.to(CANONICAL_UNITS[kind]).magnitude
     return Fraction(factor)
+
+
+def _dimension_text(dimensionality) -> str:
+    # pint cannot format Fraction exponents, so the text is built here.
+    terms = [f"{name}^{int(exp) if Fraction(exp).denominator == 1 else exp}" if exp != 1 else name for name, exp in sorted(dict(dimensionality).items())]
+    return " * ".join(terms) or "a plain number"
 
 
 def to_canonical(text: str, unit: str, kind: Kind) -> Fraction:

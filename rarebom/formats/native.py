@@ -55,6 +55,11 @@ class _Structurer:
         return None
 
     def build(self, cls, path: tuple, what: str, **fields):
+        """``cls(**fields)``, or None with a problem noted. A tuple holding None means a
+        child already failed (and was reported): the parent is not built, so one mistake
+        gives one message, not a cascade."""
+        if any(isinstance(v, tuple) and None in v for v in fields.values()):
+            return None
         try:
             return cls(**fields)
         except (ValueError, TypeError) as exc:
@@ -113,6 +118,8 @@ def structure_part(raw: dict, locate: Locate, problems: list[Finding]) -> Part |
     for u, raw_use in enumerate(raw.get("uses", ())):
         upath = ("uses", u)
         quantity = s.amount(raw_use["quantity"], (*upath, "quantity"), None, f"{label}, quantity of {raw_use['part']!r}")
+        if quantity is None:
+            continue  # reported
         uses.append(s.build(Usage, upath, f"{label}, use of {raw_use['part']!r}", child=raw_use["part"], quantity=quantity, alternates=tuple(raw_use.get("alternates", ()))))
 
     origins = [
@@ -150,6 +157,24 @@ def structure_part(raw: dict, locate: Locate, problems: list[Finding]) -> Part |
         attributes=tuple(raw.get("attributes", {}).items()),
         location=locate(()),
     )
+
+
+class PartList:
+    """The parts a reader has built, in file order, with repeated ids reported where they repeat."""
+
+    def __init__(self, problems: list[Finding]):
+        self.parts: list[Part] = []
+        self.problems = problems
+        self._seen: dict[str, Location | None] = {}
+
+    def add(self, part: Part) -> None:
+        first = self._seen.get(part.id, False)
+        if first is not False:
+            where = f" (first at {first})" if first else ""
+            self.problems.append(error("duplicate-part-id", f"part id {part.id!r} is used by two parts{where}", part.location, (part.id,)))
+            return
+        self._seen[part.id] = part.location
+        self.parts.append(part)
 
 
 # --- writing ----------------------------------------------------------------------------

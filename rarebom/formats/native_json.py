@@ -20,7 +20,7 @@ import jsonschema
 from .._resources import schema_path
 from ..errors import Finding, Location, error
 from ..model import Bom, Part
-from .native import FORMAT_VERSION, check_version, structure_part, unstructure_part
+from .native import FORMAT_VERSION, PartList, check_version, structure_part, unstructure_part
 
 __all__ = ["read", "write"]
 
@@ -155,7 +155,7 @@ def read(stream: BinaryIO, file: str | None) -> tuple[Bom | None, list[Finding]]
     document_validator, part_validator = _validators()
     problems: list[Finding] = []
     header: dict[str, Any] = {}
-    parts: list[Part] = []
+    parts = PartList(problems)
     try:
         _, pos = decoder.expect(0, "{")
         if decoder.skip_ws(pos) < len(text) and text[decoder.skip_ws(pos)] == "}":
@@ -192,10 +192,10 @@ def read(stream: BinaryIO, file: str | None) -> tuple[Bom | None, list[Finding]]
     attributes = header.get("attributes", {})
     if not isinstance(attributes, dict) or not isinstance(header.get("name", ""), str):
         return None, problems  # the schema reported it
-    return Bom(parts=parts, name=header.get("name"), attributes=attributes, source=file), problems
+    return Bom(parts=parts.parts, name=header.get("name"), attributes=attributes, source=file), problems
 
 
-def _read_parts(decoder: _Decoder, pos: int, file, lines: _Lines, validator, parts: list[Part], problems: list[Finding]) -> int:
+def _read_parts(decoder: _Decoder, pos: int, file, lines: _Lines, validator, parts: PartList, problems: list[Finding]) -> int:
     _, pos = decoder.expect(pos, "[")
     probe = decoder.skip_ws(pos)
     if probe < len(decoder.text) and decoder.text[probe] == "]":
@@ -218,7 +218,7 @@ def _read_parts(decoder: _Decoder, pos: int, file, lines: _Lines, validator, par
             else:
                 part = structure_part(raw, lambda path, line=line, base=base: Location(file, line, _pointer(base + path)), problems)
                 if part is not None:
-                    parts.append(part)
+                    parts.add(part)
         index += 1
         sep, pos = decoder.expect(pos, ",]")
         if sep == "]":

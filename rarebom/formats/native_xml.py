@@ -18,7 +18,7 @@ from .._resources import schema_path
 from ..errors import Finding, Location, error
 from ..model import Bom, Part
 from . import _xmlsafe
-from .native import FORMAT_VERSION, check_version, structure_part, unstructure_part
+from .native import FORMAT_VERSION, PartList, check_version, structure_part, unstructure_part
 
 __all__ = ["NAMESPACE", "read", "write"]
 
@@ -147,7 +147,7 @@ def read(stream: BinaryIO, file: str | None) -> tuple[Bom | None, list[Finding]]
     """Read a rarebom XML file. Returns the BOM (None if there were errors) and every finding."""
     problems: list[Finding] = []
     schema = _schema()
-    parts: list[Part] = []
+    parts = PartList(problems)
     root = None
     depth = 0
     for event, element in _xmlsafe.iter_events(stream, file):
@@ -176,10 +176,10 @@ def read(stream: BinaryIO, file: str | None) -> tuple[Bom | None, list[Finding]]
     bom_attributes = {child.get("name"): child.get("value") for child in root if _local(child.tag) == "attribute"}
     if len(bom_attributes) != sum(1 for child in root if _local(child.tag) == "attribute"):
         return None, problems  # repeated names: the schema reported them
-    return Bom(parts=parts, name=root.get("name"), attributes=bom_attributes, source=file), problems
+    return Bom(parts=parts.parts, name=root.get("name"), attributes=bom_attributes, source=file), problems
 
 
-def _read_part(element: etree._Element, schema: etree.XMLSchema, file: str | None, parts: list[Part], problems: list[Finding]) -> None:
+def _read_part(element: etree._Element, schema: etree.XMLSchema, file: str | None, parts: PartList, problems: list[Finding]) -> None:
     if not schema.validate(element):
         problems.extend(error("schema", _clean(e.message), Location(file, e.line, _xml_path(element.get("id") or "?", ()))) for e in schema.error_log)
         return
@@ -195,7 +195,7 @@ def _read_part(element: etree._Element, schema: etree.XMLSchema, file: str | Non
 
     part = structure_part(raw, locate, problems)
     if part is not None:
-        parts.append(part)
+        parts.add(part)
 
 
 # --- writing ----------------------------------------------------------------------------

@@ -1,0 +1,170 @@
+"""Hypothesis strategies for BOMs, for rarebom's tests and for yours.
+
+Install with ``pip install rarebom[testing]``. Every strategy builds valid model objects:
+BOMs are DAGs by construction (a part only uses parts drawn after it), shared
+sub-assemblies are common, and amounts come in every unit kind the format accepts, with
+and without ranges. A BOM from :func:`boms` passes :func:`rarebom.check_bom` without
+errors (warnings, such as fractions that sum above 100 %, may occur: they are data a
+real file can hold).
+
+Example::
+
+    from hypothesis import given
+    from rarebom.testing import boms
+
+    @given(boms())
+    def test_my_tool_reads_every_bom(bom):
+        ...
+"""
+
+from __future__ import annotations
+
+import functools
+from fractions import Fraction
+
+try:
+    from hypothesis import strategies as st
+except ImportError as exc:  # pragma: no cover - exercised only without the extra
+    raise ImportError("rarebom.testing needs hypothesis: pip install 'rarebom[testing]'") from exc
+
+from . import chemistry
+from .model import ITEM_CLASSES, Amount, Bom, Classification, Completeness, Material, OriginClaim, Part, Stage, Substance, Usage
+from .units import Kind
+
+__all__ = ["amounts", "boms", "decimals", "materials", "parts_texts", "substances", "texts"]
+
+#: Units each kind is drawn in; every spelling here must survive a round trip.
+UNITS = {
+    Kind.MASS: ("g", "kg", "mg", "lb", "oz", "t", "µg"),
+    Kind.FRACTION: ("", "%", "wt%", "ppm", "mg/kg", "percent"),
+    Kind.COUNT: ("", "each", "pcs", "ea"),
+    Kind.LENGTH: ("m", "mm", "cm", "ft"),
+    Kind.AREA: ("m**2", "cm**2"),
+    Kind.VOLUME: ("mL", "L", "m**3"),
+    Kind.CURRENCY: ("USD", "EUR", "CNY", "JPY"),
+}
+
+#: Units of measure bulk parts are drawn in, by kind.
+BULK_UOMS = {Kind.MASS: ("kg", "g"), Kind.LENGTH: ("m",), Kind.AREA: ("m**2",), Kind.VOLUME: ("mL", "L")}
+
+# Printable text, including spaces, tabs, newlines and non-ASCII, but nothing XML 1.0 forbids.
+_CHARS = st.characters(exclude_categories=("Cs", "Cc"), exclude_characters="\ufffe\uffff") | st.sampled_from(" \t\n")
+
+
+def _not_blank(text: str) -> bool:
+    return bool(text.strip())
+
+
+@functools.cache
+def texts(max_size: int = 12) -> st.SearchStrategy[str]:
+    """Non-blank text an XML attribute or JSON string can hold."""
+    return st.text(_CHARS, min_size=1, max_size=max_size).filter(_not_blank)
+
+
+def decimals(*, min_exp: int = -4, max_exp: int = 4, positive: bool = True) -> st.SearchStrategy[Fraction]:
+    """Exact decimal numbers (what a file can write), from 10**min_exp to 10**max_exp."""
+    digits = st.integers(1 if positive else 0, 10**6)
+    return st.builds(lambda d, e: Fraction(d) * Fraction(10) ** e, digits, st.integers(min_exp - 6, max_exp))
+
+
+@functools.cache
+def amounts(kind: Kind, *, ranges: bool = True, max_fraction: Fraction | None = None) -> st.SearchStrategy[Amount]:
+    """Amounts of ``kind`` in any of its accepted units, with optional [min, max] bounds."""
+
+    @st.composite
+    def build(draw):
+        unit = draw(st.sampled_from(UNITS[kind]))
+        amount = Amount.parse("1", unit, kind)
+        factor = amount.factor
+        # The number is drawn as written in the unit, then made canonical, as a reader does.
+        if max_fraction is None:
+            written = draw(decimals())
+        else:
+            written = draw(st.fractions(0, max_fraction / factor, max_denominator=10**4))
+        nominal = written * factor
+        low = high = None
+        if ranges and draw(st.booleans()):
+            low = nominal * draw(st.sampled_from([Fraction(1, 2), Fraction(9, 10), Fraction(1)]))
+            high = nominal * draw(st.sampled_from([Fraction(1), Fraction(11, 10), Fraction(2)]))
+        if ranges and draw(st.integers(0, 9)) == 0:
+            return Amount(kind=kind, unit=unit, value=None, min=None, max=nominal)  # "less than"
+        return Amount(kind=kind, unit=unit, value=nominal, min=low, max=high)
+
+    return build()
+
+
+@functools.cache
+def substances() -> st.SearchStrategy[Substance]:
+    identity = st.one_of(
+        st.builds(dict, element=st.sampled_from(chemistry.RARE_EARTHS + ("Fe", "B", "Co", "Cu", "Nb", "Al"))),
+        st.builds(dict, cas=st.sampled_from(["7440-00-8", "1308-87-8", "7440-27-9", "7439-89-6", "215-169-8"])),
+        st.builds(dict, formula=st.sampled_from(["Dy2O3", "Nd2O3", "SmCo5", "Nd2Fe14B", "Tb4O7"])),
+        st.just({}),  # unidentified: undeclared content
+    )
+    amount = st.one_of(st.none(), amounts(Kind.FRACTION, max_fraction=Fraction(1)), amounts(Kind.MASS))
+    return st.builds(lambda ident, name, a: Substance(name=name, amount=a, **ident), identity, st.none() | texts(), amount)
+
+
+@functools.cache
+def materials() -> st.SearchStrategy[Material]:
+    return st.builds(
+        Material,
+        name=st.none() | texts(),
+        id=st.none() | texts(6),
+        amount=st.none() | amounts(Kind.FRACTION, max_fraction=Fraction(1)) | amounts(Kind.MASS),
+        completeness=st.sampled_from(Completeness),
+        substances=st.lists(substances(), max_size=4).map(tuple),
+    )
+
+
+_origins = st.builds(OriginClaim, country=st.sampled_from(["CN", "JP", "US", "DE", "VN", "MY", "AU", "EE"]), stage=st.sampled_from(Stage), source=st.none() | texts())
+_classifications = st.one_of(
+    st.builds(Classification, scheme=st.just("item-class"), code=st.sampled_from(sorted(ITEM_CLASSES))),
+    st.builds(Classification, scheme=st.sampled_from(["hs", "eccn"]), code=st.sampled_from(["8505.11", "850511", "1C902", "EAR99"])),
+)
+_attributes = st.dictionaries(texts(8), st.text(_CHARS, max_size=10), max_size=3)
+
+
+def parts_texts() -> st.SearchStrategy[str]:
+    """Part ids: short, unique-able, sometimes with spaces or non-ASCII."""
+    return texts(10)
+
+
+@st.composite
+def boms(draw, *, max_parts: int = 12, max_uses: int = 4) -> Bom:
+    """A valid BOM: a DAG of up to ``max_parts`` parts with shared sub-assemblies.
+
+    Part ``i`` may only use parts ``j > i``, so the graph is acyclic by construction.
+    Children drawn from a small pool make sharing (one part, many parents) frequent.
+    """
+    count = draw(st.integers(1, max_parts))
+    ids = draw(st.lists(parts_texts(), min_size=count, max_size=count, unique=True))
+    uoms = [draw(st.sampled_from(["each"] * 3 + [u for us in BULK_UOMS.values() for u in us])) for _ in ids]
+    parts = []
+    for i, pid in enumerate(ids):
+        uom = uoms[i]
+        uses = []
+        later = list(range(i + 1, count))
+        if later:
+            for j in draw(st.lists(st.sampled_from(later), max_size=max_uses)):
+                child_kind = Kind.COUNT if uoms[j] == "each" else next(k for k, us in BULK_UOMS.items() if uoms[j] in us)
+                alternates = draw(st.lists(st.sampled_from(later), max_size=1))
+                uses.append(Usage(child=ids[j], quantity=draw(amounts(child_kind)), alternates=tuple(ids[a] for a in alternates)))
+        mass = None if uom in BULK_UOMS[Kind.MASS] else draw(st.none() | amounts(Kind.MASS))
+        parts.append(
+            Part(
+                id=pid,
+                name=draw(st.none() | texts()),
+                description=draw(st.none() | st.text(_CHARS, max_size=20)),
+                uom=uom,
+                mass=mass,
+                unit_value=draw(st.none() | amounts(Kind.CURRENCY)),
+                materials=tuple(draw(st.lists(materials(), max_size=2))),
+                uses=tuple(uses),
+                origins=tuple(draw(st.lists(_origins, max_size=2))),
+                classifications=tuple(draw(st.lists(_classifications, max_size=2))),
+                china_re_technology=draw(st.sampled_from([None, True, False])),
+                attributes=draw(_attributes),
+            )
+        )
+    return Bom(parts=draw(st.permutations(parts)), name=draw(st.none() | texts()), attributes=draw(_attributes))

@@ -1,0 +1,33 @@
+"""Shared fixtures and hypothesis profiles.
+
+Profiles: ``dev`` (default, quick), ``ci`` (more examples, still bounded for 2 cores).
+Choose with HYPOTHESIS_PROFILE=ci; .ci/run does.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, settings
+
+settings.register_profile("dev", max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.register_profile("ci", max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow], print_blob=True)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
+
+REPO = Path(__file__).resolve().parent.parent
+EXAMPLES = REPO / "examples"
+SAMPLES = REPO.parent / "shared" / "samples"
+
+
+@pytest.fixture
+def write(tmp_path):
+    """Write text to a file in tmp_path and return its path."""
+
+    def _write(name: str, text: str | bytes) -> Path:
+        path = tmp_path / name
+        path.write_bytes(text.encode("utf-8") if isinstance(text, str) else text)
+        return path
+
+    return _write
