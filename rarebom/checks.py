@@ -175,7 +175,7 @@ def _check_amounts(bom: Bom, options: CheckOptions) -> Iterable[Finding]:
             if part.uom_kind is Kind.MASS and part.mass.value is not None and part.mass.value != part.uom_size:
                 yield error(
                     "uom-mass-mismatch",
-                    f"part {part.id!r} is counted in {part.uom!r}, so one {part.uom} weighs {part.uom}, not {part.mass}",
+                    f"part {part.id!r} is counted in {part.uom!r}, so one unit of it weighs 1 {part.uom}, not {part.mass}",
                     part.location,
                     (part.id,),
                 )

@@ -29,9 +29,12 @@ EXIT_INTERNAL = 70
 
 def _fraction_arg(text: str):
     try:
-        return parse_number(text.rstrip("%")) / (100 if text.endswith("%") else 1)
+        value = parse_number(text.rstrip("%")) / (100 if text.endswith("%") else 1)
     except InputError as exc:
         raise argparse.ArgumentTypeError(exc.message) from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is negative; a tolerance is 0 or more")
+    return value
 
 
 def _parser() -> argparse.ArgumentParser:

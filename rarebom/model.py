@@ -98,10 +98,8 @@ class Amount:
         unit_factor(self.unit, self.kind)  # raises UnitError for a unit of the wrong kind
         if self.value is None and self.max is None:
             raise ValueError("an amount needs a value or a max")
-        lo = self.min if self.min is not None else self.value
-        hi = self.max if self.max is not None else self.value
-        if lo is not None and hi is not None and lo > hi:
-            raise ValueError(f"min {self._show(lo)} is above max {self._show(hi)}")
+        if self.min is not None and self.max is not None and self.min > self.max:
+            raise ValueError(f"min {self._show(self.min)} is above max {self._show(self.max)}")
         if self.value is not None and ((self.min is not None and self.value < self.min) or (self.max is not None and self.value > self.max)):
             raise ValueError(f"value {self._show(self.value)} is outside its range [{self._show(self.min)}, {self._show(self.max)}]")
 
@@ -185,7 +183,7 @@ class Stage(enum.Enum):
 
 #: The item classes rarebom's rules know, for classifications with scheme ``item-class``.
 #: They follow the item descriptions of MOFCOM announcements No. 18/2025 and No. 61/2025
-#: (see docs/rules.md); rules match on these codes.
+#: (see docs/formats.md); the rule packs match on these codes.
 ITEM_CLASSES = frozenset(
     {
         "rare-earth-permanent-magnet",

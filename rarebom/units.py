@@ -81,8 +81,10 @@ _FRACTION_ALIASES = {
     "mass %": "percent",
     "% w/w": "percent",
     "%w/w": "percent",
+    "ppm": "ppm",
     "ppmw": "ppm",
     "ppm w/w": "ppm",
+    "percent": "percent",
     "fraction": "dimensionless",
     "mass fraction": "dimensionless",
 }
@@ -90,7 +92,10 @@ _FRACTION_ALIASES = {
 _POWER_SUFFIX = re.compile(r"([A-Za-z]{1,2})([23])")
 
 # Molar or volume fractions look like mass fractions but are not; refuse them by name.
-_NOT_MASS_FRACTIONS = {"at%", "at.%", "mol%", "mol %", "vol%", "vol %", "% v/v", "ppmv", "ppmm", "ppb"}
+_NOT_MASS_FRACTIONS = {"at%", "at.%", "mol%", "mol %", "vol%", "vol %", "% v/v", "ppmv", "ppmm", "ppb", "ppt"}
+
+# What pint may be asked for as a mass fraction: these names, or a ratio of two masses.
+_FRACTION_NAMES = {"dimensionless", "percent", "ppm", "permille"}
 
 
 def _load_currencies() -> tuple[str, ...]:
@@ -209,9 +214,9 @@ def unit_factor(unit: str, kind: Kind) -> Fraction:
             return Fraction(1)
         raise UnitError(f"{unit!r} is not an ISO 4217 currency code", value=unit)
     if kind is Kind.FRACTION:
-        if written.lower() in _NOT_MASS_FRACTIONS:
-            raise UnitError(f"{unit!r} is not a mass fraction; rarebom needs mass-based shares (%, wt%, ppm, mg/kg)", value=unit)
         written = _FRACTION_ALIASES.get(written.lower(), written) or "dimensionless"
+        if written.lower() in _NOT_MASS_FRACTIONS or not _mass_ratio_or_name(written):
+            raise UnitError(f"{unit!r} is not a mass fraction; rarebom needs mass-based shares (%, wt%, ppm, mg/kg)", value=unit)
     if written.lower() in COUNT_UNITS - {""}:
         raise UnitError(f"{unit!r} counts pieces; a {kind.value} is expected here", value=unit)
     if not written:
@@ -235,6 +240,21 @@ def unit_factor(unit: str, kind: Kind) -> Fraction:
         raise UnitError(f"{unit!r} is not a unit of {kind.value} (it measures {_dimension_text(quantity.dimensionality)})", value=unit)
     factor = quantity.to(CANONICAL_UNITS[kind]).magnitude
     return Fraction(factor)
+
+
+def _mass_ratio_or_name(written: str) -> bool:
+    """True for a fraction name rarebom accepts, or a ratio of two mass units (mg/kg, µg/g)."""
+    if written in _FRACTION_NAMES:
+        return True
+    top, slash, bottom = written.partition("/")
+    if not slash:
+        return False
+    try:
+        unit_factor(top, Kind.MASS)
+        unit_factor(bottom, Kind.MASS)
+    except UnitError:
+        return False
+    return True
 
 
 def _dimension_text(dimensionality) -> str:

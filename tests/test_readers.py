@@ -125,3 +125,22 @@ def test_large_xml_streams_and_frees_parts(write):
     bom = rarebom.load(write("big.xml", HEAD + f'<part id="root">{uses}</part>\n' + parts + "</bom>")).bom
     assert len(bom) == 20001
     assert [p.id for p in bom.finished_goods] == ["root"]
+
+
+def test_token_attributes_are_trimmed_as_the_xsd_does(write):
+    text = HEAD + '<part id="a"><origin country=" CN " stage=" mined "/><material><substance element=" Nd "/></material></part></bom>'
+    part = rarebom.load(write("ws.xml", text.replace('formatVersion="1.0"', 'formatVersion=" 1.0 "'))).bom.part("a")
+    assert part.origins[0].country == "CN" and part.origins[0].stage is rarebom.Stage.MINED
+    assert part.materials[0].substances[0].element == "Nd"
+
+
+def test_control_characters_in_the_bom_header_are_located_errors(write):
+    errors = _errors(write("ctl.json", '{"format":"rarebom","formatVersion":"1.0","name":"bad\\u0001name","parts":[]}'))
+    assert errors[0].code == "invalid-value" and "U+0001" in errors[0].message
+
+
+@pytest.mark.parametrize("unit", ["mL/L", "mol/mol", "radian", "count", "ppt", "degree"])
+def test_dimensionless_units_that_are_not_mass_fractions_are_refused(write, unit):
+    text = HEAD + f'<part id="a"><material><substance element="Nd"><fraction value="1" unit="{unit}"/></substance></material></part></bom>'
+    errors = _errors(write("f.xml", text))
+    assert errors[0].code == "unit" and "not a mass fraction" in errors[0].message

@@ -15,7 +15,7 @@ from typing import Any
 import attrs
 
 from ..errors import Finding, InputError, Location, error
-from ..model import Amount, Classification, Completeness, Material, OriginClaim, Part, Stage, Substance, Usage
+from ..model import Amount, Bom, Classification, Completeness, Material, OriginClaim, Part, Stage, Substance, Usage
 from ..units import Kind, kind_of_unit
 
 __all__ = ["FORMAT_VERSION", "Locate", "structure_part", "unstructure_part"]
@@ -122,10 +122,14 @@ def structure_part(raw: dict, locate: Locate, problems: list[Finding]) -> Part |
             continue  # reported
         uses.append(s.build(Usage, upath, f"{label}, use of {raw_use['part']!r}", child=raw_use["part"], quantity=quantity, alternates=tuple(raw_use.get("alternates", ()))))
 
-    origins = [
-        s.build(OriginClaim, ("origins", o), f"{label}, origin", country=c["country"], stage=Stage(c["stage"]), source=c.get("source"))
-        for o, c in enumerate(raw.get("origins", ()))
-    ]
+    origins = []
+    for o, claim in enumerate(raw.get("origins", ())):
+        try:
+            stage = Stage(claim["stage"].strip())
+        except ValueError:
+            s.fail(("origins", o), f"{label}, origin: {claim['stage']!r} is not a processing stage ({', '.join(x.value for x in Stage)})")
+            continue
+        origins.append(s.build(OriginClaim, ("origins", o), f"{label}, origin", country=claim["country"].strip(), stage=stage, source=claim.get("source")))
     classifications = [
         s.build(Classification, ("classifications", k), f"{label}, classification", scheme=c["scheme"], code=c["code"])
         for k, c in enumerate(raw.get("classifications", ()))
@@ -157,6 +161,15 @@ def structure_part(raw: dict, locate: Locate, problems: list[Finding]) -> Part |
         attributes=tuple(raw.get("attributes", {}).items()),
         location=locate(()),
     )
+
+
+def build_bom(parts: list[Part], name, attributes, file: str | None, location: Location, problems: list[Finding]) -> Bom | None:
+    """The :class:`Bom` of a file's parts and header, or None with a located problem."""
+    try:
+        return Bom(parts=parts, name=name, attributes=attributes, source=file)
+    except (ValueError, TypeError) as exc:
+        problems.append(error("invalid-value", f"the BOM's name or attributes: {exc}", location))
+        return None
 
 
 class PartList:

@@ -19,8 +19,8 @@ import jsonschema
 
 from .._resources import schema_path
 from ..errors import Finding, Location, error
-from ..model import Bom, Part
-from .native import FORMAT_VERSION, PartList, check_version, structure_part, unstructure_part
+from ..model import Bom
+from .native import FORMAT_VERSION, PartList, build_bom, check_version, structure_part, unstructure_part
 
 __all__ = ["read", "write"]
 
@@ -192,7 +192,7 @@ def read(stream: BinaryIO, file: str | None) -> tuple[Bom | None, list[Finding]]
     attributes = header.get("attributes", {})
     if not isinstance(attributes, dict) or not isinstance(header.get("name", ""), str):
         return None, problems  # the schema reported it
-    return Bom(parts=parts.parts, name=header.get("name"), attributes=attributes, source=file), problems
+    return build_bom(parts.parts, header.get("name"), attributes, file, Location(file, 1, "/"), problems), problems
 
 
 def _read_parts(decoder: _Decoder, pos: int, file, lines: _Lines, validator, parts: PartList, problems: list[Finding]) -> int:

@@ -16,9 +16,9 @@ from lxml import etree
 
 from .._resources import schema_path
 from ..errors import Finding, Location, error
-from ..model import Bom, Part
+from ..model import Bom
 from . import _xmlsafe
-from .native import FORMAT_VERSION, PartList, check_version, structure_part, unstructure_part
+from .native import FORMAT_VERSION, PartList, build_bom, check_version, structure_part, unstructure_part
 
 __all__ = ["NAMESPACE", "read", "write"]
 
@@ -89,6 +89,7 @@ def _raw_part(element: etree._Element) -> tuple[dict, dict[tuple, int]]:
             raw.setdefault("classifications", []).append({"scheme": child.get("scheme"), "code": child.get("code")})
         elif tag == "origin":
             origin = {k: child.get(k) for k in ("country", "stage", "source") if child.get(k) is not None}
+            origin.update({k: origin[k].strip() for k in ("country", "stage") if k in origin})  # xs:token
             lines[("origins", len(raw.setdefault("origins", [])))] = child.sourceline
             raw["origins"].append(origin)
         elif tag == "attribute":
@@ -124,6 +125,8 @@ def _raw_material(element: etree._Element, path: tuple, lines: dict) -> dict:
             spath = (*path, "substances", len(raw.setdefault("substances", [])))
             lines[spath] = child.sourceline
             substance = {k: child.get(k) for k in ("name", "element", "cas", "formula") if child.get(k) is not None}
+            if "element" in substance:
+                substance["element"] = substance["element"].strip()  # xs:token
             for amount in child:
                 substance[_local(amount.tag)] = _amount(amount)
                 lines[(*spath, _local(amount.tag))] = amount.sourceline
@@ -158,7 +161,7 @@ def read(stream: BinaryIO, file: str | None) -> tuple[Bom | None, list[Finding]]
                 if element.tag != _NS + "bom":
                     problems.append(error("not-rarebom", f"the root element is {_clean(str(element.tag))!r}, not a rarebom <bom> in namespace {NAMESPACE}", Location(file, element.sourceline)))
                     return None, problems
-                version = element.get("formatVersion")
+                version = (element.get("formatVersion") or "").strip() or None
                 bad = version is not None and check_version(version, Location(file, element.sourceline))
                 if bad:
                     problems.append(bad)
@@ -176,7 +179,7 @@ def read(stream: BinaryIO, file: str | None) -> tuple[Bom | None, list[Finding]]
     bom_attributes = {child.get("name"): child.get("value") for child in root if _local(child.tag) == "attribute"}
     if len(bom_attributes) != sum(1 for child in root if _local(child.tag) == "attribute"):
         return None, problems  # repeated names: the schema reported them
-    return Bom(parts=parts.parts, name=root.get("name"), attributes=bom_attributes, source=file), problems
+    return build_bom(parts.parts, root.get("name"), bom_attributes, file, Location(file, root.sourceline), problems), problems
 
 
 def _read_part(element: etree._Element, schema: etree.XMLSchema, file: str | None, parts: PartList, problems: list[Finding]) -> None:
