@@ -24,6 +24,16 @@ __all__ = ["FORMAT_VERSION", "Locate", "structure_part", "unstructure_part"]
 FORMAT_VERSION = "1.0"
 MAJOR_VERSION = 1
 
+#: What a field whose pattern failed should hold, in words (for both encodings' messages).
+EXPECTED_TEXT = {
+    "value": "a number such as 12.5, 1.2e-3 or 1/3",
+    "min": "a number such as 12.5, 1.2e-3 or 1/3",
+    "max": "a number such as 12.5, 1.2e-3 or 1/3",
+    "country": "an ISO 3166-1 alpha-2 country code such as CN",
+    "element": "an element symbol such as Nd",
+    "formatVersion": "a format version such as 1.0",
+}
+
 #: Maps a path inside a raw part dict, such as ("materials", 0, "mass"), to a location.
 Locate = Callable[[tuple[Any, ...]], Location]
 

@@ -20,7 +20,7 @@ import jsonschema
 from .._resources import schema_path
 from ..errors import Finding, Location, error
 from ..model import Bom
-from .native import FORMAT_VERSION, PartList, build_bom, check_version, structure_part, unstructure_part
+from .native import EXPECTED_TEXT, FORMAT_VERSION, PartList, build_bom, check_version, structure_part, unstructure_part
 
 __all__ = ["read", "write"]
 
@@ -121,21 +121,13 @@ def _pointer(path) -> str:
     return "".join("/" + str(p).replace("~", "~0").replace("/", "~1") for p in path)
 
 
-_EXPECTED = {
-    "value": "a number such as 12.5, 1.2e-3 or 1/3",
-    "min": "a number such as 12.5, 1.2e-3 or 1/3",
-    "max": "a number such as 12.5, 1.2e-3 or 1/3",
-    "country": "an ISO 3166-1 alpha-2 country code such as CN",
-    "element": "an element symbol such as Nd",
-    "formatVersion": "a format version such as 1.0",
-}
 
 
 def _message(problem: jsonschema.ValidationError) -> str:
     """jsonschema's message, with a word instead of a regex where a pattern failed, and kept short."""
     path = list(problem.absolute_path)
-    if problem.validator == "pattern" and path and path[-1] in _EXPECTED:
-        message = f"{problem.instance!r} is not {_EXPECTED[path[-1]]}"
+    if problem.validator == "pattern" and path and path[-1] in EXPECTED_TEXT:
+        message = f"{problem.instance!r} is not {EXPECTED_TEXT[path[-1]]}"
     elif problem.validator == "pattern":
         message = f"{problem.instance!r} must not be empty"
     else:

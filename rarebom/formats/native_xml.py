@@ -18,7 +18,7 @@ from .._resources import schema_path
 from ..errors import Finding, Location, error
 from ..model import Bom
 from . import _xmlsafe
-from .native import FORMAT_VERSION, PartList, build_bom, check_version, structure_part, unstructure_part
+from .native import EXPECTED_TEXT, FORMAT_VERSION, PartList, build_bom, check_version, structure_part, unstructure_part
 
 __all__ = ["NAMESPACE", "read", "write"]
 
@@ -36,14 +36,6 @@ def _schema() -> etree.XMLSchema:
 
 
 _PATTERN_MISS = re.compile(r"Element '([\w:]+)', attribute '(\w+)': \[facet 'pattern'\] The value '(.*)' is not accepted by the pattern '.*'\.$", re.S)
-_EXPECTED = {
-    "value": "a number such as 12.5, 1.2e-3 or 1/3",
-    "min": "a number such as 12.5, 1.2e-3 or 1/3",
-    "max": "a number such as 12.5, 1.2e-3 or 1/3",
-    "country": "an ISO 3166-1 alpha-2 country code such as CN",
-    "element": "an element symbol such as Nd",
-    "formatVersion": "a format version such as 1.0",
-}
 
 
 def _clean(message: str) -> str:
@@ -52,7 +44,7 @@ def _clean(message: str) -> str:
     match = _PATTERN_MISS.match(message)
     if match:
         element, attribute, value = match.groups()
-        expected = _EXPECTED.get(attribute, "a non-empty value")
+        expected = EXPECTED_TEXT.get(attribute, "a non-empty value")
         return f"<{element} {attribute}={value!r}>: expected {expected}"
     return message
 
