@@ -194,7 +194,7 @@ def _check_amounts(bom: Bom, options: CheckOptions) -> Iterable[Finding]:
 def _check_materials(part: Part, options: CheckOptions) -> Iterable[Finding]:
     limit = 1 + options.fraction_tolerance
     part_mass = part.uom_size if part.uom_kind is Kind.MASS else (part.mass.value if part.mass else None)
-    material_share = Fraction(0)
+    material_share = Fraction(0)  # lowest the materials can sum to
     share_known = True
     for material in part.materials:
         where = f"material {material.label!r}"
@@ -205,10 +205,13 @@ def _check_materials(part: Part, options: CheckOptions) -> Iterable[Finding]:
             if share is None:
                 share_known = False
             else:
-                material_share += share
+                material_share += share[0]
         if material.completeness is Completeness.FULL and not material.substances:
             yield warning("empty-full-declaration", f"part {part.id!r}: {where} is declared full but lists no substance", part.location, (part.id,))
-        substance_share = Fraction(0)
+        # Nominal values where given; otherwise the range's low end for the "above 100 %"
+        # sum and its high end for the "full but short" sum, so that a legitimate
+        # "other substances < 10 %" line makes neither warning.
+        substance_low = substance_high = Fraction(0)
         shares_known = bool(material.substances)
         material_mass = None
         if material.amount is not None and material.amount.value is not None:
@@ -220,7 +223,8 @@ def _check_materials(part: Part, options: CheckOptions) -> Iterable[Finding]:
                 yield from _above_one(substance.amount, f"{swhere} fraction", part)
                 share = _share(substance.amount, material_mass)
                 if share is not None:
-                    substance_share += share
+                    substance_low += share[0]
+                    substance_high += share[1]
                 else:
                     shares_known = False
             else:
@@ -230,12 +234,12 @@ def _check_materials(part: Part, options: CheckOptions) -> Iterable[Finding]:
                     yield warning("not-a-cas-number", f"part {part.id!r}: {swhere} has {substance.cas!r} in its CAS field, which is not a CAS number; it is kept but not resolved", part.location, (part.id,))
                 elif not chemistry.cas_check_digit_ok(substance.cas):
                     yield warning("cas-check-digit", f"part {part.id!r}: {swhere} has CAS {substance.cas!r}, whose check digit is wrong", part.location, (part.id,))
-        if substance_share > limit:
-            yield warning("substance-fractions-sum", f"part {part.id!r}: the substances of {where} sum to {_pct(substance_share)}, above 100 %", part.location, (part.id,))
-        elif material.completeness is Completeness.FULL and shares_known and substance_share < 1 - options.fraction_tolerance:
+        if substance_low > limit:
+            yield warning("substance-fractions-sum", f"part {part.id!r}: the substances of {where} sum to {_pct(substance_low)}, above 100 %", part.location, (part.id,))
+        elif material.completeness is Completeness.FULL and shares_known and substance_high < 1 - options.fraction_tolerance:
             yield warning(
                 "full-declaration-short",
-                f"part {part.id!r}: {where} is declared full but its substances sum to {_pct(substance_share)}; the rest is treated as undeclared",
+                f"part {part.id!r}: {where} is declared full but its substances sum to {_pct(substance_high)}; the rest is treated as undeclared",
                 part.location,
                 (part.id,),
             )
@@ -243,13 +247,20 @@ def _check_materials(part: Part, options: CheckOptions) -> Iterable[Finding]:
         yield warning("material-fractions-sum", f"part {part.id!r}: its materials sum to {_pct(material_share)} of its mass, above 100 %", part.location, (part.id,))
 
 
-def _share(amount: Amount, whole: Fraction | None) -> Fraction | None:
-    """An amount as a share of ``whole`` grams (a fraction stays a fraction); None if unknown."""
-    nominal = amount.value if amount.value is not None else amount.max
+def _share(amount: Amount, whole: Fraction | None) -> tuple[Fraction, Fraction] | None:
+    """``(low, high)`` shares of ``whole`` grams (a fraction stays a fraction); None if unknown.
+
+    Both are the nominal value where there is one; else the range's ends, 0 standing
+    for a missing min ("< 10 %").
+    """
+    if amount.value is not None:
+        low = high = amount.value
+    else:
+        low, high = amount.min or Fraction(0), amount.max
     if amount.kind is Kind.FRACTION:
-        return nominal
+        return low, high
     if whole:
-        return nominal / whole
+        return low / whole, high / whole
     return None
 
 

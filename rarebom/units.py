@@ -268,6 +268,7 @@ def to_canonical(text: str, unit: str, kind: Kind) -> Fraction:
     return parse_number(text) * unit_factor(unit, kind)
 
 
+@functools.cache
 def kind_of_unit(unit: str) -> Kind:
     """Which kind of quantity a usage unit measures: a count, or a bulk mass, length, area or volume."""
     if unit.strip().lower() in COUNT_UNITS:

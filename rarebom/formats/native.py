@@ -18,7 +18,7 @@ from ..errors import Finding, InputError, Location, error
 from ..model import Amount, Bom, Classification, Completeness, Material, OriginClaim, Part, Stage, Substance, Usage
 from ..units import Kind, kind_of_unit
 
-__all__ = ["FORMAT_VERSION", "Locate", "structure_part", "unstructure_part"]
+__all__ = ["EXPECTED_TEXT", "FORMAT_VERSION", "Locate", "PartList", "build_bom", "check_version", "structure_part", "unstructure_part"]
 
 #: The format version this code writes; it reads every 1.x.
 FORMAT_VERSION = "1.0"
@@ -191,8 +191,8 @@ class PartList:
         self._seen: dict[str, Location | None] = {}
 
     def add(self, part: Part) -> None:
-        first = self._seen.get(part.id, False)
-        if first is not False:
+        if part.id in self._seen:
+            first = self._seen[part.id]
             where = f" (first at {first})" if first else ""
             self.problems.append(error("duplicate-part-id", f"part id {part.id!r} is used by two parts{where}", part.location, (part.id,)))
             return
