@@ -1,12 +1,14 @@
 """rarebom: trace rare-earth content through a bill of materials.
 
 Read a BOM (:func:`load`), inspect it as a DAG of frozen model objects, write it back
-(:func:`dump`). The roll-up engine, rule packs and reports build on this model.
+(:func:`dump`), and roll it up (:func:`trace`): element masses by origin, value, coverage
+and explanations for every part. Rule packs and reports build on the trace.
 """
 
 from __future__ import annotations
 
 from .checks import CheckOptions, check_bom
+from .engine import Alternates, Bounds, OriginClass, OriginPolicy, PartResult, Trace, TraceOptions, trace
 from .errors import Finding, InputError, InvalidBomError, Location, RarebomError, Severity, UnitError, UnsafeInputError
 from .formats import FORMATS, LoadResult, detect_format, dump, load
 from .model import Amount, Bom, Classification, Completeness, Material, OriginClaim, Part, Stage, Substance, Usage
@@ -16,6 +18,14 @@ __version__ = "0.1.0"
 
 __all__ = [
     "FORMATS",
+    "Alternates",
+    "Bounds",
+    "OriginClass",
+    "OriginPolicy",
+    "PartResult",
+    "Trace",
+    "TraceOptions",
+    "trace",
     "Amount",
     "Bom",
     "CheckOptions",

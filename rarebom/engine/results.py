@@ -1,0 +1,276 @@
+"""Result objects of a trace: bounds, element masses, per-part results, contributors, coverage.
+
+Numbers are plain floats (or exact Fractions from an exact trace) in canonical units,
+grams and the trace's currency; each :class:`Bounds` also hands them out as pint
+Quantities. Every result carries a nominal value and ``[min, max]`` bounds: the nominal is
+what the declarations say, the bounds also hold what they leave open. A bound nobody knows
+is ``math.inf``; a nominal nobody knows is ``None``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from fractions import Fraction
+from typing import Any
+
+import attrs
+
+from .. import chemistry
+from .policy import ORIGIN_CLASSES, OriginClass, OriginDecision
+
+__all__ = ["Bounds", "Contributor", "Coverage", "ElementMass", "PartResult", "PathStep"]
+
+Number = float | Fraction
+
+
+def _clean(x: Any) -> Number | None:
+    """A bound as stored in a result: ints become Fractions; NaN becomes None."""
+    if isinstance(x, int):
+        return Fraction(x)
+    if isinstance(x, float) and math.isnan(x):
+        return None
+    return x
+
+
+def _fmt(x: Number | None, digits: int = 6) -> str:
+    if x is None:
+        return "?"
+    if x == math.inf:
+        return "∞"
+    return f"{float(x):.{digits}g}"
+
+
+@attrs.frozen
+class Bounds:
+    """A nominal value and the range the truth must lie in, in ``unit``.
+
+    ``nominal`` is ``None`` when nobody knows it (a part with no mass); ``max`` is
+    ``math.inf`` when nothing bounds it (undeclared content may be anything).
+    """
+
+    min: Number = attrs.field(converter=_clean)
+    nominal: Number | None = attrs.field(converter=_clean)
+    max: Number = attrs.field(converter=_clean)
+    unit: str = ""
+
+    @classmethod
+    def of(cls, triple, unit: str = "") -> Bounds:
+        return cls(triple[0], triple[1], triple[2], unit)
+
+    @classmethod
+    def zero(cls, unit: str = "") -> Bounds:
+        return cls(0, 0, 0, unit)
+
+    @property
+    def exact(self) -> bool:
+        """True if every known number is an exact Fraction."""
+        return all(isinstance(x, Fraction) for x in (self.min, self.nominal, self.max) if x is not None and x != math.inf)
+
+    @property
+    def is_zero(self) -> bool:
+        return self.max == 0
+
+    @property
+    def bounded(self) -> bool:
+        return self.max != math.inf
+
+    def _q(self, number):
+        from ..units import ureg
+
+        if number is None:
+            return None
+        return ureg.Quantity(number, self.unit or "dimensionless")
+
+    @property
+    def quantity(self):
+        """The nominal as a pint Quantity (``None`` if unknown)."""
+        return self._q(self.nominal)
+
+    @property
+    def min_quantity(self):
+        return self._q(self.min)
+
+    @property
+    def max_quantity(self):
+        return self._q(self.max)
+
+    def __add__(self, other: Bounds) -> Bounds:
+        if not isinstance(other, Bounds):
+            return NotImplemented
+        nominal = None if self.nominal is None or other.nominal is None else self.nominal + other.nominal
+        return Bounds(self.min + other.min, nominal, self.max + other.max, self.unit or other.unit)
+
+    def __str__(self) -> str:
+        unit = f" {self.unit}" if self.unit else ""
+        if self.min == self.max:
+            return f"{_fmt(self.min)}{unit}"
+        return f"{_fmt(self.nominal)}{unit} [{_fmt(self.min)}, {_fmt(self.max)}]"
+
+
+def ratio(numerator: Bounds, denominator: Bounds) -> Bounds:
+    """``numerator / denominator`` as bounds: the smallest and largest share they allow.
+
+    The share cannot exceed 1 when the numerator is part of the denominator, which is how
+    every share in rarebom is built. Exact inputs give exact shares.
+    """
+    lo = numerator.min / denominator.max if denominator.max not in (0, math.inf) else 0
+    hi = numerator.max / denominator.min if denominator.min else math.inf
+    nominal = None
+    if numerator.nominal is not None and denominator.nominal:
+        nominal = numerator.nominal / denominator.nominal
+    one = Fraction(1)
+    return Bounds(min(lo, one), None if nominal is None else min(nominal, one), min(hi, one), "")
+
+
+@attrs.frozen
+class ElementMass:
+    """Grams of one element (or of undeclared or unresolved content) per unit of a part."""
+
+    symbol: str
+    total: Bounds
+    by_origin: Mapping[OriginClass, Bounds]
+
+    def __str__(self) -> str:
+        split = ", ".join(f"{o.value} {b}" for o, b in self.by_origin.items() if not b.is_zero)
+        return f"{self.symbol}: {self.total} ({split})"
+
+
+@attrs.frozen
+class PartResult:
+    """What one unit of a part contains, rolled up through everything below it.
+
+    ``mass_basis`` says which mass was used: ``declared`` (the part's own mass),
+    ``contents`` (the sum of children and materials, when no mass is declared or the
+    contents weigh more), ``unit of measure`` (1 kg of a part counted in kg) or
+    ``unknown``. ``value`` is the part's own unit value if it has one, else the value of
+    its contents (``value_basis`` says which), in ``currency``.
+    """
+
+    part: str
+    mass: Bounds
+    mass_basis: str
+    declared_mass: Bounds | None
+    contents_mass: Bounds | None
+    elements: Mapping[str, ElementMass]
+    undeclared: ElementMass
+    unresolved: ElementMass
+    value: Bounds | None
+    value_basis: str
+    own_value: Bounds | None
+    contents_value: Bounds | None
+    currency: str | None
+    origin: OriginDecision
+
+    def element(self, symbol: str) -> ElementMass:
+        """The element's mass; zero for an element nothing declares."""
+        found = self.elements.get(symbol)
+        if found is None:
+            return ElementMass(symbol, Bounds.zero("g"), {o: Bounds.zero("g") for o in ORIGIN_CLASSES})
+        return found
+
+    def mass_of(self, symbols: Iterable[str], origin: OriginClass | None = None) -> Bounds:
+        """Grams of the elements ``symbols`` (of ``origin``, or of any origin) per unit.
+
+        The nominal and min count what is declared, and for an origin, what is known to be
+        of that origin. The max adds everything that could still be those elements of that
+        origin: unknown-origin mass of them, and all undeclared and unresolved mass (which
+        may be anything), capped at the part's mass.
+        """
+        symbols = list(dict.fromkeys(symbols))
+        unknown = OriginClass.UNKNOWN
+        pick = (lambda m: m.total) if origin is None else (lambda m: m.by_origin[origin])
+        declared = Bounds.zero("g")
+        for symbol in symbols:
+            declared = declared + pick(self.element(symbol))
+        could_be = 0
+        for pseudo in (self.undeclared, self.unresolved):
+            if origin is None:
+                could_be += pseudo.total.max
+            else:
+                could_be += pseudo.by_origin[origin].max + (pseudo.by_origin[unknown].max if origin is not unknown else 0)
+        if origin is not None and origin is not unknown:
+            for symbol in symbols:
+                could_be += self.element(symbol).by_origin[unknown].max
+        high = min(declared.max + could_be, self.mass.max)
+        return Bounds(declared.min, declared.nominal, max(high, declared.min), "g")
+
+    def share(self, symbols: Iterable[str], origin: OriginClass | None = None) -> Bounds:
+        """The mass share of those elements (of that origin) in the part, as bounds (ratios)."""
+        return ratio(self.mass_of(symbols, origin), self.mass)
+
+    @property
+    def rare_earths(self) -> Bounds:
+        """Grams of all 17 rare earths, declared (the max includes what could be)."""
+        return self.mass_of(chemistry.RARE_EARTHS)
+
+
+@attrs.frozen
+class PathStep:
+    """One usage on a path: the child, and the quantity multiplier of this step."""
+
+    part: str
+    multiplier: Number
+
+
+@attrs.frozen
+class Contributor:
+    """Where some of a finished good's element mass comes from.
+
+    ``part`` holds the mass in its own materials; ``paths`` are BOM paths from the finished
+    good down to it (up to a limit; ``path_count`` says how many there are), each with the
+    product of the quantities along it; ``multiplier`` sums over all paths; ``mass`` is
+    grams in the finished good through all those paths; ``origin`` is its class there.
+    """
+
+    part: str
+    symbol: str
+    origin: OriginClass
+    mass: Bounds
+    multiplier: Bounds
+    own_mass: Bounds
+    paths: tuple[tuple[PathStep, ...], ...]
+    path_count: int
+
+    def path_text(self, path: tuple[PathStep, ...]) -> str:
+        return " > ".join(f"{step.part}" + (f" ×{_fmt(step.multiplier)}" if step.multiplier != 1 else "") for step in path)
+
+
+@attrs.frozen
+class Coverage:
+    """How much of a part's data is there.
+
+    ``composition_declared``: the share of the mass whose composition resolved to
+    elements. ``origin_known``: the share of declared rare-earth mass whose origin class
+    is known. The ``missing_*`` tuples name the parts below (and including) the part whose
+    mass, composition, value or origin is missing, in topological order.
+    """
+
+    part: str
+    composition_declared: Bounds
+    origin_known: Bounds | None
+    missing_mass: tuple[str, ...]
+    missing_composition: tuple[str, ...]
+    missing_value: tuple[str, ...]
+    missing_origin: tuple[str, ...]
+
+    @property
+    def complete(self) -> bool:
+        return not (self.missing_mass or self.missing_composition or self.missing_value or self.missing_origin)
+
+
+def element_masses(vector: Mapping[int, tuple], split_column, origins=ORIGIN_CLASSES) -> dict[str, dict[OriginClass, tuple]]:
+    """Regroup a raw vector into symbol -> origin -> triple."""
+    grouped: dict[str, dict[OriginClass, tuple]] = {}
+    for col, triple in vector.items():
+        symbol, origin = split_column(col)
+        grouped.setdefault(symbol, {})[origin] = triple
+    return grouped
+
+
+def element_mass(symbol: str, per_origin: Mapping[OriginClass, tuple]) -> ElementMass:
+    by_origin = {o: Bounds.of(per_origin[o], "g") if o in per_origin else Bounds.zero("g") for o in ORIGIN_CLASSES}
+    total = Bounds.zero("g")
+    for b in by_origin.values():
+        total = total + b
+    return ElementMass(symbol, total, by_origin)

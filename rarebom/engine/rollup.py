@@ -1,0 +1,426 @@
+"""The roll-up: one pass over the BOM in topological order, children before parents.
+
+The model is compiled once into a compact, integer-indexed form: parts in topological
+order, usages as (child index, multiplier bounds), and each part's own content as a sparse
+vector. A vector maps a column to ``(min, nominal, max)``; a column is one substance class
+(an element, or the undeclared or unresolved pseudo-substances) in one origin class, packed
+into an int. Units were converted when the file was read; here every mass is in grams
+and every value in the target currency, as plain numbers.
+
+The same code runs on floats (fast, the default) or on exact ``Fraction`` numbers
+(``exact=True``), so tests can prove the two agree. Two float values act as sentinels in
+both modes: ``math.inf`` for a bound nobody knows (an undeclared mass may be anything) and
+``math.nan`` for a nominal nobody knows (a part with no mass). Both propagate through sums
+and products on their own, which keeps the inner loop free of special cases.
+"""
+
+from __future__ import annotations
+
+import math
+from fractions import Fraction
+from typing import Any
+
+import attrs
+
+from .. import chemistry
+from ..errors import Finding, warning
+from ..model import Amount, Bom, Material, Part, Substance
+from ..units import Kind
+from .policy import ORIGIN_CLASSES, Alternates, OriginClass, OriginConflict, OriginDecision, OriginPolicy, conflicts
+
+__all__ = ["Compiled", "compile_bom", "rollup"]
+
+#: The pseudo-substances after the 118 elements: mass whose composition nobody declared,
+#: and mass declared as a substance rarebom could not turn into elements.
+UNDECLARED = "undeclared"
+UNRESOLVED = "unresolved"
+SYMBOLS: tuple[str, ...] = (*chemistry.ELEMENTS, UNDECLARED, UNRESOLVED)
+SYMBOL_INDEX = {symbol: i for i, symbol in enumerate(SYMBOLS)}
+N_ORIGINS = len(ORIGIN_CLASSES)
+UNKNOWN = ORIGIN_CLASSES.index(OriginClass.UNKNOWN)
+ORIGIN_INDEX = {origin: i for i, origin in enumerate(ORIGIN_CLASSES)}
+NAN = math.nan
+INF = math.inf
+
+Triple = tuple[Any, Any, Any]  # (min, nominal, max), floats or Fractions
+
+
+def column(symbol: str, origin: OriginClass) -> int:
+    return SYMBOL_INDEX[symbol] * N_ORIGINS + ORIGIN_INDEX[origin]
+
+
+def split_column(col: int) -> tuple[str, OriginClass]:
+    return SYMBOLS[col // N_ORIGINS], ORIGIN_CLASSES[col % N_ORIGINS]
+
+
+def is_nan(x) -> bool:
+    return x != x
+
+
+def mul(a, b):
+    """a × b, where 0 × ∞ is 0: an absent substance in a material of unknown mass weighs nothing."""
+    if a == 0 or b == 0:
+        return 0
+    return a * b
+
+
+def nmax(a, b):
+    """max() for nominals: unknown (NaN) if either is unknown."""
+    if is_nan(a) or is_nan(b):
+        return NAN
+    return a if a >= b else b
+
+
+@attrs.frozen
+class Resolved:
+    """What one declared substance became: element fractions, or unresolved mass."""
+
+    part: str
+    material: str
+    substance: str
+    resolution: chemistry.Resolution | None
+
+
+@attrs.define
+class Compiled:
+    """A BOM compiled for the roll-up. Index ``i`` is the ``i``-th part in topological order."""
+
+    ids: list[str]
+    index: dict[str, int]
+    #: per part, its usages; each a list of candidates (child index, mult min, nominal, max),
+    #: the selected child first, then the alternates
+    uses: list[list[list[tuple[int, Any, Any, Any]]]]
+    declared_mass: list[Triple | None]
+    mass_basis_uom: list[bool]
+    own: list[dict[int, Triple]]
+    own_material_mass: list[Triple | None]
+    origin: list[OriginDecision]
+    own_value: list[Triple | None]
+    exact: bool
+    currency: str | None
+    resolved: list[Resolved] = attrs.field(factory=list)
+    conflicts: list[OriginConflict] = attrs.field(factory=list)
+    findings: list[Finding] = attrs.field(factory=list)
+
+
+def _number(value: Fraction, exact: bool):
+    if exact:
+        return value
+    try:
+        return float(value)
+    except OverflowError:
+        return INF
+
+
+def amount_triple(amount: Amount, exact: bool) -> Triple:
+    """``(min, nominal, max)`` of an amount in canonical units.
+
+    A range given without a nominal value ("< 10 %", "5–8 %") counts at its midpoint in
+    the nominal; its bounds stay the range. A missing min is 0.
+    """
+    value = amount.value
+    low = amount.min if amount.min is not None else (value if value is not None else Fraction(0))
+    high = amount.max if amount.max is not None else value
+    if value is None:
+        value = (low + high) / 2
+    return _number(low, exact), _number(value, exact), _number(high, exact)
+
+
+def _times(a: Triple, b: Triple) -> Triple:
+    return mul(a[0], b[0]), a[1] * b[1], mul(a[2], b[2])
+
+
+def _add_into(vector: dict[int, list], col: int, t: Triple) -> None:
+    slot = vector.get(col)
+    if slot is None:
+        vector[col] = [t[0], t[1], t[2]]
+    else:
+        slot[0] += t[0]
+        slot[1] += t[1]
+        slot[2] += t[2]
+
+
+UNKNOWN_MASS: Triple = (0, NAN, INF)
+
+
+def _material_mass(material: Material, part_mass: Triple | None, exact: bool) -> Triple:
+    """Grams of ``material`` per unit of its part; unknown if it is a fraction of an unknown mass."""
+    amount = material.amount
+    if amount is None:
+        return (0, NAN, part_mass[2] if part_mass else INF)
+    if amount.kind is Kind.MASS:
+        return amount_triple(amount, exact)
+    return _times(amount_triple(amount, exact), part_mass) if part_mass else UNKNOWN_MASS
+
+
+def _substance_mass(substance: Substance, material_mass: Triple, exact: bool) -> Triple:
+    amount = substance.amount
+    if amount is None:
+        return (0, NAN, material_mass[2])
+    if amount.kind is Kind.MASS:
+        return amount_triple(amount, exact)
+    return _times(amount_triple(amount, exact), material_mass)
+
+
+def _own_content(part: Part, declared: Triple | None, compiled: Compiled, typical: bool, exact: bool) -> tuple[dict[int, list], Triple | None]:
+    """The part's own materials as a vector (origin unknown for now) and their total mass."""
+    vector: dict[int, list] = {}
+    if not part.materials:
+        return vector, None
+    total = [0, 0, 0]
+    for material in part.materials:
+        m_mass = _material_mass(material, declared, exact)
+        declared_sum = [0, 0, 0]
+        for substance in material.substances:
+            s_mass = _substance_mass(substance, m_mass, exact)
+            declared_sum = [declared_sum[0] + s_mass[0], declared_sum[1] + s_mass[1], declared_sum[2] + s_mass[2]]
+            resolution = chemistry.resolve(element=substance.element, formula=substance.formula, cas=substance.cas, name=substance.name, typical=typical)
+            compiled.resolved.append(Resolved(part.id, material.label, substance.label, resolution))
+            if resolution is None:
+                _add_into(vector, column(UNRESOLVED, OriginClass.UNKNOWN), s_mass)
+                continue
+            for element, f_min, f_nom, f_max in resolution.fractions:
+                f = (_number(f_min, exact), _number(f_nom, exact), _number(f_max, exact))
+                _add_into(vector, column(element, OriginClass.UNKNOWN), _times(s_mass, f))
+        if not material.substances and typical and material.name:
+            resolution = chemistry.resolve(name=material.name, typical=True)
+            if resolution is not None:
+                compiled.resolved.append(Resolved(part.id, material.label, material.label, resolution))
+                for element, f_min, f_nom, f_max in resolution.fractions:
+                    f = (_number(f_min, exact), _number(f_nom, exact), _number(f_max, exact))
+                    t = _times(m_mass, f)
+                    _add_into(vector, column(element, OriginClass.UNKNOWN), t)
+                # The typical ranges need not sum to the whole material: what they leave is undeclared.
+                declared_sum = [0, 0, 0]
+                for _, f_min, f_nom, f_max in resolution.fractions:
+                    t = _times(m_mass, (_number(f_min, exact), _number(f_nom, exact), _number(f_max, exact)))
+                    declared_sum = [declared_sum[0] + t[0], declared_sum[1] + t[1], declared_sum[2] + t[2]]
+                declared_sum[2] = min(declared_sum[2], m_mass[2])
+        # The material weighs at least what its substances weigh; what they leave is undeclared.
+        used = (max(m_mass[0], declared_sum[0]), nmax(m_mass[1], declared_sum[1]), max(m_mass[2], declared_sum[2]))
+        rest = (max(0, used[0] - declared_sum[2]), used[1] - declared_sum[1], max(0, used[2] - declared_sum[0]))
+        _add_into(vector, column(UNDECLARED, OriginClass.UNKNOWN), rest)
+        total = [total[0] + used[0], total[1] + used[1], total[2] + used[2]]
+    return vector, (total[0], total[1], total[2])
+
+
+def _topological(bom: Bom) -> list[Part]:
+    """Parts with every child (and alternate) before its parents; Kahn's algorithm, iterative."""
+    pending = {}
+    parents: dict[str, list[str]] = {p.id: [] for p in bom.parts}
+    for part in bom.parts:
+        children = {ref for use in part.uses for ref in (use.child, *use.alternates)}
+        pending[part.id] = len(children)
+        for child in children:
+            parents[child].append(part.id)
+    ready = [pid for pid, n in pending.items() if n == 0]
+    ready.reverse()
+    order = []
+    while ready:
+        pid = ready.pop()
+        order.append(bom.part(pid))
+        for parent in parents[pid]:
+            pending[parent] -= 1
+            if pending[parent] == 0:
+                ready.append(parent)
+    if len(order) != len(bom.parts):
+        raise ValueError("the BOM has a cycle; check_bom() names it")
+    return order
+
+
+def compile_bom(bom: Bom, *, policy: OriginPolicy, currency: str | None, rates: dict[str, Fraction], typical: bool, exact: bool) -> Compiled:
+    """Compile ``bom`` (already checked: no cycles, no dangling references) for :func:`rollup`."""
+    order = _topological(bom)
+    index = {part.id: i for i, part in enumerate(order)}
+    compiled = Compiled(
+        ids=[p.id for p in order],
+        index=index,
+        uses=[],
+        declared_mass=[],
+        mass_basis_uom=[],
+        own=[],
+        own_material_mass=[],
+        origin=[],
+        own_value=[],
+        exact=exact,
+        currency=currency,
+    )
+    missing_rates: dict[str, list[str]] = {}
+    for part in order:
+        uses = []
+        for use in part.uses:
+            q = amount_triple(use.quantity, exact)
+            candidates = []
+            for ref in (use.child, *use.alternates):
+                child = bom.part(ref)
+                if child.uom_kind is not use.quantity.kind:
+                    # check_bom refuses this for the selected child; an alternate counted in
+                    # another dimension cannot stand in for it, so it is left out.
+                    compiled.findings.append(
+                        warning(
+                            "alternate-unit-mismatch",
+                            f"part {part.id!r} names {ref!r} as an alternate for {use.quantity} of {use.child!r}"
+                            f", but {ref!r} is counted in {child.uom!r}; the alternate is ignored",
+                            part.location,
+                            (part.id, ref),
+                        )
+                    )
+                    continue
+                size = _number(child.uom_size, exact)
+                candidates.append((index[ref], q[0] / size, q[1] / size, q[2] / size))
+            uses.append(candidates)
+        compiled.uses.append(uses)
+        if part.uom_kind is Kind.MASS:
+            size = _number(part.uom_size, exact)
+            declared = (size, size, size)
+        else:
+            declared = amount_triple(part.mass, exact) if part.mass is not None else None
+        compiled.declared_mass.append(declared)
+        compiled.mass_basis_uom.append(part.uom_kind is Kind.MASS)
+        own, material_mass = _own_content(part, declared, compiled, typical, exact)
+        compiled.own.append({col: (t[0], t[1], t[2]) for col, t in own.items()})
+        compiled.own_material_mass.append(material_mass)
+        decision = policy.decide(part.origins)
+        compiled.origin.append(decision)
+        compiled.conflicts += conflicts(part.id, part.origins)
+        compiled.own_value.append(_value(part, currency, rates, exact, missing_rates))
+    for code, parts in missing_rates.items():
+        shown = ", ".join(repr(p) for p in parts[:5]) + (f" and {len(parts) - 5} more" if len(parts) > 5 else "")
+        compiled.findings.append(
+            warning("missing-rate", f"no exchange rate from {code} to {currency} was given, so the values of {shown} are unknown; no rate is ever assumed", None, tuple(parts))
+        )
+    for conflict in compiled.conflicts:
+        compiled.findings.append(warning("origin-conflict", str(conflict), bom.part(conflict.part).location, (conflict.part,)))
+    return compiled
+
+
+def _value(part: Part, currency: str | None, rates: dict[str, Fraction], exact: bool, missing: dict[str, list[str]]) -> Triple | None:
+    amount = part.unit_value
+    if amount is None:
+        return None
+    code = amount.unit.strip().upper()
+    if code == currency:
+        rate = Fraction(1)
+    elif code in rates:
+        rate = rates[code]
+    else:
+        missing.setdefault(code, []).append(part.id)
+        return None
+    t = amount_triple(amount, exact)
+    r = _number(rate, exact)
+    return t[0] * r, t[1] * r, t[2] * r
+
+
+@attrs.define
+class Rolled:
+    """Per part (by index), per one unit of measure: the roll-up's raw results."""
+
+    vector: list[dict[int, Triple] | None]
+    mass: list[Triple | None]
+    contents_mass: list[Triple | None]
+    value: list[Triple | None]
+    contents_value: list[Triple | None]
+    #: the part's class after inheritance was applied (its own decision's class)
+    origin: list[int]
+
+
+def rollup(compiled: Compiled, *, alternates: Alternates, inherit: bool, only: list[int] | None = None) -> Rolled:
+    """Roll up every part (or the parts in ``only``, which must be closed under children).
+
+    Cost: one visit per part and one per usage, times the columns a child carries.
+    """
+    n = len(compiled.ids)
+    out = Rolled(vector=[None] * n, mass=[None] * n, contents_mass=[None] * n, value=[None] * n, contents_value=[None] * n, origin=[UNKNOWN] * n)
+    vectors = out.vector
+    worst = alternates is Alternates.WORST
+    for i in only if only is not None else range(n):
+        origin = ORIGIN_INDEX[compiled.origin[i].origin]
+        # Without inheritance a part's class covers its own content only: apply it now,
+        # before the children arrive. With it, it also covers the children's unknowns: below.
+        shift = origin - UNKNOWN if not inherit else 0
+        acc: dict[int, list] = {}
+        for col, t in compiled.own[i].items():
+            _add_into(acc, col + shift if col % N_ORIGINS == UNKNOWN else col, t)
+        contents = compiled.own_material_mass[i]
+        c_lo, c_nom, c_hi = contents if contents is not None else (0, 0, 0)
+        has_contents = contents is not None or bool(compiled.uses[i])
+        v_lo = v_nom = v_hi = 0
+        value_known = bool(compiled.uses[i])
+        for candidates in compiled.uses[i]:
+            if worst and len(candidates) > 1:
+                (m_lo, m_nom, m_hi), (v_known, v) = _worst_into(acc, candidates, vectors, out)
+            else:
+                j, q_lo, q_nom, q_hi = candidates[0]
+                for col, (a, b, c) in vectors[j].items():
+                    slot = acc.get(col)
+                    if slot is None:
+                        acc[col] = [a * q_lo, b * q_nom, c * q_hi]
+                    else:
+                        slot[0] += a * q_lo
+                        slot[1] += b * q_nom
+                        slot[2] += c * q_hi
+                cm = out.mass[j]
+                m_lo, m_nom, m_hi = cm[0] * q_lo, cm[1] * q_nom, cm[2] * q_hi
+                cv = out.value[j]
+                v_known, v = (cv is not None), ((cv[0] * q_lo, cv[1] * q_nom, cv[2] * q_hi) if cv is not None else None)
+            c_lo += m_lo
+            c_nom += m_nom
+            c_hi += m_hi
+            if v_known:
+                v_lo += v[0]
+                v_nom += v[1]
+                v_hi += v[2]
+            else:
+                value_known = False
+        # Mass basis: the declared mass, unless the contents weigh more (a whole cannot
+        # weigh less than what is inside it); the gap above the contents is undeclared.
+        declared = compiled.declared_mass[i]
+        contents_t = (c_lo, c_nom, c_hi) if has_contents else None
+        if declared is None:
+            mass = contents_t if contents_t is not None else UNKNOWN_MASS
+        elif contents_t is None:
+            mass = declared
+        else:
+            mass = (max(declared[0], c_lo), nmax(declared[1], c_nom), max(declared[2], c_hi))
+        rest = mass if contents_t is None else (max(0, mass[0] - c_hi), mass[1] - c_nom, max(0, mass[2] - c_lo))
+        if rest[0] or rest[2] or (rest[1] != 0):
+            # The gap belongs to the part itself, so it takes the part's own class.
+            _add_into(acc, SYMBOL_INDEX[UNDECLARED] * N_ORIGINS + origin, rest)
+        out.origin[i] = origin
+        if inherit and origin != UNKNOWN:
+            _reclassify(acc, origin)
+        vectors[i] = {col: (t[0], t[1], t[2]) for col, t in acc.items()}
+        out.mass[i] = mass
+        out.contents_mass[i] = contents_t
+        out.contents_value[i] = (v_lo, v_nom, v_hi) if value_known else None
+        own_value = compiled.own_value[i]
+        out.value[i] = own_value if own_value is not None else out.contents_value[i]
+    return out
+
+
+def _reclassify(acc: dict[int, list], origin: int) -> None:
+    """Move every unknown-origin column to ``origin``."""
+    for col in [c for c in acc if c % N_ORIGINS == UNKNOWN]:
+        _add_into(acc, col - UNKNOWN + origin, acc.pop(col))
+
+
+def _worst_into(acc: dict[int, list], candidates, vectors, out: Rolled):
+    """Add, per column, the largest contribution any candidate makes; return mass and value envelopes."""
+    columns: set[int] = set()
+    for j, *_ in candidates:
+        columns.update(vectors[j])
+    for col in columns:
+        best = [0, 0, 0]
+        for j, q_lo, q_nom, q_hi in candidates:
+            t = vectors[j].get(col)
+            if t is not None:
+                best = [max(best[0], t[0] * q_lo), nmax(best[1], t[1] * q_nom), max(best[2], t[2] * q_hi)]
+        _add_into(acc, col, best)
+    masses = [(out.mass[j][0] * lo, out.mass[j][1] * nom, out.mass[j][2] * hi) for j, lo, nom, hi in candidates]
+    selected = masses[0]
+    mass = (min(m[0] for m in masses), selected[1], max(m[2] for m in masses))
+    values = [out.value[j] for j, *_ in candidates]
+    if any(v is None for v in values):
+        return mass, (False, None)
+    scaled = [(v[0] * lo, v[1] * nom, v[2] * hi) for v, (_, lo, nom, hi) in zip(values, candidates, strict=True)]
+    return mass, (True, (min(v[0] for v in scaled), scaled[0][1], max(v[2] for v in scaled)))

@@ -1,0 +1,294 @@
+"""``rarebom.trace()``: roll a BOM up and hand out results, explanations and coverage."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from fractions import Fraction
+from typing import Any
+
+import attrs
+
+from .. import chemistry
+from ..checks import CheckOptions, check_bom
+from ..errors import Finding, InvalidBomError, Severity, warning
+from ..model import Bom
+from ..units import parse_number
+from .explain import Derivation, contributors, derive, reachable
+from .policy import ORIGIN_CLASSES, Alternates, OriginClass, OriginConflict, OriginPolicy
+from .results import Bounds, Contributor, Coverage, PartResult, element_mass, element_masses, ratio
+from .rollup import N_ORIGINS, SYMBOL_INDEX, UNDECLARED, UNKNOWN, UNRESOLVED, Compiled, Resolved, Rolled, compile_bom, rollup, split_column
+
+__all__ = ["Trace", "TraceOptions", "trace"]
+
+
+def _rate(value: Any) -> Fraction:
+    if isinstance(value, Fraction):
+        rate = value
+    elif isinstance(value, int):
+        rate = Fraction(value)
+    else:
+        rate = parse_number(str(value))  # "1.08", never a float's binary noise
+    if rate <= 0:
+        raise ValueError(f"exchange rate {value!r} must be positive")
+    return rate
+
+
+def _rates(value: Mapping[str, Any] | None) -> dict[str, Fraction]:
+    return {code.strip().upper(): _rate(rate) for code, rate in (value or {}).items()}
+
+
+@attrs.frozen(kw_only=True)
+class TraceOptions:
+    """How to trace.
+
+    - ``policy``: turns origin claims into origin classes (:class:`OriginPolicy`).
+    - ``alternates``: ``selected`` or ``worst`` (:class:`Alternates`).
+    - ``currency``: the ISO 4217 code values are reported in; by default the currency of
+      the first finished good with a unit value, else the most common one in the BOM.
+    - ``rates``: how many ``currency`` units one unit of another currency is worth, e.g.
+      ``{"EUR": "1.08"}``. A missing rate makes those values unknown, with a warning;
+      no rate is ever assumed.
+    - ``typical_compositions``: resolve alloys named only in free text ("NdFeB N42") from
+      rarebom's table of typical compositions, with ranges and sources. Off by default,
+      so such content stays unknown unless the caller opts in.
+    - ``exact``: compute everything with exact fractions (slower; for audits and tests).
+      A float trace recomputes any part exactly on request (:meth:`Trace.exact`).
+    """
+
+    policy: OriginPolicy = attrs.field(factory=OriginPolicy)
+    alternates: Alternates = attrs.field(default=Alternates.SELECTED, converter=Alternates)
+    currency: str | None = attrs.field(default=None, converter=lambda c: c.strip().upper() if c else None)
+    rates: Mapping[str, Fraction] = attrs.field(factory=dict, converter=_rates)
+    typical_compositions: bool = False
+    exact: bool = False
+    check: CheckOptions = attrs.field(factory=CheckOptions)
+
+
+def _pick_currency(bom: Bom) -> str | None:
+    for part in bom.finished_goods:
+        if part.unit_value is not None:
+            return part.unit_value.unit.strip().upper()
+    counts = Counter(p.unit_value.unit.strip().upper() for p in bom.parts if p.unit_value is not None)
+    return min(counts, key=lambda c: (-counts[c], c)) if counts else None
+
+
+def trace(bom: Bom, options: TraceOptions | None = None, **kwargs: Any) -> Trace:
+    """Roll ``bom`` up: mass, element masses by origin, value and coverage for every part.
+
+    Options are a :class:`TraceOptions` or its fields as keywords
+    (``trace(bom, currency="USD", rates={"EUR": "1.08"})``). The BOM is checked first;
+    errors (a cycle, a dangling reference, a zero quantity) raise
+    :class:`~rarebom.errors.InvalidBomError`, and warnings are kept in
+    :attr:`Trace.findings`.
+    """
+    if options is None:
+        options = TraceOptions(**kwargs)
+    elif kwargs:
+        options = attrs.evolve(options, **kwargs)
+    findings = check_bom(bom, options.check)
+    if any(f.severity is Severity.ERROR for f in findings):
+        raise InvalidBomError(findings, bom.source)
+    currency = options.currency or _pick_currency(bom)
+    compiled = compile_bom(bom, policy=options.policy, currency=currency, rates=options.rates, typical=options.typical_compositions, exact=options.exact)
+    rolled = rollup(compiled, alternates=options.alternates, inherit=options.policy.inherit)
+    return Trace(bom, options, currency, compiled, rolled, findings)
+
+
+class Trace:
+    """The results of :func:`trace`.
+
+    ``trace[part_id]`` is that part's :class:`PartResult` (per one unit of it);
+    :attr:`finished_goods` lists the parts nothing else uses, in file order. Results are
+    built on first access and cached; they are deterministic, so golden files work.
+    """
+
+    def __init__(self, bom: Bom, options: TraceOptions, currency: str | None, compiled: Compiled, rolled: Rolled, findings: list[Finding]):
+        self.bom = bom
+        self.options = options
+        self.currency = currency
+        self._compiled = compiled
+        self._rolled = rolled
+        self._cache: dict[str, PartResult] = {}
+        self.finished_goods: tuple[str, ...] = tuple(p.id for p in bom.finished_goods)
+        self.findings: tuple[Finding, ...] = tuple(findings) + tuple(compiled.findings) + tuple(self._substance_findings())
+
+    def _substance_findings(self) -> Iterable[Finding]:
+        for r in self._compiled.resolved:
+            location = self.bom.part(r.part).location
+            if r.resolution is None:
+                yield warning(
+                    "unresolved-substance",
+                    f"part {r.part!r}, material {r.material!r}: substance {r.substance!r} could not be resolved to elements; its mass is carried as unresolved",
+                    location,
+                    (r.part,),
+                )
+            elif r.resolution.typical:
+                yield warning(
+                    "typical-composition",
+                    f"part {r.part!r}, material {r.material!r}: {r.substance!r} was resolved from a typical composition, not a declaration: {r.resolution.source}",
+                    location,
+                    (r.part,),
+                )
+
+    # -- results -----------------------------------------------------------------------
+
+    def __getitem__(self, part_id: str) -> PartResult:
+        found = self._cache.get(part_id)
+        if found is None:
+            found = self._cache[part_id] = self._result(self._compiled, self._rolled, self._compiled.index[part_id])
+        return found
+
+    def __contains__(self, part_id: object) -> bool:
+        return part_id in self._compiled.index
+
+    def __iter__(self):
+        """Every part's result, in topological order (children first)."""
+        return (self[pid] for pid in self._compiled.ids)
+
+    def __len__(self) -> int:
+        return len(self._compiled.ids)
+
+    @property
+    def results(self) -> tuple[PartResult, ...]:
+        """The finished goods' results, in file order."""
+        return tuple(self[pid] for pid in self.finished_goods)
+
+    @property
+    def resolved_substances(self) -> tuple[Resolved, ...]:
+        """Every declared substance and what it resolved to (``resolution`` None: unresolved)."""
+        return tuple(self._compiled.resolved)
+
+    @property
+    def conflicts(self) -> tuple[OriginConflict, ...]:
+        return tuple(self._compiled.conflicts)
+
+    def _result(self, compiled: Compiled, rolled: Rolled, i: int) -> PartResult:
+        grouped = element_masses(rolled.vector[i] or {}, split_column)
+        elements = {s: element_mass(s, grouped[s]) for s in chemistry.ELEMENTS if s in grouped}
+        # Elements that are declared but with zero mass everywhere stay listed: a
+        # declaration of absence is information too.
+        declared = compiled.declared_mass[i]
+        contents = rolled.contents_mass[i]
+        mass = Bounds.of(rolled.mass[i], "g")
+        if compiled.mass_basis_uom[i]:
+            basis = "unit of measure"
+        elif declared is None:
+            basis = "contents" if contents is not None else "unknown"
+        elif contents is None:
+            basis = "declared"
+        else:
+            basis = "declared" if Bounds.of(declared).nominal == mass.nominal else "contents"
+        own_value = compiled.own_value[i]
+        contents_value = rolled.contents_value[i]
+        value = rolled.value[i]
+        unit = compiled.currency or ""
+        return PartResult(
+            part=compiled.ids[i],
+            mass=mass,
+            mass_basis=basis,
+            declared_mass=Bounds.of(declared, "g") if declared is not None else None,
+            contents_mass=Bounds.of(contents, "g") if contents is not None else None,
+            elements=elements,
+            undeclared=element_mass(UNDECLARED, grouped.get(UNDECLARED, {})),
+            unresolved=element_mass(UNRESOLVED, grouped.get(UNRESOLVED, {})),
+            value=Bounds.of(value, unit) if value is not None else None,
+            value_basis="own" if own_value is not None else ("contents" if value is not None else "unknown"),
+            own_value=Bounds.of(own_value, unit) if own_value is not None else None,
+            contents_value=Bounds.of(contents_value, unit) if contents_value is not None else None,
+            currency=compiled.currency,
+            origin=compiled.origin[i],
+        )
+
+    # -- exactness ---------------------------------------------------------------------
+
+    def exact(self, part_id: str) -> PartResult:
+        """``part_id``'s result recomputed with exact fractions, from the BOM itself.
+
+        Only the part and what is below it are recomputed. Use it wherever a number is
+        compared against a threshold and the float result is close to it.
+        """
+        if self.options.exact:
+            return self[part_id]
+        compiled = self._exact_compiled()
+        below = reachable(compiled, compiled.index[part_id], alternates=True)
+        rolled = rollup(compiled, alternates=self.options.alternates, inherit=self.options.policy.inherit, only=below)
+        return self._result(compiled, rolled, compiled.index[part_id])
+
+    def _exact_compiled(self) -> Compiled:
+        cached = getattr(self, "_exact", None)
+        if cached is None:
+            o = self.options
+            cached = self._exact = compile_bom(self.bom, policy=o.policy, currency=self.currency, rates=o.rates, typical=o.typical_compositions, exact=True)
+        return cached
+
+    # -- explanations ------------------------------------------------------------------
+
+    def contributors(self, part_id: str, symbols: str | Iterable[str], *, limit: int = 10, max_paths: int = 5, origin: OriginClass | None = None) -> list[Contributor]:
+        """The parts that put the most of ``symbols`` into ``part_id``, with BOM paths.
+
+        ``symbols`` is an element symbol or several (``["Dy", "Tb"]``); ``origin`` keeps
+        only contributions of that origin class.
+        """
+        symbols = [symbols] if isinstance(symbols, str) else list(symbols)
+        unknown = [s for s in symbols if s not in SYMBOL_INDEX]
+        if unknown:
+            raise ValueError(f"not element symbols: {', '.join(unknown)}")
+        return contributors(
+            self._compiled, self._rolled, self._compiled.index[part_id], symbols, inherit=self.options.policy.inherit, limit=limit, max_paths=max_paths, origin=origin
+        )
+
+    def derivation(self, part_id: str, elements: Iterable[str] | None = None) -> Derivation:
+        """The arithmetic behind ``part_id``'s result, line by line (rare earths by default)."""
+        return derive(self._compiled, self._rolled, self.bom.part(part_id), typical=self.options.typical_compositions, elements=elements)
+
+    def coverage(self, part_id: str) -> Coverage:
+        """How complete the data under ``part_id`` is, and which parts are missing what."""
+        compiled, rolled = self._compiled, self._rolled
+        root = compiled.index[part_id]
+        below = reachable(compiled, root, alternates=True)
+        result = self[part_id]
+        resolved = Bounds.zero("g")
+        for element in result.elements.values():
+            resolved = resolved + element.total
+        rare = [result.element(s) for s in chemistry.RARE_EARTHS]
+        re_total = sum((e.total.nominal or 0 for e in rare), 0)
+        known = sum((e.by_origin[o].nominal or 0 for e in rare for o in ORIGIN_CLASSES if o is not OriginClass.UNKNOWN), 0)
+        origin_known = ratio(Bounds(known, known, known), Bounds(re_total, re_total, re_total)) if re_total else None
+        # Parts reached only through ancestors with a definite origin need no claim of their own.
+        inherit = self.options.policy.inherit
+        covered = {root: False}
+        for i in reversed(below):
+            flows = covered.get(i, False) or (inherit and rolled.origin[i] != UNKNOWN)
+            for candidates in compiled.uses[i]:
+                for j, *_ in candidates:
+                    covered[j] = covered.get(j, True) and flows
+        rare_columns = {SYMBOL_INDEX[s] for s in chemistry.RARE_EARTHS}
+        missing_mass, missing_comp, missing_value, missing_origin = [], [], [], []
+        for i in below:
+            pid = compiled.ids[i]
+            leaf = not compiled.uses[i]
+            if leaf and compiled.declared_mass[i] is None and compiled.own_material_mass[i] is None:
+                missing_mass.append(pid)
+            own = compiled.own[i]
+            # Open by its nominal: a full declaration whose ranges leave room is still declared.
+            own_open = any(col // N_ORIGINS in (SYMBOL_INDEX[UNDECLARED], SYMBOL_INDEX[UNRESOLVED]) and t[1] != 0 for col, t in own.items())
+            if leaf and (own_open or not own):
+                missing_comp.append(pid)
+            if rolled.value[i] is None and all(rolled.value[c[0][0]] is not None for c in compiled.uses[i]):
+                missing_value.append(pid)
+            holds_rare_earth = any(col // N_ORIGINS in rare_columns and t[2] for col, t in own.items())
+            if holds_rare_earth and rolled.origin[i] == UNKNOWN and not covered.get(i, False):
+                missing_origin.append(pid)
+        return Coverage(
+            part=part_id,
+            composition_declared=ratio(resolved, result.mass),
+            origin_known=origin_known,
+            missing_mass=tuple(missing_mass),
+            missing_composition=tuple(missing_comp),
+            missing_value=tuple(missing_value),
+            missing_origin=tuple(missing_origin),
+        )
+
+    def __repr__(self) -> str:
+        return f"<Trace of {len(self)} parts, {len(self.finished_goods)} finished good(s), currency {self.currency}>"

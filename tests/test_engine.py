@@ -1,0 +1,335 @@
+"""The roll-up engine on hand-built BOMs whose answers are worked out by hand."""
+
+from __future__ import annotations
+
+import math
+from fractions import Fraction
+
+import pytest
+
+import rarebom
+from rarebom import Amount, Bom, Completeness, Kind, Material, OriginClaim, OriginClass, Part, Stage, Substance, Usage
+from rarebom.engine import Alternates, OriginPolicy
+
+from .conftest import EXAMPLES
+
+F = Fraction
+CHINA, NOT_CHINA, UNKNOWN = OriginClass.CHINA, OriginClass.NOT_CHINA, OriginClass.UNKNOWN
+
+
+def mass(text: str) -> Amount:
+    value, unit = text.split()
+    return Amount.parse(value, unit, Kind.MASS)
+
+
+def frac(text: str, **bounds: str) -> Amount:
+    value, unit = text.split()
+    return Amount.parse(None if value == "-" else value, unit, Kind.FRACTION, **bounds)
+
+
+def use(child: str, qty: str = "1", unit: str = "", alternates: tuple[str, ...] = ()) -> Usage:
+    kind = Kind.COUNT if unit in ("", "each") else Kind.MASS
+    return Usage(child=child, quantity=Amount.parse(qty, unit, kind), alternates=alternates)
+
+
+def magnet(pid: str = "magnet", grams: str = "30 g", *, dy: str = "1", nd: str = "30", origins=(), completeness=Completeness.FULL, **kw) -> Part:
+    """A magnet: 100 % one material of Nd, Dy and Fe (the rest)."""
+    fe = str(100 - F(dy) - F(nd))
+    substances = (
+        Substance(element="Nd", amount=frac(f"{nd} %")),
+        Substance(element="Dy", amount=frac(f"{dy} %")),
+        Substance(element="Fe", amount=frac(f"{fe} %")),
+    )
+    material = Material(name="NdFeB", amount=frac("100 %"), completeness=completeness, substances=substances)
+    return Part(id=pid, mass=mass(grams), materials=(material,), origins=tuple(origins), **kw)
+
+
+def cn(stage=Stage.SEPARATED, source="SD-1"):
+    return OriginClaim(country="CN", stage=stage, source=source)
+
+
+def jp(stage=Stage.SEPARATED):
+    return OriginClaim(country="JP", stage=stage)
+
+
+def bom(*parts: Part) -> Bom:
+    return Bom(parts=parts)
+
+
+def exact(b: Bom, **options):
+    return rarebom.trace(b, exact=True, **options)
+
+
+# -- additivity, sharing, quantities ---------------------------------------------------
+
+
+def test_quantities_multiply_along_paths_and_shared_parts_count_once_per_path():
+    b = bom(
+        Part(id="product", uses=(use("rotor"), use("stator"), use("bolt", "2"))),
+        Part(id="rotor", uses=(use("magnet", "48"), use("bolt", "8"))),
+        Part(id="stator", uses=(use("bolt", "6"),)),
+        magnet(origins=(cn(),)),
+        Part(
+            id="bolt",
+            mass=mass("6.6 g"),
+            materials=(Material(name="steel", amount=frac("100 %"), completeness=Completeness.FULL, substances=(Substance(element="Fe", amount=frac("100 %")),)),),
+        ),
+    )
+    t = exact(b)
+    product = t["product"]
+    assert product.element("Nd").total.nominal == 48 * F(30) * F(30, 100)
+    assert product.element("Dy").by_origin[CHINA].nominal == 48 * F(30) / 100
+    # 16 bolts (2 + 8 + 6) of 6.6 g, plus 48 magnets' iron.
+    assert product.element("Fe").total.nominal == 16 * F("6.6") + 48 * 30 * F(69, 100)
+    assert product.mass == rarebom.Bounds(48 * 30 + 16 * F("6.6"), 48 * 30 + 16 * F("6.6"), 48 * 30 + 16 * F("6.6"), "g")
+    assert product.mass_basis == "contents"
+    assert product.undeclared.total.max == 0
+    # The bolts have no origin claims: their iron is of unknown origin.
+    assert product.element("Fe").by_origin[UNKNOWN].nominal == 16 * F("6.6")
+
+
+def test_bulk_usage_is_measured_in_the_childs_unit():
+    resin = Part(id="resin", uom="kg", materials=(Material(amount=frac("100 %"), substances=(Substance(formula="Nd2O3", amount=frac("10 %")),)),))
+    b = bom(Part(id="rotor", uses=(use("resin", "60", "g"),)), resin)
+    t = exact(b)
+    # 60 g of a resin that is 10 % Nd2O3: 6 g of oxide, of which Nd is 2 Nd / (2 Nd + 3 O).
+    nd_fraction = rarebom.chemistry.formula_fractions("Nd2O3")["Nd"]
+    assert t["rotor"].mass.nominal == 60
+    assert t["rotor"].element("Nd").total.nominal == 6 * nd_fraction
+    assert t["resin"].mass_basis == "unit of measure"
+
+
+def test_a_hundred_thousand_level_chain_needs_no_recursion():
+    n = 100_000
+    parts = [Part(id=f"p{i}", uses=(use(f"p{i + 1}"),)) for i in range(n)]
+    parts.append(magnet("leaf", "1 g"))
+    parts[-2] = Part(id=f"p{n - 1}", uses=(use("leaf"),))
+    t = rarebom.trace(bom(*parts))
+    assert t["p0"].element("Nd").total.nominal == pytest.approx(0.3)
+    assert t.contributors("p0", "Nd")[0].paths[0][-1].part == "leaf"
+
+
+# -- bounds and unknowns ---------------------------------------------------------------
+
+
+def test_a_part_without_composition_bounds_every_element_from_above_never_zero():
+    b = bom(Part(id="product", uses=(use("magnet"), use("housing"))), magnet(), Part(id="housing", mass=mass("2 kg")))
+    result = exact(b)["product"]
+    nd = result.mass_of(["Nd"])
+    assert nd.min == 9 and nd.nominal == 9
+    assert nd.max == 9 + 2000  # the housing could be anything
+    assert result.undeclared.total.nominal == 2000
+    assert result.mass_of(["Dy", "Tb"]).max == F("0.3") + 2000
+
+
+def test_a_part_with_no_mass_at_all_is_unbounded():
+    b = bom(Part(id="product", uses=(use("magnet"), use("mystery"))), magnet(), Part(id="mystery"))
+    result = rarebom.trace(b)["product"]
+    assert result.mass.nominal is None
+    assert result.mass.max == math.inf
+    assert result.mass_of(["Dy"]).max == math.inf
+    assert result.element("Dy").total.nominal == pytest.approx(0.3)
+    assert rarebom.trace(b).coverage("product").missing_mass == ("mystery",)
+
+
+def test_ranges_carry_through_and_a_less_than_line_counts_at_its_midpoint():
+    material = Material(
+        amount=frac("100 %"),
+        completeness=Completeness.PARTIAL,
+        substances=(Substance(element="Dy", amount=frac("1 %", min="0.5", max="2")), Substance(name="other substances", amount=frac("- %", max="10"))),
+    )
+    b = bom(Part(id="m", mass=mass("100 g"), materials=(material,)))
+    result = exact(b)["m"]
+    assert result.element("Dy").total == rarebom.Bounds(F("0.5"), 1, 2, "g")
+    assert result.unresolved.total == rarebom.Bounds(0, 5, 10, "g")
+    # What the lines leave: 100 - (1 + 5) nominal; at least 100 - (2 + 10), at most 100 - 0.5.
+    assert result.undeclared.total == rarebom.Bounds(88, 94, F("99.5"), "g")
+    assert result.mass_of(["Dy"]).max == 100  # 2 + 10 + 99.5, capped at the part's mass
+
+
+def test_declared_mass_or_contents_whichever_is_heavier_and_the_result_says_which():
+    heavy = bom(Part(id="a", mass=mass("100 g"), uses=(use("m", "2"),)), magnet("m", "30 g"))
+    light = bom(Part(id="a", mass=mass("50 g"), uses=(use("m", "2"),)), magnet("m", "30 g"))
+    h, lt = exact(heavy)["a"], exact(light)["a"]
+    assert (h.mass.nominal, h.mass_basis, h.undeclared.total.nominal) == (100, "declared", 40)
+    assert (lt.mass.nominal, lt.mass_basis, lt.undeclared.total.nominal) == (60, "contents", 0)
+    assert lt.declared_mass.nominal == 50 and lt.contents_mass.nominal == 60
+
+
+# -- origin policy ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "claims, expected",
+    [
+        ((), UNKNOWN),
+        ((cn(Stage.SEPARATED),), CHINA),
+        ((cn(Stage.METAL_OR_ALLOY),), CHINA),
+        ((cn(Stage.MAGNET_OR_FUNCTIONAL_MATERIAL),), CHINA),
+        ((cn(Stage.MINED),), UNKNOWN),  # mining alone is not a China-origin rare-earth item
+        ((cn(Stage.COMPONENT),), UNKNOWN),
+        ((jp(Stage.MAGNET_OR_FUNCTIONAL_MATERIAL),), UNKNOWN),  # says nothing about the metal
+        ((jp(Stage.SEPARATED), jp(Stage.METAL_OR_ALLOY)), NOT_CHINA),
+        ((jp(Stage.SEPARATED), jp(Stage.METAL_OR_ALLOY), cn(Stage.MAGNET_OR_FUNCTIONAL_MATERIAL)), CHINA),
+        ((jp(Stage.SEPARATED), cn(Stage.SEPARATED), jp(Stage.METAL_OR_ALLOY)), CHINA),  # conflict: any CN claim decides
+    ],
+)
+def test_default_origin_policy(claims, expected):
+    t = exact(bom(magnet(origins=claims)))
+    assert t["magnet"].origin.origin is expected
+    assert t["magnet"].element("Nd").by_origin[expected].nominal == 9
+
+
+def test_conflicting_claims_are_all_kept_and_reported():
+    t = rarebom.trace(bom(magnet(origins=(jp(), cn(source="declaration A"), jp(Stage.METAL_OR_ALLOY)))))
+    [conflict] = t.conflicts
+    assert {c.country for c in conflict.claims} == {"CN", "JP"}
+    assert any(f.code == "origin-conflict" and "declaration A" in f.message for f in t.findings)
+
+
+def test_a_definite_class_covers_unknown_content_below_it_but_never_overrides():
+    b = bom(
+        Part(id="assembly", uses=(use("plain"), use("japanese")), origins=(cn(Stage.MAGNET_OR_FUNCTIONAL_MATERIAL),)),
+        magnet("plain"),
+        magnet("japanese", origins=(jp(), jp(Stage.METAL_OR_ALLOY))),
+    )
+    inherited = exact(b)["assembly"].element("Nd").by_origin
+    assert (inherited[CHINA].nominal, inherited[NOT_CHINA].nominal, inherited[UNKNOWN].nominal) == (9, 9, 0)
+    flat = exact(b, policy=OriginPolicy(inherit=False))["assembly"].element("Nd").by_origin
+    assert (flat[CHINA].nominal, flat[NOT_CHINA].nominal, flat[UNKNOWN].nominal) == (0, 9, 9)
+
+
+def test_unknown_origin_is_in_the_china_upper_bound_but_not_the_lower():
+    b = bom(Part(id="p", uses=(use("a"), use("b"))), magnet("a", origins=(cn(),)), magnet("b"))
+    china_dy = exact(b)["p"].mass_of(["Dy"], CHINA)
+    assert (china_dy.min, china_dy.nominal, china_dy.max) == (F("0.3"), F("0.3"), F("0.6"))
+
+
+def test_policy_is_configurable():
+    strict = OriginPolicy(china_stages={Stage.MINED, Stage.SEPARATED}, not_china_stages={Stage.MAGNET_OR_FUNCTIONAL_MATERIAL})
+    assert exact(bom(magnet(origins=(cn(Stage.MINED),))), policy=strict)["magnet"].origin.origin is CHINA
+    assert exact(bom(magnet(origins=(jp(Stage.MAGNET_OR_FUNCTIONAL_MATERIAL),))), policy=strict)["magnet"].origin.origin is NOT_CHINA
+
+
+# -- exactness -------------------------------------------------------------------------
+
+
+def test_one_gram_in_one_kilogram_is_exactly_a_tenth_of_a_percent():
+    b = bom(magnet("m", "1 kg", dy="0.1"))
+    t = rarebom.trace(b)
+    assert t.exact("m").share(["Dy"]).nominal == F(1, 1000)
+    assert t.exact("m").mass_of(["Dy"]).nominal == 1
+    assert exact(b)["m"].share(["Dy"]).nominal == F(1, 1000)
+    assert t["m"].share(["Dy"]).nominal == pytest.approx(0.001)
+    assert t.exact("m").share(["Dy"]).exact
+
+
+def test_exact_results_agree_with_float_results():
+    t = rarebom.trace(rarebom.load(EXAMPLES / "ev-traction-motor.xml").bom)
+    for pid in ("ev-traction-motor", "rotor-assembly", "rotor-magnet-segment"):
+        fast, slow = t[pid], t.exact(pid)
+        for symbol in ("Nd", "Pr", "Dy", "Tb", "Fe"):
+            for o in OriginClass:
+                a, b = fast.element(symbol).by_origin[o], slow.element(symbol).by_origin[o]
+                assert a.nominal == pytest.approx(float(b.nominal), rel=1e-12)
+                assert a.max == pytest.approx(float(b.max), rel=1e-12)
+
+
+# -- value -----------------------------------------------------------------------------
+
+
+def test_values_convert_with_the_callers_rates_and_a_missing_rate_is_reported():
+    b = bom(
+        Part(id="product", uses=(use("a", "2"), use("b"))),
+        Part(id="a", unit_value=Amount.parse("10", "EUR", Kind.CURRENCY)),
+        Part(id="b", unit_value=Amount.parse("5", "USD", Kind.CURRENCY)),
+    )
+    t = exact(b, currency="USD", rates={"EUR": "1.08"})
+    assert t["product"].value.nominal == 2 * 10 * F("1.08") + 5
+    assert (t["product"].value_basis, t["product"].value.unit) == ("contents", "USD")
+    missing = exact(b, currency="USD")
+    assert missing["product"].value is None
+    assert any(f.code == "missing-rate" and "EUR" in f.message for f in missing.findings)
+    assert missing.coverage("product").missing_value == ("a", "product") or missing.coverage("product").missing_value == ("a",)
+
+
+def test_own_value_wins_over_contents_value():
+    b = bom(Part(id="p", uses=(use("a"),), unit_value=Amount.parse("100", "USD", Kind.CURRENCY)), Part(id="a", unit_value=Amount.parse("3", "USD", Kind.CURRENCY)))
+    result = exact(b)["p"]
+    assert (result.value.nominal, result.value_basis, result.contents_value.nominal) == (100, "own", 3)
+
+
+# -- alternates ------------------------------------------------------------------------
+
+
+def test_worst_case_alternates_take_the_largest_of_each_quantity():
+    b = bom(Part(id="p", uses=(use("low-dy", alternates=("high-dy",)),)), magnet("low-dy", dy="1", nd="30"), magnet("high-dy", dy="5", nd="25"))
+    selected = exact(b)["p"]
+    worst = exact(b, alternates=Alternates.WORST)["p"]
+    assert selected.element("Dy").total.nominal == F("0.3")
+    assert worst.element("Dy").total.nominal == F("1.5")
+    assert worst.element("Nd").total.nominal == 9  # low-dy has more Nd
+
+
+# -- chemistry and unresolved content --------------------------------------------------
+
+
+def test_unresolvable_substances_are_carried_not_dropped():
+    material = Material(amount=frac("100 %"), substances=(Substance(cas="999-99-1", amount=frac("40 %")), Substance(name="NdFeB N42", amount=frac("60 %"))))
+    b = bom(Part(id="p", mass=mass("10 g"), materials=(material,)))
+    t = exact(b)
+    assert t["p"].unresolved.total.nominal == 10
+    assert t["p"].mass_of(["Nd"]).max == 10
+    assert sum(f.code == "unresolved-substance" for f in t.findings) == 2
+
+
+def test_typical_compositions_only_when_the_caller_opts_in():
+    material = Material(name="sintered NdFeB", amount=frac("100 %"))
+    b = bom(Part(id="p", mass=mass("100 g"), materials=(material,)))
+    off = exact(b)["p"]
+    assert off.elements == {} and off.undeclared.total.nominal == 100
+    t = exact(b, typical_compositions=True)
+    on = t["p"]
+    assert on.element("Nd").total.nominal > 0 and on.element("Dy").total.max > 0
+    assert any(f.code == "typical-composition" for f in t.findings)
+
+
+# -- explanations, coverage ------------------------------------------------------------
+
+
+def test_contributors_name_the_path_and_multiplier_on_the_example_motor():
+    t = rarebom.trace(rarebom.load(EXAMPLES / "ev-traction-motor.xml").bom)
+    top = t.contributors("ev-traction-motor", "Nd")[0]
+    assert top.part == "rotor-magnet-segment" and top.origin is CHINA
+    assert top.multiplier.nominal == 48 and top.path_count == 1
+    assert [s.part for s in top.paths[0]] == ["ev-traction-motor", "rotor-assembly", "rotor-magnet-segment"]
+    assert top.mass.nominal == pytest.approx(t["ev-traction-motor"].element("Nd").total.nominal)
+
+
+def test_a_shared_part_is_one_contributor_with_all_its_paths():
+    b = bom(Part(id="p", uses=(use("a", "2"), use("b", "3"))), Part(id="a", uses=(use("m"),)), Part(id="b", uses=(use("m", "2"),)), magnet("m"))
+    [c] = exact(b).contributors("p", "Dy")
+    assert (c.part, c.multiplier.nominal, c.path_count, len(c.paths)) == ("m", 8, 2, 2)
+    assert c.mass.nominal == 8 * F("0.3")
+
+
+def test_derivation_shows_the_arithmetic():
+    t = exact(bom(Part(id="p", uses=(use("m", "2"),)), magnet("m", origins=(cn(),))))
+    text = str(t.derivation("m"))
+    assert "Dy 0.3 g" in text and "china" in text and "SD-1" in text
+    assert "uses 2 × 'm'" in str(t.derivation("p"))
+
+
+def test_coverage_on_the_example_motor():
+    t = rarebom.trace(rarebom.load(EXAMPLES / "ev-traction-motor.xml").bom)
+    coverage = t.coverage("ev-traction-motor")
+    assert "rotor-magnet-segment" not in coverage.missing_composition
+    assert "rotor-shaft" in coverage.missing_composition
+    assert 0 < coverage.composition_declared.nominal < 1
+    assert coverage.origin_known.nominal > 0.99  # only the magnets hold rare earths, and they are claimed
+
+
+def test_a_bom_with_errors_is_refused():
+    b = bom(Part(id="a", uses=(use("b"),)), Part(id="b", uses=(use("a"),)))
+    with pytest.raises(rarebom.InvalidBomError, match="cycle"):
+        rarebom.trace(b)
