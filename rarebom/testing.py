@@ -23,6 +23,7 @@ import functools
 from fractions import Fraction
 
 try:
+    from hypothesis import assume
     from hypothesis import strategies as st
 except ImportError as exc:  # pragma: no cover - exercised only without the extra
     raise ImportError("rarebom.testing needs hypothesis: pip install 'rarebom[testing]'") from exc
@@ -31,7 +32,21 @@ from . import chemistry
 from .model import ITEM_CLASSES, Amount, Bom, Classification, Completeness, Material, OriginClaim, Part, Stage, Substance, Usage
 from .units import Kind
 
-__all__ = ["amounts", "boms", "decimals", "materials", "parts_texts", "substances", "texts"]
+__all__ = [
+    "add_china_rare_earth",
+    "amounts",
+    "boms",
+    "decimals",
+    "expand_tree",
+    "materials",
+    "parts_texts",
+    "scale_masses",
+    "shuffled",
+    "substances",
+    "texts",
+    "threshold_boms",
+    "with_mass_unit",
+]
 
 #: Units each kind is drawn in; every spelling here must survive a round trip.
 UNITS = {
@@ -168,3 +183,154 @@ def boms(draw, *, max_parts: int = 12, max_uses: int = 4) -> Bom:
             )
         )
     return Bom(parts=draw(st.permutations(parts)), name=draw(st.none() | texts()), attributes=draw(_attributes))
+
+
+# -- roll-up invariants ----------------------------------------------------------------
+# Transformations that must not change what rarebom.trace() computes (or must change it
+# in a known way), and strategies for the boundary cases a threshold test must get right.
+# rarebom's own property tests use them; use them to test your tool against rarebom.
+
+
+def expand_tree(bom: Bom) -> Bom:
+    """The same BOM with every shared sub-assembly copied once per path: a tree.
+
+    Copies are named ``"<id>@<n>"``. The finished goods keep their ids. Exponential in
+    the depth of sharing, so only for small BOMs.
+    """
+    import attrs
+
+    originals = {p.id: p for p in bom.parts}
+    out: list[Part] = []
+    counter = [0]
+
+    def copy_of(pid: str) -> str:
+        counter[0] += 1
+        return f"{pid}@{counter[0]}"
+
+    # Iterative: (original id, new id) pairs still to expand.
+    todo = [(fg.id, fg.id) for fg in bom.finished_goods]
+    while todo:
+        original, new_id = todo.pop()
+        part = originals[original]
+        uses = []
+        for use in part.uses:
+            child = copy_of(use.child)
+            alternates = tuple(copy_of(a) for a in use.alternates)
+            todo.append((use.child, child))
+            todo.extend(zip(use.alternates, alternates, strict=True))
+            uses.append(attrs.evolve(use, child=child, alternates=alternates))
+        out.append(attrs.evolve(part, id=new_id, uses=tuple(uses)))
+    return attrs.evolve(bom, parts=tuple(out))
+
+
+def _scaled(amount: Amount | None, k: Fraction) -> Amount | None:
+    if amount is None or amount.kind is not Kind.MASS:
+        return amount
+    times = lambda x: None if x is None else x * k  # noqa: E731
+    return Amount(kind=amount.kind, unit=amount.unit, value=times(amount.value), min=times(amount.min), max=times(amount.max))
+
+
+def scale_masses(bom: Bom, k: Fraction) -> Bom:
+    """Every mass in the BOM times ``k``: every element mass scales by ``k``, every share stays.
+
+    Part masses, material and substance masses and bulk usages by mass are scaled. A part
+    counted in kg still weighs 1 kg per unit, so its own per-unit amounts are left alone
+    and the usages of it, which are masses, carry the scaling. The invariant holds for
+    BOMs in which no part counted by mass is itself assembled from other parts: such a
+    part weighs 1 kg per kg whatever its pieces weigh.
+    """
+    import attrs
+
+    parts = []
+    for part in bom.parts:
+        bulk_by_mass = part.uom_kind is Kind.MASS
+        materials = part.materials
+        if not bulk_by_mass:
+            materials = tuple(
+                attrs.evolve(m, amount=_scaled(m.amount, k), substances=tuple(attrs.evolve(s, amount=_scaled(s.amount, k)) for s in m.substances)) for m in part.materials
+            )
+        uses = tuple(attrs.evolve(u, quantity=_scaled(u.quantity, k)) for u in part.uses)
+        parts.append(attrs.evolve(part, mass=_scaled(part.mass, k), materials=materials, uses=uses))
+    return attrs.evolve(bom, parts=tuple(parts))
+
+
+def with_mass_unit(bom: Bom, unit: str) -> Bom:
+    """Every mass written in ``unit`` (same canonical values): write it to a file to test unit handling."""
+    import attrs
+
+    def re_unit(amount: Amount | None) -> Amount | None:
+        if amount is None or amount.kind is not Kind.MASS:
+            return amount
+        return attrs.evolve(amount, unit=unit)
+
+    parts = []
+    for part in bom.parts:
+        materials = tuple(attrs.evolve(m, amount=re_unit(m.amount), substances=tuple(attrs.evolve(s, amount=re_unit(s.amount)) for s in m.substances)) for m in part.materials)
+        uses = tuple(attrs.evolve(u, quantity=re_unit(u.quantity)) for u in part.uses)
+        parts.append(attrs.evolve(part, mass=re_unit(part.mass), materials=materials, uses=uses))
+    return attrs.evolve(bom, parts=tuple(parts))
+
+
+@st.composite
+def shuffled(draw, bom: Bom) -> Bom:
+    """The same BOM with its parts and every part's usages in another order."""
+    import attrs
+
+    parts = [attrs.evolve(p, uses=tuple(draw(st.permutations(p.uses)))) for p in bom.parts]
+    return attrs.evolve(bom, parts=tuple(draw(st.permutations(parts))))
+
+
+def add_china_rare_earth(bom: Bom, part_id: str, grams: Fraction, element: str = "Dy") -> Bom:
+    """``bom`` with one more child of ``part_id``: ``grams`` of pure ``element``, separated in China.
+
+    Adding China-origin rare-earth mass never lowers a China share (monotonicity).
+    """
+    import attrs
+
+    extra_id = f"{part_id}+{element}-CN"
+    while extra_id in bom:
+        extra_id += "'"
+    substance = Substance(element=element, amount=Amount(kind=Kind.FRACTION, unit="%", value=Fraction(1)))
+    extra = Part(
+        id=extra_id,
+        mass=Amount(kind=Kind.MASS, unit="g", value=grams),
+        materials=(Material(amount=Amount(kind=Kind.FRACTION, unit="%", value=Fraction(1)), completeness=Completeness.FULL, substances=(substance,)),),
+        origins=(OriginClaim(country="CN", stage=Stage.SEPARATED, source="rarebom.testing"),),
+    )
+    parts = [attrs.evolve(p, uses=(*p.uses, Usage(child=extra_id, quantity=Amount(kind=Kind.COUNT, unit="", value=Fraction(1))))) if p.id == part_id else p for p in bom.parts]
+    return attrs.evolve(bom, parts=(*parts, extra))
+
+
+@st.composite
+def threshold_boms(draw, threshold: Fraction = Fraction(1, 1000), element: str = "Dy") -> tuple[Bom, str]:
+    """A BOM, and a part in it, whose ``element`` mass share is exactly ``threshold``.
+
+    The part (a magnet, say) is built of 1-3 children in random quantities and mass units,
+    each a full declaration; the element sits in one of them, sized so that the share at
+    the part is ``threshold`` to the last digit. Any rounding on the way shows as a share
+    off the threshold.
+    """
+    count = draw(st.integers(1, 3))
+    quantities = [draw(st.sampled_from([Fraction(1), Fraction(2), Fraction(3), Fraction(48)])) for _ in range(count)]
+    masses = [draw(decimals(min_exp=-2, max_exp=3)) for _ in range(count)]
+    units = [draw(st.sampled_from(["g", "kg", "mg", "lb", "oz"])) for _ in range(count)]
+    total = sum(q * m for q, m in zip(quantities, masses, strict=True))
+    host = draw(st.integers(0, count - 1))
+    # Element grams in one host unit so that the share at the top is exactly the threshold.
+    fraction = threshold * total / (quantities[host] * masses[host])
+    assume(fraction <= 1)  # a host too light to carry the element alone
+    children = []
+    for i in range(count):
+        substances = [Substance(element="Fe", amount=Amount(kind=Kind.FRACTION, unit="%", value=Fraction(1) - (fraction if i == host else 0)))]
+        if i == host:
+            substances.insert(0, Substance(element=element, amount=Amount(kind=Kind.FRACTION, unit="%", value=fraction)))
+        children.append(
+            Part(
+                id=f"child-{i}",
+                mass=Amount(kind=Kind.MASS, unit=units[i], value=masses[i]),
+                materials=(Material(amount=Amount(kind=Kind.FRACTION, unit="%", value=Fraction(1)), completeness=Completeness.FULL, substances=tuple(substances)),),
+            )
+        )
+    top = Part(id="at-threshold", uses=tuple(Usage(child=f"child-{i}", quantity=Amount(kind=Kind.COUNT, unit="", value=quantities[i])) for i in range(count)))
+    product = Part(id="product", uses=(Usage(child="at-threshold", quantity=Amount(kind=Kind.COUNT, unit="", value=Fraction(draw(st.integers(1, 10))))),))
+    return Bom(parts=(product, top, *children)), "at-threshold"
