@@ -51,11 +51,13 @@ def _pct(ratio: Fraction | float) -> str:
     return f"{float(ratio * 100):.6g} %"
 
 
-def check_bom(bom: Bom, options: CheckOptions = CheckOptions(), *, graph: bool = True) -> list[Finding]:
+def check_bom(bom: Bom, options: CheckOptions = CheckOptions(), *, graph: bool = True, mass_balance: bool = True) -> list[Finding]:
     """All findings for ``bom``: graph errors first, then amounts, then arithmetic.
 
     ``graph=False`` checks each part on its own only: for the parts a reader could build
     from a file that also had errors, where references to the broken parts would dangle.
+    ``mass_balance=False`` skips the mass-balance walk, for callers that roll the masses
+    up anyway and report the balance themselves (:func:`rarebom.trace`).
     """
     if not graph:
         return list(_check_amounts(bom, options))
@@ -64,7 +66,7 @@ def check_bom(bom: Bom, options: CheckOptions = CheckOptions(), *, graph: bool =
         return findings + list(_check_amounts(bom, options))
     findings += find_cycles(bom, limit=options.max_cycles_reported)
     findings += _check_amounts(bom, options)
-    if not any(f.severity is Severity.ERROR for f in findings):
+    if mass_balance and not any(f.severity is Severity.ERROR for f in findings):
         findings += _check_mass_balance(bom, options)
     return findings
 
@@ -113,9 +115,7 @@ def find_cycles(bom: Bom, *, limit: int = 20) -> list[Finding]:
                 continue  # dangling; reported elsewhere
             if colour[child] == GREY:
                 cycle = path[path.index(child) :] + [child]
-                findings.append(
-                    error("cycle", "the BOM has a cycle: " + " -> ".join(cycle), bom.part(child).location, tuple(dict.fromkeys(cycle)))
-                )
+                findings.append(error("cycle", "the BOM has a cycle: " + " -> ".join(cycle), bom.part(child).location, tuple(dict.fromkeys(cycle))))
                 if len(findings) >= limit:
                     return findings
             elif colour[child] == WHITE:
@@ -231,7 +231,12 @@ def _check_materials(part: Part, options: CheckOptions) -> Iterable[Finding]:
                 shares_known = False
             if substance.cas is not None:
                 if not chemistry.is_cas_shaped(substance.cas):
-                    yield warning("not-a-cas-number", f"part {part.id!r}: {swhere} has {substance.cas!r} in its CAS field, which is not a CAS number; it is kept but not resolved", part.location, (part.id,))
+                    yield warning(
+                        "not-a-cas-number",
+                        f"part {part.id!r}: {swhere} has {substance.cas!r} in its CAS field, which is not a CAS number; it is kept but not resolved",
+                        part.location,
+                        (part.id,),
+                    )
                 elif not chemistry.cas_check_digit_ok(substance.cas):
                     yield warning("cas-check-digit", f"part {part.id!r}: {swhere} has CAS {substance.cas!r}, whose check digit is wrong", part.location, (part.id,))
         if substance_low > limit:
@@ -287,13 +292,20 @@ def _check_mass_balance(bom: Bom, options: CheckOptions) -> list[Finding]:
                     warning(
                         "mass-balance",
                         f"part {part.id!r} declares {_g(declared)} but its children and materials sum to {_g(computed)} "
-                        f"({_pct(gap / declared)} apart); the declared mass is used",
+                        f"({_pct(gap / declared)} apart); {mass_balance_choice(declared >= computed)}",
                         part.location,
                         (part.id,),
                     )
                 )
         effective[pid] = declared if declared is not None else computed
     return findings
+
+
+def mass_balance_choice(declared_is_heavier: bool) -> str:
+    """Which mass rarebom uses where the two disagree: the heavier, since a part cannot weigh less than its contents."""
+    if declared_is_heavier:
+        return "the declared mass is used, and the difference is undeclared content"
+    return "the contents' mass is used, since a part cannot weigh less than what is in it"
 
 
 def _contents_mass(bom: Bom, part: Part, effective: dict[str, float | None]) -> float | None:

@@ -154,6 +154,12 @@ def test_declared_mass_or_contents_whichever_is_heavier_and_the_result_says_whic
     assert (h.mass.nominal, h.mass_basis, h.undeclared.total.nominal) == (100, "declared", 40)
     assert (lt.mass.nominal, lt.mass_basis, lt.undeclared.total.nominal) == (60, "contents", 0)
     assert lt.declared_mass.nominal == 50 and lt.contents_mass.nominal == 60
+    [heavy_warning] = [f for f in exact(heavy).findings if f.code == "mass-balance"]
+    [light_warning] = [f for f in exact(light).findings if f.code == "mass-balance"]
+    assert "declares 100 g" in heavy_warning.message and "sum to 60 g" in heavy_warning.message and "declared mass is used" in heavy_warning.message
+    assert "declares 50 g" in light_warning.message and "contents' mass is used" in light_warning.message
+    # check_bom, which `rarebom validate` runs, says the same.
+    assert [f.message for f in rarebom.check_bom(light) if f.code == "mass-balance"] == [light_warning.message]
 
 
 # -- origin policy ---------------------------------------------------------------------
@@ -292,6 +298,8 @@ def test_typical_compositions_only_when_the_caller_opts_in():
     on = t["p"]
     assert on.element("Nd").total.nominal > 0 and on.element("Dy").total.max > 0
     assert any(f.code == "typical-composition" for f in t.findings)
+    assert t.coverage("p").typical_composition == ("p",)
+    assert exact(b).coverage("p").typical_composition == ()
 
 
 # -- explanations, coverage ------------------------------------------------------------

@@ -244,6 +244,8 @@ class Coverage:
     elements. ``origin_known``: the share of declared rare-earth mass whose origin class
     is known. The ``missing_*`` tuples name the parts below (and including) the part whose
     mass, composition, value or origin is missing, in topological order.
+    ``typical_composition`` names the parts whose composition came from rarebom's typical
+    compositions (on opt-in) rather than from a declaration.
     """
 
     part: str
@@ -253,6 +255,7 @@ class Coverage:
     missing_composition: tuple[str, ...]
     missing_value: tuple[str, ...]
     missing_origin: tuple[str, ...]
+    typical_composition: tuple[str, ...] = ()
 
     @property
     def complete(self) -> bool:

@@ -16,6 +16,7 @@ and products on their own, which keeps the inner loop free of special cases.
 
 from __future__ import annotations
 
+import functools
 import math
 from fractions import Fraction
 from typing import Any
@@ -107,9 +108,15 @@ def _number(value: Fraction, exact: bool):
     if exact:
         return value
     try:
-        return float(value)
+        # int / int is correctly rounded, and much cheaper than Fraction.__float__.
+        return value.numerator / value.denominator
     except OverflowError:
-        return INF
+        return INF if value > 0 else -INF
+
+
+@functools.lru_cache(maxsize=8192)
+def _resolve(element, formula, cas, name, typical):
+    return chemistry.resolve(element=element, formula=formula, cas=cas, name=name, typical=typical)
 
 
 def amount_triple(amount: Amount, exact: bool) -> Triple:
@@ -118,12 +125,12 @@ def amount_triple(amount: Amount, exact: bool) -> Triple:
     A range given without a nominal value ("< 10 %", "5–8 %") counts at its midpoint in
     the nominal; its bounds stay the range. A missing min is 0.
     """
-    value = amount.value
-    low = amount.min if amount.min is not None else (value if value is not None else Fraction(0))
-    high = amount.max if amount.max is not None else value
+    value = None if amount.value is None else _number(amount.value, exact)
+    low = _number(amount.min, exact) if amount.min is not None else (value if value is not None else 0)
+    high = _number(amount.max, exact) if amount.max is not None else value
     if value is None:
-        value = (low + high) / 2
-    return _number(low, exact), _number(value, exact), _number(high, exact)
+        value = (low + high) / 2 if exact else (low + high) * 0.5
+    return low, value, high
 
 
 def _times(a: Triple, b: Triple) -> Triple:
@@ -174,8 +181,9 @@ def _own_content(part: Part, declared: Triple | None, compiled: Compiled, typica
         for substance in material.substances:
             s_mass = _substance_mass(substance, m_mass, exact)
             declared_sum = [declared_sum[0] + s_mass[0], declared_sum[1] + s_mass[1], declared_sum[2] + s_mass[2]]
-            resolution = chemistry.resolve(element=substance.element, formula=substance.formula, cas=substance.cas, name=substance.name, typical=typical)
-            compiled.resolved.append(Resolved(part.id, material.label, substance.label, resolution))
+            resolution = _resolve(substance.element, substance.formula, substance.cas, substance.name, typical)
+            if resolution is None or resolution.basis != "element":
+                compiled.resolved.append(Resolved(part.id, material.label, substance.label, resolution))
             if resolution is None:
                 _add_into(vector, column(UNRESOLVED, OriginClass.UNKNOWN), s_mass)
                 continue

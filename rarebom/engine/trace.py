@@ -10,7 +10,7 @@ from typing import Any
 import attrs
 
 from .. import chemistry
-from ..checks import CheckOptions, check_bom
+from ..checks import CheckOptions, check_bom, mass_balance_choice
 from ..errors import Finding, InvalidBomError, Severity, warning
 from ..model import Bom
 from ..units import parse_number
@@ -86,13 +86,39 @@ def trace(bom: Bom, options: TraceOptions | None = None, **kwargs: Any) -> Trace
         options = TraceOptions(**kwargs)
     elif kwargs:
         options = attrs.evolve(options, **kwargs)
-    findings = check_bom(bom, options.check)
+    findings = check_bom(bom, options.check, mass_balance=False)
     if any(f.severity is Severity.ERROR for f in findings):
         raise InvalidBomError(findings, bom.source)
     currency = options.currency or _pick_currency(bom)
     compiled = compile_bom(bom, policy=options.policy, currency=currency, rates=options.rates, typical=options.typical_compositions, exact=options.exact)
     rolled = rollup(compiled, alternates=options.alternates, inherit=options.policy.inherit)
+    findings += _mass_balance(bom, compiled, rolled, options.check.mass_tolerance)
     return Trace(bom, options, currency, compiled, rolled, findings)
+
+
+def _mass_balance(bom: Bom, compiled: Compiled, rolled: Rolled, tolerance: Fraction) -> list[Finding]:
+    """A warning, with both numbers, wherever a declared mass and the rolled-up contents disagree."""
+    findings = []
+    for i, declared in enumerate(compiled.declared_mass):
+        contents = rolled.contents_mass[i]
+        if declared is None or contents is None or compiled.mass_basis_uom[i]:
+            continue
+        d, c = declared[1], contents[1]
+        if d != d or c != c or not c or not d:  # a nominal nobody knows, or nothing to compare
+            continue
+        gap = abs(d - c)
+        if gap > tolerance * d:
+            pid = compiled.ids[i]
+            findings.append(
+                warning(
+                    "mass-balance",
+                    f"part {pid!r} declares {float(d):.6g} g but its children and materials sum to {float(c):.6g} g "
+                    f"({float(gap / d) * 100:.6g} % apart); {mass_balance_choice(d >= c)}",
+                    bom.part(pid).location,
+                    (pid,),
+                )
+            )
+    return findings
 
 
 class Trace:
@@ -156,7 +182,11 @@ class Trace:
 
     @property
     def resolved_substances(self) -> tuple[Resolved, ...]:
-        """Every declared substance and what it resolved to (``resolution`` None: unresolved)."""
+        """Every declared substance that is not plainly an element, and what it resolved to.
+
+        ``resolution`` is None for unresolved substances; otherwise it names the basis
+        (formula, CAS, typical composition) and its source, for an audit trail.
+        """
         return tuple(self._compiled.resolved)
 
     @property
@@ -247,6 +277,7 @@ class Trace:
         compiled, rolled = self._compiled, self._rolled
         root = compiled.index[part_id]
         below = reachable(compiled, root, alternates=True)
+        below_set = set(below)
         result = self[part_id]
         resolved = Bounds.zero("g")
         for element in result.elements.values():
@@ -288,6 +319,9 @@ class Trace:
             missing_composition=tuple(missing_comp),
             missing_value=tuple(missing_value),
             missing_origin=tuple(missing_origin),
+            typical_composition=tuple(
+                dict.fromkeys(r.part for r in compiled.resolved if r.resolution is not None and r.resolution.typical and compiled.index[r.part] in below_set)
+            ),
         )
 
     def __repr__(self) -> str:
