@@ -176,8 +176,8 @@ def _trace(args) -> int:
         result = _load(path, args)
         _print_findings(result.findings, quiet=args.quiet)
     print(
-        "rarebom trace: the files above were read and checked, but this version has no roll-up engine or rule packs yet, "
-        "so it gives no verdict (see docs/index.md).",
+        "rarebom trace: the files above were read and checked, but this version has no rule packs yet, so it gives no verdict. "
+        "The roll-up itself is available from Python: rarebom.trace() (see docs/api.md).",
         file=sys.stderr,
     )
     return EXIT_INPUT
