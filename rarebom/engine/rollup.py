@@ -397,7 +397,7 @@ def rollup(compiled: Compiled, *, alternates: Alternates, inherit: bool, only: l
         out.origin[i] = origin
         if inherit and origin != UNKNOWN:
             _reclassify(acc, origin)
-        vectors[i] = {col: (t[0], t[1], t[2]) for col, t in acc.items()}
+        vectors[i] = acc  # lists, not copied into tuples: nothing mutates a finished vector
         out.mass[i] = mass
         out.contents_mass[i] = contents_t
         out.contents_value[i] = (v_lo, v_nom, v_hi) if value_known else None
