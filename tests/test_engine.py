@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from fractions import Fraction
 
+import attrs
 import pytest
 
 import rarebom
@@ -341,3 +342,132 @@ def test_a_bom_with_errors_is_refused():
     b = bom(Part(id="a", uses=(use("b"),)), Part(id="b", uses=(use("a"),)))
     with pytest.raises(rarebom.InvalidBomError, match="cycle"):
         rarebom.trace(b)
+
+
+# -- regressions from review -----------------------------------------------------------
+
+
+def test_a_typical_composition_accounts_for_the_whole_substance():
+    material = Material(amount=frac("100 %"), substances=(Substance(name="SmCo 2:17 alloy", amount=frac("100 %")),))
+    result = exact(bom(Part(id="p", mass=mass("10 g"), materials=(material,))), typical_compositions=True)["p"]
+    assert result.element("Sm").total.nominal > 0
+    parts = [e.total.nominal for e in result.elements.values()] + [result.undeclared.total.nominal, result.unresolved.total.nominal]
+    assert sum(parts) == 10
+
+
+def test_worst_case_is_an_envelope_never_below_any_candidate():
+    # Selected: 10 g of Dy, not China. Alternate: 1 g of Dy, China. Worst case must not
+    # report less Dy than the selected part, nor less China Dy than the alternate.
+    b = bom(
+        Part(id="p", uses=(use("jp", alternates=("cn",)),)),
+        magnet("jp", "1000 g", dy="1", origins=(jp(), jp(Stage.METAL_OR_ALLOY))),
+        magnet("cn", "100 g", dy="1", origins=(cn(),)),
+    )
+    dy = exact(b, alternates=Alternates.WORST)["p"].element("Dy")
+    assert dy.by_origin[NOT_CHINA].nominal == 10 and dy.by_origin[CHINA].nominal == 1
+    assert dy.total.nominal == 11  # an envelope over the candidates, not one real build
+
+
+def test_a_cn_claim_never_makes_a_part_not_china_under_a_custom_policy():
+    policy = OriginPolicy(china_stages={Stage.MAGNET_OR_FUNCTIONAL_MATERIAL}, not_china_stages={Stage.SEPARATED})
+    decision = exact(bom(magnet(origins=(cn(Stage.SEPARATED),))), policy=policy)["magnet"].origin
+    assert decision.origin is UNKNOWN
+
+
+def test_a_value_that_cannot_be_converted_is_unknown_not_replaced_by_the_contents():
+    b = bom(Part(id="p", uses=(use("a"),), unit_value=Amount.parse("100", "EUR", Kind.CURRENCY)), Part(id="a", unit_value=Amount.parse("3", "USD", Kind.CURRENCY)))
+    result = exact(b, currency="USD")["p"]
+    assert result.value is None and result.contents_value.nominal == 3
+
+
+def test_materials_given_as_fractions_are_not_weighed_against_the_declared_mass():
+    partial = Material(name="balls", amount=frac("7 %"), substances=(Substance(element="Si", amount=frac("60 %")),))
+    t = exact(bom(Part(id="bearing", mass=mass("370 g"), materials=(partial,))))
+    assert not any(f.code == "mass-balance" for f in t.findings)
+    assert t.coverage("bearing").missing_composition == ("bearing",)
+
+
+def test_a_float_trace_keeps_the_declared_mass_when_the_contents_equal_it():
+    t = rarebom.trace(bom(magnet("m", "30.3 g", dy="0.9", nd="23.0")))
+    assert t["m"].mass_basis == "declared"
+
+
+def test_coverage_lists_assemblies_whose_declared_mass_exceeds_their_contents():
+    b = bom(Part(id="a", mass=mass("100 g"), uses=(use("m"),)), magnet("m"))
+    assert exact(b).coverage("a").missing_composition == ("a",)
+    close = bom(Part(id="a", mass=mass("31 g"), uses=(use("m"),)), magnet("m"))  # within the 5 % mass tolerance
+    assert exact(close).coverage("a").missing_composition == ()
+
+
+def test_numbers_beyond_float_range_are_a_located_error_and_exact_traces_handle_them():
+    b = bom(Part(id="p", uses=(use("m", "1e310"),)), magnet("m"))
+    with pytest.raises(rarebom.InvalidBomError, match="number-out-of-range|beyond the range"):
+        rarebom.trace(b)
+    assert exact(b)["p"].element("Dy").total.nominal == F(10) ** 310 * F("0.3")
+
+
+def test_a_declared_zero_percent_stays_zero_in_a_material_of_unknown_mass():
+    material = Material(amount=frac("100 %"), substances=(Substance(element="Dy", amount=frac("0 %")), Substance(element="Fe", amount=frac("50 %"))))
+    result = exact(bom(Part(id="p", materials=(material,))))["p"]
+    assert result.element("Dy").total == rarebom.Bounds(0, 0, 0, "g")
+
+
+def test_ranges_do_not_invent_undeclared_mass():
+    steel = Material(amount=frac("100 %"), completeness=Completeness.FULL, substances=(Substance(element="Fe", amount=frac("100 %")),))
+    part = Part(id="p", mass=Amount.parse("100", "g", Kind.MASS, min="90", max="110"), materials=(steel,))
+    result = exact(bom(part))["p"]
+    assert result.undeclared.total == rarebom.Bounds(0, 0, 0, "g")
+    assert result.mass_of(["Dy"]).max == 0
+    fewer = bom(Part(id="a", uses=(Usage(child="m", quantity=Amount(kind=Kind.COUNT, unit="", max=F(5))),)), magnet("m"))
+    assert exact(fewer)["a"].undeclared.total.max == 0
+    # The share's bounds are interval arithmetic (max Dy over min mass): valid, but they do
+    # not know that Dy and mass move together, so here they are [0, 1], not [1 %, 1 %].
+    assert exact(fewer)["a"].share(["Dy"]).nominal == F(1, 100)
+
+
+def test_a_substance_of_unknown_amount_takes_only_the_room_the_others_leave():
+    material = Material(amount=frac("100 %"), substances=(Substance(element="Dy"), Substance(element="Fe", amount=frac("90 %"))))
+    result = exact(bom(Part(id="p", mass=mass("100 g"), materials=(material,))))["p"]
+    assert result.mass == rarebom.Bounds(100, 100, 100, "g")
+    assert (result.element("Dy").total.min, result.element("Dy").total.nominal, result.element("Dy").total.max) == (0, None, 10)
+    unknown_material = Part(id="q", mass=mass("100 g"), materials=(Material(name="mystery"),))
+    assert exact(bom(unknown_material))["q"].undeclared.total.max == 100
+
+
+def test_a_share_of_nothing_is_zero_even_in_a_part_that_may_weigh_nothing():
+    light = attrs.evolve(magnet("m"), mass=Amount(kind=Kind.MASS, unit="g", max=F(30)))  # "< 30 g": min 0
+    result = exact(bom(light))["m"]
+    assert result.mass.min == 0
+    assert result.share(["Tb"]).max == 0  # a full declaration without terbium
+    assert result.share(["Dy"]).max == 1  # some Dy, over a mass that may be ~0: interval bounds
+
+
+def test_origin_known_counts_unknown_amounts_as_open_not_zero():
+    b = bom(Part(id="p", uses=(use("m"), use("n"))), magnet("m", origins=(cn(),)), magnet("n", dy="1"))
+    known = exact(b).coverage("p").origin_known
+    assert known.nominal == F(1, 2)
+
+
+def test_contributor_paths_are_those_of_their_origin_class():
+    b = bom(
+        Part(id="p", uses=(use("cn-box"), use("jp-box"))),
+        Part(id="cn-box", uses=(use("m"),), origins=(cn(Stage.MAGNET_OR_FUNCTIONAL_MATERIAL),)),
+        Part(id="jp-box", uses=(use("m"),), origins=(jp(), jp(Stage.METAL_OR_ALLOY))),
+        magnet("m"),
+    )
+    by_class = {c.origin: c for c in exact(b).contributors("p", "Dy")}
+    assert by_class[CHINA].path_count == 1 and [s.part for s in by_class[CHINA].paths[0]] == ["p", "cn-box", "m"]
+    assert by_class[NOT_CHINA].path_count == 1 and [s.part for s in by_class[NOT_CHINA].paths[0]] == ["p", "jp-box", "m"]
+
+
+def test_derivation_shows_a_material_resolved_by_typical_composition():
+    b = bom(Part(id="p", mass=mass("100 g"), materials=(Material(name="sintered NdFeB", amount=frac("100 %")),)))
+    text = str(exact(b, typical_compositions=True).derivation("p"))
+    assert "typical composition" in text and "Nd " in text
+
+
+def test_contents_heavier_than_the_declared_mass_warn_even_with_fraction_materials():
+    b = bom(Part(id="a", mass=mass("100 g"), uses=(use("m", "10"),), materials=(Material(amount=frac("1 %")),)), magnet("m"))
+    assert any(f.code == "mass-balance" and "contents' mass is used" in f.message for f in exact(b).findings)
+    bulk = bom(Part(id="top", uses=(use("k", "1", "kg"),)), Part(id="k", uom="kg", uses=(use("m", "100"),)), magnet("m"))
+    assert any(f.code == "mass-balance" and "counted in 'kg'" in f.message for f in exact(bulk).findings)

@@ -23,8 +23,8 @@ from .rollup import (
     UNRESOLVED,
     Compiled,
     Rolled,
-    _material_mass,
-    _substance_mass,
+    _times,
+    material_breakdown,
 )
 
 __all__ = ["Derivation", "contributors", "derive", "reachable"]
@@ -68,40 +68,60 @@ def _multipliers(compiled: Compiled, rolled: Rolled, root: int, below: list[int]
     return mult
 
 
-def _path_counts(compiled: Compiled, root: int, below: list[int]) -> dict[int, int]:
-    counts = {root: 1}
+def _passed(rolled: Rolled, i: int, inherited: int, inherit: bool) -> int:
+    """The origin class a part hands down to its children."""
+    own = rolled.origin[i]
+    return own if inherit and own != UNKNOWN else inherited
+
+
+def _class_at(rolled: Rolled, i: int, inherited: int) -> int:
+    """The class of a part's own content, reached with ``inherited`` from above."""
+    own = rolled.origin[i]
+    return own if own != UNKNOWN else inherited
+
+
+def _path_counts(compiled: Compiled, rolled: Rolled, root: int, below: list[int], inherit: bool) -> dict[int, dict[int, int]]:
+    """Paths from ``root`` to each part, counted by the class inherited along them."""
+    counts: dict[int, dict[int, int]] = {root: {UNKNOWN: 1}}
     for i in reversed(below):
-        c = counts.get(i, 0)
-        if not c:
+        here = counts.get(i)
+        if not here:
             continue
         for candidates in compiled.uses[i]:
-            j = candidates[0][0]
-            counts[j] = counts.get(j, 0) + c
+            target = counts.setdefault(candidates[0][0], {})
+            for k, c in here.items():
+                passed = _passed(rolled, i, k, inherit)
+                target[passed] = target.get(passed, 0) + c
     return counts
 
 
-def _paths(compiled: Compiled, root: int, target: int, below: list[int], limit: int) -> list[tuple[PathStep, ...]]:
-    """Up to ``limit`` paths from ``root`` to ``target``, largest nominal multiplier first among those found."""
+def _paths(compiled: Compiled, rolled: Rolled, root: int, target: int, below: list[int], limit: int, origin: int, inherit: bool) -> list[tuple[PathStep, ...]]:
+    """Up to ``limit`` paths from ``root`` to ``target`` along which its content has class ``origin``.
+
+    In BOM order (depth first, usages in file order). Paths are linked lists (step, rest)
+    while searching, so a deep path costs O(1) per step.
+    """
     leads_to = {target}
     for i in below:  # children first: a part leads to target if a child does
         if any(c[0][0] in leads_to for c in compiled.uses[i]):
             leads_to.add(i)
-    # Paths are linked lists (step, rest) while searching, so a deep path costs O(1) per step.
     found: list[tuple[PathStep, ...]] = []
-    stack: list[tuple[int, tuple]] = [(root, (PathStep(compiled.ids[root], 1), None))]
+    stack: list[tuple[int, int, tuple]] = [(root, UNKNOWN, (PathStep(compiled.ids[root], 1), None))]
     while stack and len(found) < limit:
-        i, link = stack.pop()
+        i, inherited, link = stack.pop()
         if i == target:
-            steps = []
-            while link is not None:
-                steps.append(link[0])
-                link = link[1]
-            found.append(tuple(reversed(steps)))
+            if _class_at(rolled, i, inherited) == origin:
+                steps = []
+                while link is not None:
+                    steps.append(link[0])
+                    link = link[1]
+                found.append(tuple(reversed(steps)))
             continue
+        passed = _passed(rolled, i, inherited, inherit)
         for candidates in reversed(compiled.uses[i]):
             j, _, q_nom, _ = candidates[0]
             if j in leads_to:
-                stack.append((j, (PathStep(compiled.ids[j], q_nom), link)))
+                stack.append((j, passed, (PathStep(compiled.ids[j], q_nom), link)))
     return found
 
 
@@ -158,9 +178,11 @@ def contributors(
         return (-nominal, -mass[2], compiled.ids[i], symbol, klass.value)
 
     ranked = sorted(merged.items(), key=rank)[:limit]
-    counts = _path_counts(compiled, root, below)
+    counts = _path_counts(compiled, rolled, root, below, inherit)
     result = []
     for (i, symbol, klass), (mass, m, own_t) in ranked:
+        cls = ORIGIN_CLASSES.index(klass)
+        count = sum(c for k, c in counts.get(i, {}).items() if _class_at(rolled, i, k) == cls)
         result.append(
             Contributor(
                 part=compiled.ids[i],
@@ -169,8 +191,8 @@ def contributors(
                 mass=Bounds.of(mass, "g"),
                 multiplier=Bounds.of(m),
                 own_mass=Bounds.of(own_t, "g"),
-                paths=tuple(_paths(compiled, root, i, below, max_paths)),
-                path_count=counts.get(i, 0),
+                paths=tuple(_paths(compiled, rolled, root, i, below, max_paths, cls, inherit)),
+                path_count=count,
             )
         )
     return result
@@ -204,27 +226,28 @@ def derive(compiled: Compiled, rolled: Rolled, part: Part, *, typical: bool, ele
         lines.append(f"mass: the part is counted in {part.uom}, so one unit weighs {_t(declared)}")
     else:
         lines.append(f"mass: declared {_t(declared) if declared else 'none'}; contents {_t(contents) if contents else 'none'}; used {_t(mass)}")
-    for material in part.materials:
-        m_mass = _material_mass(material, declared, exact)
+
+    def resolved_line(label: str, grams, resolution) -> str:
+        parts = []
+        for element, f_min, f_nom, f_max in resolution.fractions:
+            if element in show or len(resolution.fractions) == 1:
+                share = (f_min, f_nom, f_max) if exact else (float(f_min), float(f_nom), float(f_max))
+                parts.append(f"{element} {_t(_times(grams, share))} (× {_t(share, '')})")
+        return f"{label}: {_t(grams)} -> {', '.join(parts) or 'no element shown'} [{resolution.basis}: {resolution.source}]"
+
+    for material, m_mass, _, substances in material_breakdown(part, declared, exact):
         how = f"{material.amount} of the part" if material.amount is not None and material.amount.kind is Kind.FRACTION else "as declared"
         lines.append(f"material {material.label!r} ({material.completeness.value} declaration): {_t(m_mass)} ({how})")
-        for substance in material.substances:
-            s_mass = _substance_mass(substance, m_mass, exact)
+        for substance, s_mass in substances:
             resolution = chemistry.resolve(element=substance.element, formula=substance.formula, cas=substance.cas, name=substance.name, typical=typical)
             if resolution is None:
                 lines.append(f"  substance {substance.label!r}: {_t(s_mass)}, not resolvable to elements: carried as unresolved mass")
-                continue
-            parts = []
-            for element, f_min, f_nom, f_max in resolution.fractions:
-                share = (f_min, f_nom, f_max)
-                if element in show or len(resolution.fractions) == 1:
-                    grams = (
-                        s_mass[0] * float(f_min) if not exact else s_mass[0] * f_min,
-                        s_mass[1] * (f_nom if exact else float(f_nom)),
-                        s_mass[2] * (f_max if exact else float(f_max)),
-                    )
-                    parts.append(f"{element} {_t(grams)} (× {_t(share, '')})")
-            lines.append(f"  substance {substance.label!r}: {_t(s_mass)} -> {', '.join(parts) or 'no element shown'} [{resolution.basis}: {resolution.source}]")
+            else:
+                lines.append("  " + resolved_line(f"substance {substance.label!r}", s_mass, resolution))
+        if not substances and typical and material.name:
+            resolution = chemistry.resolve(name=material.name, typical=True)
+            if resolution is not None:
+                lines.append("  " + resolved_line("no substances declared; by typical composition", m_mass, resolution))
     for candidates in compiled.uses[i]:
         j, q_lo, q_nom, q_hi = candidates[0]
         child = compiled.ids[j]

@@ -108,10 +108,13 @@ class OriginPolicy:
         if china:
             stages = ", ".join(sorted({c.stage.value for c in china}))
             return OriginDecision(OriginClass.CHINA, f"a claim at a China-relevant stage names CN ({stages})", claims)
-        covered = {c.stage for c in claims}
+        # A required stage counts only with a claim outside China and none inside it (with a
+        # custom policy, a CN claim can sit at a stage that is not a China stage).
+        china_at = {c.stage for c in claims if c.country == "CN"}
+        covered = {c.stage for c in claims if c.country != "CN"} - china_at
         missing = sorted(s.value for s in self.not_china_stages - covered)
         if missing:
-            return OriginDecision(OriginClass.UNKNOWN, f"no CN claim, but no claim at all for: {', '.join(missing)}", claims)
+            return OriginDecision(OriginClass.UNKNOWN, f"no CN claim at a China stage, but no claim outside China for: {', '.join(missing)}", claims)
         stages = ", ".join(sorted(s.value for s in self.not_china_stages))
         return OriginDecision(OriginClass.NOT_CHINA, f"claims outside China at every required stage ({stages})", claims)
 

@@ -115,7 +115,8 @@ def ratio(numerator: Bounds, denominator: Bounds) -> Bounds:
     every share in rarebom is built. Exact inputs give exact shares.
     """
     lo = numerator.min / denominator.max if denominator.max not in (0, math.inf) else 0
-    hi = numerator.max / denominator.min if denominator.min else math.inf
+    # Nothing of it at all is a share of 0, whatever the whole weighs (even 0 g).
+    hi = 0 if numerator.max == 0 else (numerator.max / denominator.min if denominator.min else math.inf)
     nominal = None
     if numerator.nominal is not None and denominator.nominal:
         nominal = numerator.nominal / denominator.nominal
@@ -218,8 +219,9 @@ class Contributor:
     """Where some of a finished good's element mass comes from.
 
     ``part`` holds the mass in its own materials; ``paths`` are BOM paths from the finished
-    good down to it (up to a limit; ``path_count`` says how many there are), each with the
-    product of the quantities along it; ``multiplier`` sums over all paths; ``mass`` is
+    good down to it (up to a limit; ``path_count`` says how many there are), each step
+    with its own quantity (their product is the path's multiplier); ``multiplier`` sums
+    over all paths; ``mass`` is
     grams in the finished good through all those paths; ``origin`` is its class there.
     """
 

@@ -24,8 +24,8 @@ from typing import Any
 import attrs
 
 from .. import chemistry
-from ..errors import Finding, warning
-from ..model import Amount, Bom, Material, Part, Substance
+from ..errors import Finding, InvalidBomError, error, warning
+from ..model import Amount, Bom, Part
 from ..units import Kind
 from .policy import ORIGIN_CLASSES, Alternates, OriginClass, OriginConflict, OriginDecision, OriginPolicy, conflicts
 
@@ -95,8 +95,16 @@ class Compiled:
     mass_basis_uom: list[bool]
     own: list[dict[int, Triple]]
     own_material_mass: list[Triple | None]
+    #: the part's materials as shares of its own mass, and as absolute grams (for its gap)
+    own_shares: list[Triple]
+    own_absolute: list[Triple]
     origin: list[OriginDecision]
     own_value: list[Triple | None]
+    #: the part states a unit value (which may still be unknown: a missing rate)
+    has_own_value: list[bool]
+    #: every material is given as an absolute mass, so the contents can be weighed
+    #: against the declared mass (fractions of the declared mass prove nothing)
+    materials_absolute: list[bool]
     exact: bool
     currency: str | None
     resolved: list[Resolved] = attrs.field(factory=list)
@@ -107,11 +115,9 @@ class Compiled:
 def _number(value: Fraction, exact: bool):
     if exact:
         return value
-    try:
-        # int / int is correctly rounded, and much cheaper than Fraction.__float__.
-        return value.numerator / value.denominator
-    except OverflowError:
-        return INF if value > 0 else -INF
+    # int / int is correctly rounded, and much cheaper than Fraction.__float__. A number
+    # beyond float range raises OverflowError; compile_bom turns that into a located error.
+    return value.numerator / value.denominator
 
 
 @functools.lru_cache(maxsize=8192)
@@ -123,7 +129,7 @@ def amount_triple(amount: Amount, exact: bool) -> Triple:
     """``(min, nominal, max)`` of an amount in canonical units.
 
     A range given without a nominal value ("< 10 %", "5–8 %") counts at its midpoint in
-    the nominal; its bounds stay the range. A missing min is 0.
+    the nominal; its bounds stay the range. A range with a max and no min runs from 0.
     """
     value = None if amount.value is None else _number(amount.value, exact)
     low = _number(amount.min, exact) if amount.min is not None else (value if value is not None else 0)
@@ -134,7 +140,8 @@ def amount_triple(amount: Amount, exact: bool) -> Triple:
 
 
 def _times(a: Triple, b: Triple) -> Triple:
-    return mul(a[0], b[0]), a[1] * b[1], mul(a[2], b[2])
+    # mul() for the nominal too: a declared 0 % of a material of unknown mass is 0 g.
+    return mul(a[0], b[0]), mul(a[1], b[1]), mul(a[2], b[2])
 
 
 def _add_into(vector: dict[int, list], col: int, t: Triple) -> None:
@@ -150,66 +157,117 @@ def _add_into(vector: dict[int, list], col: int, t: Triple) -> None:
 UNKNOWN_MASS: Triple = (0, NAN, INF)
 
 
-def _material_mass(material: Material, part_mass: Triple | None, exact: bool) -> Triple:
-    """Grams of ``material`` per unit of its part; unknown if it is a fraction of an unknown mass."""
-    amount = material.amount
+def _add_resolution(vector: dict[int, list], grams: Triple, resolution: chemistry.Resolution, exact: bool) -> None:
+    """Add ``grams`` of a resolved substance as element masses.
+
+    Stoichiometry sums to exactly 1. A typical composition need not: what its ranges leave
+    (nominal, and at the extremes) is undeclared content, so the substance's whole mass is
+    still accounted for.
+    """
+    covered = [0, 0, 0]
+    for element, f_min, f_nom, f_max in resolution.fractions:
+        f = (_number(f_min, exact), _number(f_nom, exact), _number(f_max, exact))
+        _add_into(vector, column(element, OriginClass.UNKNOWN), _times(grams, f))
+        covered = [covered[0] + f[0], covered[1] + f[1], covered[2] + f[2]]
+    if resolution.typical:
+        rest = (mul(grams[0], max(0, 1 - covered[2])), grams[1] * (1 - covered[1]), mul(grams[2], max(0, 1 - covered[0])))
+        _add_into(vector, column(UNDECLARED, OriginClass.UNKNOWN), rest)
+
+
+def _shares(items, exact: bool):
+    """Split amounts of one whole into shares of it and absolute grams.
+
+    ``items`` are amounts (fractions of the whole, or masses) or None for "present, amount
+    unknown". Returns ``(known shares, absolute grams, share of each unknown item)``: the
+    sums (min, nominal, max), and the share range an item of unknown amount can have,
+    from 0 to whatever the known shares leave.
+    """
+    f_lo = f_nom = f_hi = s_lo = s_nom = s_hi = 0
+    unknown = 0
+    for amount in items:
+        if amount is None:
+            unknown += 1
+            continue
+        t = amount_triple(amount, exact)
+        if amount.kind is Kind.MASS:
+            s_lo, s_nom, s_hi = s_lo + t[0], s_nom + t[1], s_hi + t[2]
+        else:
+            f_lo, f_nom, f_hi = f_lo + t[0], f_nom + t[1], f_hi + t[2]
+    room = max(0, 1 - f_lo)
+    return (f_lo, f_nom, f_hi), (s_lo, s_nom, s_hi), ((0, NAN, room) if unknown else None)
+
+
+def _item_mass(amount: Amount | None, whole: Triple, unknown_share: Triple | None, exact: bool) -> Triple:
+    """Grams of one item of a whole: its mass, or its share of the whole's grams."""
     if amount is None:
-        return (0, NAN, part_mass[2] if part_mass else INF)
+        return _times(unknown_share, whole)
     if amount.kind is Kind.MASS:
         return amount_triple(amount, exact)
-    return _times(amount_triple(amount, exact), part_mass) if part_mass else UNKNOWN_MASS
+    return _times(amount_triple(amount, exact), whole)
 
 
-def _substance_mass(substance: Substance, material_mass: Triple, exact: bool) -> Triple:
-    amount = substance.amount
-    if amount is None:
-        return (0, NAN, material_mass[2])
-    if amount.kind is Kind.MASS:
-        return amount_triple(amount, exact)
-    return _times(amount_triple(amount, exact), material_mass)
+def _split(whole: Triple, shares: Triple, absolute: Triple, unknown_share: Triple | None) -> tuple[Triple, Triple]:
+    """The mass a whole really has, and the rest its items leave undeclared.
+
+    The whole weighs at least what its items weigh. The rest is computed with the shares
+    kept as shares, so that "100 % Fe of 100 g [90, 110]" leaves nothing undeclared at any
+    bound, instead of the 20 g an interval subtraction would invent. Items of unknown
+    amount may take all the room the others leave, so they lower the rest's minimum.
+    """
+    w_lo, w_nom, w_hi = whole
+    f_lo, f_nom, f_hi = shares
+    s_lo, s_nom, s_hi = absolute
+    used = (max(w_lo, mul(w_lo, f_lo) + s_lo), nmax(w_nom, w_nom * f_nom + s_nom), max(w_hi, mul(w_hi, f_hi) + s_hi))
+    top = f_hi + (unknown_share[2] if unknown_share is not None else 0)
+    rest_nominal = used[1] - (w_nom * f_nom + s_nom)
+    rest = (max(0, mul(w_lo, max(0, 1 - top)) - s_hi), rest_nominal, max(0, mul(w_hi, max(0, 1 - f_lo)) - s_lo))
+    return used, rest
 
 
-def _own_content(part: Part, declared: Triple | None, compiled: Compiled, typical: bool, exact: bool) -> tuple[dict[int, list], Triple | None]:
-    """The part's own materials as a vector (origin unknown for now) and their total mass."""
+def material_breakdown(part: Part, declared: Triple | None, exact: bool):
+    """Each material of ``part`` with its grams, its substances' shares, and each substance with its grams."""
+    part_mass = declared if declared is not None else UNKNOWN_MASS
+    _, _, m_unknown = _shares((m.amount for m in part.materials), exact)
+    for material in part.materials:
+        m_mass = _item_mass(material.amount, part_mass, m_unknown, exact)
+        split = _shares((sub.amount for sub in material.substances), exact)
+        substances = [(sub, _item_mass(sub.amount, m_mass, split[2], exact)) for sub in material.substances]
+        yield material, m_mass, split, substances
+
+
+def _own_content(part: Part, declared: Triple | None, compiled: Compiled, typical: bool, exact: bool) -> tuple[dict[int, list], Triple | None, Triple, Triple]:
+    """The part's own materials as a vector (origin unknown for now), and their mass.
+
+    Returns the vector, the materials' total mass (None if the part has none), and for
+    the part's own undeclared gap, the materials as shares of the part's mass and as
+    absolute grams (see :func:`_split`).
+    """
     vector: dict[int, list] = {}
     if not part.materials:
-        return vector, None
+        return vector, None, (0, 0, 0), (0, 0, 0)
+    m_shares, m_absolute, m_unknown = _shares((m.amount for m in part.materials), exact)
     total = [0, 0, 0]
-    for material in part.materials:
-        m_mass = _material_mass(material, declared, exact)
-        declared_sum = [0, 0, 0]
-        for substance in material.substances:
-            s_mass = _substance_mass(substance, m_mass, exact)
-            declared_sum = [declared_sum[0] + s_mass[0], declared_sum[1] + s_mass[1], declared_sum[2] + s_mass[2]]
+    for material, m_mass, (s_shares, s_absolute, s_unknown), substances in material_breakdown(part, declared, exact):
+        for substance, s_mass in substances:
             resolution = _resolve(substance.element, substance.formula, substance.cas, substance.name, typical)
             if resolution is None or resolution.basis != "element":
                 compiled.resolved.append(Resolved(part.id, material.label, substance.label, resolution))
             if resolution is None:
                 _add_into(vector, column(UNRESOLVED, OriginClass.UNKNOWN), s_mass)
-                continue
-            for element, f_min, f_nom, f_max in resolution.fractions:
-                f = (_number(f_min, exact), _number(f_nom, exact), _number(f_max, exact))
-                _add_into(vector, column(element, OriginClass.UNKNOWN), _times(s_mass, f))
+            else:
+                _add_resolution(vector, s_mass, resolution, exact)
         if not material.substances and typical and material.name:
             resolution = chemistry.resolve(name=material.name, typical=True)
             if resolution is not None:
                 compiled.resolved.append(Resolved(part.id, material.label, material.label, resolution))
-                for element, f_min, f_nom, f_max in resolution.fractions:
-                    f = (_number(f_min, exact), _number(f_nom, exact), _number(f_max, exact))
-                    t = _times(m_mass, f)
-                    _add_into(vector, column(element, OriginClass.UNKNOWN), t)
-                # The typical ranges need not sum to the whole material: what they leave is undeclared.
-                declared_sum = [0, 0, 0]
-                for _, f_min, f_nom, f_max in resolution.fractions:
-                    t = _times(m_mass, (_number(f_min, exact), _number(f_nom, exact), _number(f_max, exact)))
-                    declared_sum = [declared_sum[0] + t[0], declared_sum[1] + t[1], declared_sum[2] + t[2]]
-                declared_sum[2] = min(declared_sum[2], m_mass[2])
-        # The material weighs at least what its substances weigh; what they leave is undeclared.
-        used = (max(m_mass[0], declared_sum[0]), nmax(m_mass[1], declared_sum[1]), max(m_mass[2], declared_sum[2]))
-        rest = (max(0, used[0] - declared_sum[2]), used[1] - declared_sum[1], max(0, used[2] - declared_sum[0]))
+                _add_resolution(vector, m_mass, resolution, exact)
+                s_shares = (1, 1, 1)  # the typical composition covers the material, rest included
+        used, rest = _split(m_mass, s_shares, s_absolute, s_unknown)
         _add_into(vector, column(UNDECLARED, OriginClass.UNKNOWN), rest)
         total = [total[0] + used[0], total[1] + used[1], total[2] + used[2]]
-    return vector, (total[0], total[1], total[2])
+    # Materials of unknown amount count as shares of the part for the gap: they may fill it.
+    gap_shares = m_shares if m_unknown is None else (m_shares[0], m_shares[1], m_shares[2] + m_unknown[2])
+    return vector, (total[0], total[1], total[2]), gap_shares, m_absolute
 
 
 def _topological(bom: Bom) -> list[Part]:
@@ -248,50 +306,31 @@ def compile_bom(bom: Bom, *, policy: OriginPolicy, currency: str | None, rates: 
         mass_basis_uom=[],
         own=[],
         own_material_mass=[],
+        own_shares=[],
+        own_absolute=[],
         origin=[],
         own_value=[],
+        has_own_value=[],
+        materials_absolute=[],
         exact=exact,
         currency=currency,
     )
     missing_rates: dict[str, list[str]] = {}
+    too_large: list[Finding] = []
     for part in order:
-        uses = []
-        for use in part.uses:
-            q = amount_triple(use.quantity, exact)
-            candidates = []
-            for ref in (use.child, *use.alternates):
-                child = bom.part(ref)
-                if child.uom_kind is not use.quantity.kind:
-                    # check_bom refuses this for the selected child; an alternate counted in
-                    # another dimension cannot stand in for it, so it is left out.
-                    compiled.findings.append(
-                        warning(
-                            "alternate-unit-mismatch",
-                            f"part {part.id!r} names {ref!r} as an alternate for {use.quantity} of {use.child!r}"
-                            f", but {ref!r} is counted in {child.uom!r}; the alternate is ignored",
-                            part.location,
-                            (part.id, ref),
-                        )
-                    )
-                    continue
-                size = _number(child.uom_size, exact)
-                candidates.append((index[ref], q[0] / size, q[1] / size, q[2] / size))
-            uses.append(candidates)
-        compiled.uses.append(uses)
-        if part.uom_kind is Kind.MASS:
-            size = _number(part.uom_size, exact)
-            declared = (size, size, size)
-        else:
-            declared = amount_triple(part.mass, exact) if part.mass is not None else None
-        compiled.declared_mass.append(declared)
-        compiled.mass_basis_uom.append(part.uom_kind is Kind.MASS)
-        own, material_mass = _own_content(part, declared, compiled, typical, exact)
-        compiled.own.append({col: (t[0], t[1], t[2]) for col, t in own.items()})
-        compiled.own_material_mass.append(material_mass)
-        decision = policy.decide(part.origins)
-        compiled.origin.append(decision)
-        compiled.conflicts += conflicts(part.id, part.origins)
-        compiled.own_value.append(_value(part, currency, rates, exact, missing_rates))
+        try:
+            _compile_part(compiled, bom, part, index, policy, currency, rates, typical, exact, missing_rates)
+        except OverflowError:
+            too_large.append(
+                error(
+                    "number-out-of-range",
+                    f"part {part.id!r} holds a number beyond the range of floating point (about 1.8e308); trace it with exact=True",
+                    part.location,
+                    (part.id,),
+                )
+            )
+    if too_large:
+        raise InvalidBomError(too_large, bom.source)
     for code, parts in missing_rates.items():
         shown = ", ".join(repr(p) for p in parts[:5]) + (f" and {len(parts) - 5} more" if len(parts) > 5 else "")
         compiled.findings.append(
@@ -300,6 +339,50 @@ def compile_bom(bom: Bom, *, policy: OriginPolicy, currency: str | None, rates: 
     for conflict in compiled.conflicts:
         compiled.findings.append(warning("origin-conflict", str(conflict), bom.part(conflict.part).location, (conflict.part,)))
     return compiled
+
+
+def _compile_part(compiled: Compiled, bom: Bom, part: Part, index: dict[str, int], policy: OriginPolicy, currency, rates, typical: bool, exact: bool, missing_rates) -> None:
+    """Append one part's compiled form to ``compiled``."""
+    uses = []
+    for use in part.uses:
+        q = amount_triple(use.quantity, exact)
+        candidates = []
+        for ref in (use.child, *use.alternates):
+            child = bom.part(ref)
+            if child.uom_kind is not use.quantity.kind:
+                # check_bom refuses this for the selected child; an alternate counted in
+                # another dimension cannot stand in for it, so it is left out.
+                compiled.findings.append(
+                    warning(
+                        "alternate-unit-mismatch",
+                        f"part {part.id!r} names {ref!r} as an alternate for {use.quantity} of {use.child!r}, but {ref!r} is counted in {child.uom!r}; the alternate is ignored",
+                        part.location,
+                        (part.id, ref),
+                    )
+                )
+                continue
+            size = _number(child.uom_size, exact)
+            candidates.append((index[ref], q[0] / size, q[1] / size, q[2] / size))
+        uses.append(candidates)
+    compiled.uses.append(uses)
+    if part.uom_kind is Kind.MASS:
+        size = _number(part.uom_size, exact)
+        declared = (size, size, size)
+    else:
+        declared = amount_triple(part.mass, exact) if part.mass is not None else None
+    compiled.declared_mass.append(declared)
+    compiled.mass_basis_uom.append(part.uom_kind is Kind.MASS)
+    own, material_mass, shares, absolute = _own_content(part, declared, compiled, typical, exact)
+    compiled.own_shares.append(shares)
+    compiled.own_absolute.append(absolute)
+    compiled.own.append({col: (t[0], t[1], t[2]) for col, t in own.items()})
+    compiled.own_material_mass.append(material_mass)
+    decision = policy.decide(part.origins)
+    compiled.origin.append(decision)
+    compiled.conflicts += conflicts(part.id, part.origins)
+    compiled.own_value.append(_value(part, currency, rates, exact, missing_rates))
+    compiled.has_own_value.append(part.unit_value is not None)
+    compiled.materials_absolute.append(all(m.amount is not None and m.amount.kind is Kind.MASS and m.amount.value is not None for m in part.materials))
 
 
 def _value(part: Part, currency: str | None, rates: dict[str, Fraction], exact: bool, missing: dict[str, list[str]]) -> Triple | None:
@@ -330,6 +413,10 @@ class Rolled:
     contents_value: list[Triple | None]
     #: the part's class after inheritance was applied (its own decision's class)
     origin: list[int]
+    #: which mass was used: "declared", "contents", "unit of measure" or "unknown"
+    basis: list[str]
+    #: grams by which the used mass exceeds the contents: undeclared at this part itself
+    gap: list[Triple | None]
 
 
 def rollup(compiled: Compiled, *, alternates: Alternates, inherit: bool, only: list[int] | None = None) -> Rolled:
@@ -338,7 +425,19 @@ def rollup(compiled: Compiled, *, alternates: Alternates, inherit: bool, only: l
     Cost: one visit per part and one per usage, times the columns a child carries.
     """
     n = len(compiled.ids)
-    out = Rolled(vector=[None] * n, mass=[None] * n, contents_mass=[None] * n, value=[None] * n, contents_value=[None] * n, origin=[UNKNOWN] * n)
+    out = Rolled(
+        vector=[None] * n,
+        mass=[None] * n,
+        contents_mass=[None] * n,
+        value=[None] * n,
+        contents_value=[None] * n,
+        origin=[UNKNOWN] * n,
+        basis=["unknown"] * n,
+        gap=[None] * n,
+    )
+    # Within this relative distance a float sum of contents equals the declared mass it was
+    # computed from (30.3 g as 100 % of 30.3 g); exact traces need no such allowance.
+    tie = 0 if compiled.exact else 1e-9
     vectors = out.vector
     worst = alternates is Alternates.WORST
     for i in only if only is not None else range(n):
@@ -351,6 +450,7 @@ def rollup(compiled: Compiled, *, alternates: Alternates, inherit: bool, only: l
             _add_into(acc, col + shift if col % N_ORIGINS == UNKNOWN else col, t)
         contents = compiled.own_material_mass[i]
         c_lo, c_nom, c_hi = contents if contents is not None else (0, 0, 0)
+        k_lo = k_nom = k_hi = 0  # the children alone
         has_contents = contents is not None or bool(compiled.uses[i])
         v_lo = v_nom = v_hi = 0
         value_known = bool(compiled.uses[i])
@@ -371,38 +471,77 @@ def rollup(compiled: Compiled, *, alternates: Alternates, inherit: bool, only: l
                 m_lo, m_nom, m_hi = cm[0] * q_lo, cm[1] * q_nom, cm[2] * q_hi
                 cv = out.value[j]
                 v_known, v = (cv is not None), ((cv[0] * q_lo, cv[1] * q_nom, cv[2] * q_hi) if cv is not None else None)
-            c_lo += m_lo
-            c_nom += m_nom
-            c_hi += m_hi
+            k_lo += m_lo
+            k_nom += m_nom
+            k_hi += m_hi
             if v_known:
                 v_lo += v[0]
                 v_nom += v[1]
                 v_hi += v[2]
             else:
                 value_known = False
+        c_lo, c_nom, c_hi = c_lo + k_lo, c_nom + k_nom, c_hi + k_hi
         # Mass basis: the declared mass, unless the contents weigh more (a whole cannot
         # weigh less than what is inside it); the gap above the contents is undeclared.
         declared = compiled.declared_mass[i]
         contents_t = (c_lo, c_nom, c_hi) if has_contents else None
+        heavier = declared is not None and contents_t is not None and c_nom > declared[1] * (1 + tie)  # NaN: False
+        if declared is None:
+            basis = "unknown" if contents_t is None else "contents"
+        elif heavier:
+            basis = "contents"
+        else:
+            basis = "unit of measure" if compiled.mass_basis_uom[i] else "declared"
         if declared is None:
             mass = contents_t if contents_t is not None else UNKNOWN_MASS
         elif contents_t is None:
             mass = declared
         else:
-            mass = (max(declared[0], c_lo), nmax(declared[1], c_nom), max(declared[2], c_hi))
-        rest = mass if contents_t is None else (max(0, mass[0] - c_hi), mass[1] - c_nom, max(0, mass[2] - c_lo))
+            # The declared mass is the nominal unless the contents are heavier; contents
+            # of unknown nominal weight leave the declared mass as the best nominal there is.
+            # Contents of unknown nominal but a known minimum can still outweigh it: clamp.
+            low, high = max(declared[0], c_lo), max(declared[2], c_hi)
+            nominal = c_nom if heavier else min(max(declared[1], low), high)
+            mass = (low, nominal, high)
+        if contents_t is None:
+            rest = mass  # nothing inside is known: all of it is undeclared
+        elif declared is None:
+            rest = (0, 0, 0)  # the contents are the mass
+        else:
+            # The gap's max keeps the materials given as shares of the part as shares (see
+            # _split), so that ranges do not invent undeclared mass. Its min is the plain
+            # interval bound, always valid: substances given as masses may outweigh
+            # their material's share.
+            f_lo = compiled.own_shares[i][0]
+            a = compiled.own_absolute[i]
+            gap_nominal = mass[1] - c_nom
+            rest = (
+                max(0, declared[0] - c_hi),
+                gap_nominal if is_nan(gap_nominal) else max(0, gap_nominal),
+                max(0, mul(declared[2], max(0, 1 - f_lo)) - (a[0] + k_lo)),
+            )
+        out.basis[i] = basis
+        out.gap[i] = rest
         if rest[0] or rest[2] or (rest[1] != 0):
             # The gap belongs to the part itself, so it takes the part's own class.
             _add_into(acc, SYMBOL_INDEX[UNDECLARED] * N_ORIGINS + origin, rest)
         out.origin[i] = origin
         if inherit and origin != UNKNOWN:
             _reclassify(acc, origin)
+        top = mass[2]
+        if top != INF:  # no one column can weigh more than the whole part
+            for slot in acc.values():
+                if slot[2] > top:
+                    slot[2] = top
+                    slot[0] = min(slot[0], top)
         vectors[i] = acc  # lists, not copied into tuples: nothing mutates a finished vector
         out.mass[i] = mass
         out.contents_mass[i] = contents_t
         out.contents_value[i] = (v_lo, v_nom, v_hi) if value_known else None
+        # A stated value that cannot be converted (a missing rate) is unknown; the contents'
+        # value does not stand in for it.
         own_value = compiled.own_value[i]
-        out.value[i] = own_value if own_value is not None else out.contents_value[i]
+        out.value[i] = own_value if compiled.has_own_value[i] else out.contents_value[i]
     return out
 
 
@@ -413,17 +552,24 @@ def _reclassify(acc: dict[int, list], origin: int) -> None:
 
 
 def _worst_into(acc: dict[int, list], candidates, vectors, out: Rolled):
-    """Add, per column, the largest contribution any candidate makes; return mass and value envelopes."""
+    """Add, for each element and origin class, the most any candidate puts in; return mass and value envelopes.
+
+    This is an upper envelope, not one real build: the China Dy may come from one
+    candidate and the unknown-origin Dy from another, so an element's total can exceed
+    every single candidate's. That errs on the safe side for every rule-relevant
+    quantity (China mass, element mass, presence); the part's mass and value take the
+    widest range any candidate allows.
+    """
     columns: set[int] = set()
     for j, *_ in candidates:
         columns.update(vectors[j])
-    for col in columns:
-        best = [0, 0, 0]
+    for col in sorted(columns):
+        lo = nom = hi = 0
         for j, q_lo, q_nom, q_hi in candidates:
             t = vectors[j].get(col)
             if t is not None:
-                best = [max(best[0], t[0] * q_lo), nmax(best[1], t[1] * q_nom), max(best[2], t[2] * q_hi)]
-        _add_into(acc, col, best)
+                lo, nom, hi = max(lo, t[0] * q_lo), nmax(nom, t[1] * q_nom), max(hi, t[2] * q_hi)
+        _add_into(acc, col, (lo, nom, hi))
     masses = [(out.mass[j][0] * lo, out.mass[j][1] * nom, out.mass[j][2] * hi) for j, lo, nom, hi in candidates]
     selected = masses[0]
     mass = (min(m[0] for m in masses), selected[1], max(m[2] for m in masses))

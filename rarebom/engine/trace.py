@@ -15,7 +15,7 @@ from ..errors import Finding, InvalidBomError, Severity, warning
 from ..model import Bom
 from ..units import parse_number
 from .explain import Derivation, contributors, derive, reachable
-from .policy import ORIGIN_CLASSES, Alternates, OriginClass, OriginConflict, OriginPolicy
+from .policy import Alternates, OriginClass, OriginConflict, OriginPolicy
 from .results import Bounds, Contributor, Coverage, PartResult, element_mass, element_masses, ratio
 from .rollup import N_ORIGINS, SYMBOL_INDEX, UNDECLARED, UNKNOWN, UNRESOLVED, Compiled, Resolved, Rolled, compile_bom, rollup, split_column
 
@@ -97,28 +97,58 @@ def trace(bom: Bom, options: TraceOptions | None = None, **kwargs: Any) -> Trace
 
 
 def _mass_balance(bom: Bom, compiled: Compiled, rolled: Rolled, tolerance: Fraction) -> list[Finding]:
-    """A warning, with both numbers, wherever a declared mass and the rolled-up contents disagree."""
+    """A warning, with both numbers, wherever a declared mass and the rolled-up contents disagree.
+
+    Contents heavier than the declared mass are always worth a warning. Contents lighter
+    than it are only when every material is given as a mass: materials given as
+    fractions of the part may cover only part of it (a partial declaration), which is
+    undeclared content, not an arithmetic error.
+    """
     findings = []
     for i, declared in enumerate(compiled.declared_mass):
         contents = rolled.contents_mass[i]
-        if declared is None or contents is None or compiled.mass_basis_uom[i]:
+        if declared is None or contents is None:
             continue
         d, c = declared[1], contents[1]
         if d != d or c != c or not c or not d:  # a nominal nobody knows, or nothing to compare
             continue
         gap = abs(d - c)
-        if gap > tolerance * d:
-            pid = compiled.ids[i]
-            findings.append(
-                warning(
-                    "mass-balance",
-                    f"part {pid!r} declares {float(d):.6g} g but its children and materials sum to {float(c):.6g} g "
-                    f"({float(gap / d) * 100:.6g} % apart); {mass_balance_choice(d >= c)}",
-                    bom.part(pid).location,
-                    (pid,),
-                )
+        if gap <= tolerance * d or (c < d and not compiled.materials_absolute[i]):
+            continue
+        pid = compiled.ids[i]
+        part = bom.part(pid)
+        said = f"is counted in {part.uom!r}, so one unit weighs {float(d):.6g} g," if compiled.mass_basis_uom[i] else f"declares {float(d):.6g} g"
+        findings.append(
+            warning(
+                "mass-balance",
+                f"part {pid!r} {said} but its children and materials sum to {float(c):.6g} g ({float(gap / d) * 100:.6g} % apart); {mass_balance_choice(d >= c)}",
+                part.location,
+                (pid,),
             )
+        )
     return findings
+
+
+def _origin_known(rare_earths) -> Bounds | None:
+    """Known-origin rare-earth mass over all rare-earth mass, as bounds; None if there is none.
+
+    Known and unknown origin vary independently, so the share is lowest with the least
+    known and the most unknown, and highest the other way round.
+    """
+    known = Bounds.zero()
+    unknown = Bounds.zero()
+    for element in rare_earths:
+        unknown = unknown + element.by_origin[OriginClass.UNKNOWN]
+        for origin in (OriginClass.CHINA, OriginClass.NOT_CHINA):
+            known = known + element.by_origin[origin]
+    if known.max == 0 and unknown.max == 0:
+        return None
+    low = known.min / (known.min + unknown.max) if known.min + unknown.max else 0
+    high = known.max / (known.max + unknown.min) if known.max + unknown.min else 1
+    nominal = None
+    if known.nominal is not None and unknown.nominal is not None and known.nominal + unknown.nominal:
+        nominal = known.nominal / (known.nominal + unknown.nominal)
+    return Bounds(low, nominal, high)
 
 
 class Trace:
@@ -201,14 +231,7 @@ class Trace:
         declared = compiled.declared_mass[i]
         contents = rolled.contents_mass[i]
         mass = Bounds.of(rolled.mass[i], "g")
-        if compiled.mass_basis_uom[i]:
-            basis = "unit of measure"
-        elif declared is None:
-            basis = "contents" if contents is not None else "unknown"
-        elif contents is None:
-            basis = "declared"
-        else:
-            basis = "declared" if Bounds.of(declared).nominal == mass.nominal else "contents"
+        basis = rolled.basis[i]
         own_value = compiled.own_value[i]
         contents_value = rolled.contents_value[i]
         value = rolled.value[i]
@@ -282,10 +305,7 @@ class Trace:
         resolved = Bounds.zero("g")
         for element in result.elements.values():
             resolved = resolved + element.total
-        rare = [result.element(s) for s in chemistry.RARE_EARTHS]
-        re_total = sum((e.total.nominal or 0 for e in rare), 0)
-        known = sum((e.by_origin[o].nominal or 0 for e in rare for o in ORIGIN_CLASSES if o is not OriginClass.UNKNOWN), 0)
-        origin_known = ratio(Bounds(known, known, known), Bounds(re_total, re_total, re_total)) if re_total else None
+        origin_known = _origin_known([result.element(s) for s in chemistry.RARE_EARTHS])
         # Parts reached only through ancestors with a definite origin need no claim of their own.
         inherit = self.options.policy.inherit
         covered = {root: False}
@@ -296,15 +316,26 @@ class Trace:
                     covered[j] = covered.get(j, True) and flows
         rare_columns = {SYMBOL_INDEX[s] for s in chemistry.RARE_EARTHS}
         missing_mass, missing_comp, missing_value, missing_origin = [], [], [], []
+        open_symbols = (SYMBOL_INDEX[UNDECLARED], SYMBOL_INDEX[UNRESOLVED])
+        tolerance = self.options.check.mass_tolerance if compiled.exact else float(self.options.check.mass_tolerance)
         for i in below:
             pid = compiled.ids[i]
-            leaf = not compiled.uses[i]
-            if leaf and compiled.declared_mass[i] is None and compiled.own_material_mass[i] is None:
-                missing_mass.append(pid)
             own = compiled.own[i]
-            # Open by its nominal: a full declaration whose ranges leave room is still declared.
-            own_open = any(col // N_ORIGINS in (SYMBOL_INDEX[UNDECLARED], SYMBOL_INDEX[UNRESOLVED]) and t[1] != 0 for col, t in own.items())
-            if leaf and (own_open or not own):
+            own_mass = compiled.own_material_mass[i]
+            # Mass is missing where nothing gives this part's own weight: no declared mass,
+            # no children, and no material of known mass.
+            if compiled.declared_mass[i] is None and not compiled.uses[i] and (own_mass is None or own_mass[1] != own_mass[1]):
+                missing_mass.append(pid)
+            # Composition is missing where the part itself holds undeclared or unresolved
+            # mass: a material's uncovered rest, or a declared mass above its contents by
+            # more than the mass tolerance (less is a rounded declared mass, as in the
+            # mass-balance warning). By the nominal, so a full declaration whose ranges
+            # leave room still counts as declared.
+            gap = rolled.gap[i]
+            mass = rolled.mass[i]
+            gap_open = gap is not None and (gap[1] != gap[1] or gap[1] > tolerance * mass[1])
+            own_open = any(col // N_ORIGINS in open_symbols and (t[1] != 0) for col, t in own.items())
+            if gap_open or own_open:
                 missing_comp.append(pid)
             if rolled.value[i] is None and all(rolled.value[c[0][0]] is not None for c in compiled.uses[i]):
                 missing_value.append(pid)
