@@ -59,6 +59,16 @@ def check_bom(bom: Bom, options: CheckOptions = CheckOptions(), *, graph: bool =
     ``mass_balance=False`` skips the mass-balance walk, for callers that roll the masses
     up anyway and report the balance themselves (:func:`rarebom.trace`).
     """
+    full = bom._checked.get((options, graph, True))
+    if full is not None:  # checked before (rarebom.load does): the same findings, minus what was not asked for
+        return [f for f in full if mass_balance or f.code != "mass-balance"]
+    found = bom._checked.get((options, graph, mass_balance))
+    if found is None:
+        found = bom._checked[(options, graph, mass_balance)] = _check(bom, options, graph=graph, mass_balance=mass_balance)
+    return list(found)
+
+
+def _check(bom: Bom, options: CheckOptions, *, graph: bool, mass_balance: bool) -> list[Finding]:
     if not graph:
         return list(_check_amounts(bom, options))
     findings = list(_check_references(bom))
@@ -125,18 +135,23 @@ def find_cycles(bom: Bom, *, limit: int = 20) -> list[Finding]:
     return findings
 
 
-def topological_order(bom: Bom) -> list[str]:
-    """Part ids with every child before its parents (Kahn's algorithm).
+def topological_order(bom: Bom, *, alternates: bool = False) -> list[str]:
+    """Part ids with every child before its parents (Kahn's algorithm, iterative).
 
+    With ``alternates``, every alternate also comes before the parts that name it. The
+    order is deterministic: among parts that are ready together, file order wins.
     Raises ``ValueError`` if the BOM has a cycle or a dangling reference; run
     :func:`check_bom` first for a located message.
     """
-    pending = {p.id: len(p.uses) for p in bom.parts}
+    pending: dict[str, int] = {}
     parents: dict[str, list[str]] = {p.id: [] for p in bom.parts}
     for part in bom.parts:
-        for use in part.uses:
-            parents[use.child].append(part.id)
+        children = {ref for use in part.uses for ref in ((use.child, *use.alternates) if alternates else (use.child,))}
+        pending[part.id] = len(children)
+        for child in children:
+            parents[child].append(part.id)
     ready = [pid for pid, n in pending.items() if n == 0]
+    ready.reverse()
     order = []
     while ready:
         pid = ready.pop()

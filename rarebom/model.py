@@ -379,9 +379,13 @@ class Bom:
     attributes: tuple[tuple[str, str], ...] = attrs.field(default=(), converter=_attribute_pairs, validator=_unique_names)
     source: str | None = attrs.field(default=None, eq=False, repr=False)
     _index: dict[str, Part] = attrs.field(init=False, eq=False, repr=False)
+    #: check_bom's findings, by its options: a Bom never changes, so loading a file and
+    #: then tracing it checks it once.
+    _checked: dict = attrs.field(init=False, eq=False, repr=False)
 
     def __attrs_post_init__(self):
         object.__setattr__(self, "_index", {part.id: part for part in self.parts})
+        object.__setattr__(self, "_checked", {})
 
     def part(self, part_id: str) -> Part:
         """The part with this id; ``KeyError`` if there is none."""

@@ -471,3 +471,14 @@ def test_contents_heavier_than_the_declared_mass_warn_even_with_fraction_materia
     assert any(f.code == "mass-balance" and "contents' mass is used" in f.message for f in exact(b).findings)
     bulk = bom(Part(id="top", uses=(use("k", "1", "kg"),)), Part(id="k", uom="kg", uses=(use("m", "100"),)), magnet("m"))
     assert any(f.code == "mass-balance" and "counted in 'kg'" in f.message for f in exact(bulk).findings)
+
+
+def test_a_loaded_bom_is_checked_once_not_again_by_trace(monkeypatch):
+    result = rarebom.load(EXAMPLES / "ev-traction-motor.xml")
+    calls = []
+    monkeypatch.setattr(rarebom.checks, "_check_amounts", lambda *a: calls.append(a) or [])
+    t = rarebom.trace(result.bom)
+    assert calls == []  # load() already ran the checks; trace reused them
+    # The check findings come first, without check_bom's own mass balance (trace reports
+    # the balance from its roll-up; on this example it has nothing to say).
+    assert list(t.findings) == [f for f in result.findings if f.code != "mass-balance"]

@@ -24,6 +24,7 @@ from typing import Any
 import attrs
 
 from .. import chemistry
+from ..checks import topological_order
 from ..errors import Finding, InvalidBomError, error, warning
 from ..model import Amount, Bom, Part
 from ..units import Kind
@@ -270,33 +271,9 @@ def _own_content(part: Part, declared: Triple | None, compiled: Compiled, typica
     return vector, (total[0], total[1], total[2]), gap_shares, m_absolute
 
 
-def _topological(bom: Bom) -> list[Part]:
-    """Parts with every child (and alternate) before its parents; Kahn's algorithm, iterative."""
-    pending = {}
-    parents: dict[str, list[str]] = {p.id: [] for p in bom.parts}
-    for part in bom.parts:
-        children = {ref for use in part.uses for ref in (use.child, *use.alternates)}
-        pending[part.id] = len(children)
-        for child in children:
-            parents[child].append(part.id)
-    ready = [pid for pid, n in pending.items() if n == 0]
-    ready.reverse()
-    order = []
-    while ready:
-        pid = ready.pop()
-        order.append(bom.part(pid))
-        for parent in parents[pid]:
-            pending[parent] -= 1
-            if pending[parent] == 0:
-                ready.append(parent)
-    if len(order) != len(bom.parts):
-        raise ValueError("the BOM has a cycle; check_bom() names it")
-    return order
-
-
 def compile_bom(bom: Bom, *, policy: OriginPolicy, currency: str | None, rates: dict[str, Fraction], typical: bool, exact: bool) -> Compiled:
     """Compile ``bom`` (already checked: no cycles, no dangling references) for :func:`rollup`."""
-    order = _topological(bom)
+    order = [bom.part(pid) for pid in topological_order(bom, alternates=True)]
     index = {part.id: i for i, part in enumerate(order)}
     compiled = Compiled(
         ids=[p.id for p in order],
