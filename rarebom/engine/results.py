@@ -264,7 +264,7 @@ class Coverage:
         return not (self.missing_mass or self.missing_composition or self.missing_value or self.missing_origin)
 
 
-def element_masses(vector: Mapping[int, tuple], split_column, origins=ORIGIN_CLASSES) -> dict[str, dict[OriginClass, tuple]]:
+def element_masses(vector: Mapping[int, tuple], split_column) -> dict[str, dict[OriginClass, tuple]]:
     """Regroup a raw vector into symbol -> origin -> triple."""
     grouped: dict[str, dict[OriginClass, tuple]] = {}
     for col, triple in vector.items():
@@ -273,9 +273,15 @@ def element_masses(vector: Mapping[int, tuple], split_column, origins=ORIGIN_CLA
     return grouped
 
 
-def element_mass(symbol: str, per_origin: Mapping[OriginClass, tuple]) -> ElementMass:
+def element_mass(symbol: str, per_origin: Mapping[OriginClass, tuple], cap: Number = math.inf) -> ElementMass:
+    """One symbol's masses by origin class, and their total, whose max is capped at ``cap``
+    (the part's mass: no element outweighs the part it is in)."""
     by_origin = {o: Bounds.of(per_origin[o], "g") if o in per_origin else Bounds.zero("g") for o in ORIGIN_CLASSES}
     total = Bounds.zero("g")
     for b in by_origin.values():
         total = total + b
+    if total.max > cap:
+        # (A worst-case envelope can put the nominal above the part's max; keep it inside.)
+        top = cap if total.nominal is None else max(cap, total.nominal)
+        total = Bounds(min(total.min, top), total.nominal, top, "g")
     return ElementMass(symbol, total, by_origin)

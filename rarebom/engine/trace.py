@@ -225,7 +225,8 @@ class Trace:
 
     def _result(self, compiled: Compiled, rolled: Rolled, i: int) -> PartResult:
         grouped = element_masses(rolled.vector[i] or {}, split_column)
-        elements = {s: element_mass(s, grouped[s]) for s in chemistry.ELEMENTS if s in grouped}
+        top = rolled.mass[i][2]
+        elements = {s: element_mass(s, grouped[s], top) for s in chemistry.ELEMENTS if s in grouped}
         # Elements that are declared but with zero mass everywhere stay listed: a
         # declaration of absence is information too.
         declared = compiled.declared_mass[i]
@@ -243,8 +244,8 @@ class Trace:
             declared_mass=Bounds.of(declared, "g") if declared is not None else None,
             contents_mass=Bounds.of(contents, "g") if contents is not None else None,
             elements=elements,
-            undeclared=element_mass(UNDECLARED, grouped.get(UNDECLARED, {})),
-            unresolved=element_mass(UNRESOLVED, grouped.get(UNRESOLVED, {})),
+            undeclared=element_mass(UNDECLARED, grouped.get(UNDECLARED, {}), top),
+            unresolved=element_mass(UNRESOLVED, grouped.get(UNRESOLVED, {}), top),
             value=Bounds.of(value, unit) if value is not None else None,
             value_basis="own" if own_value is not None else ("contents" if value is not None else "unknown"),
             own_value=Bounds.of(own_value, unit) if own_value is not None else None,
