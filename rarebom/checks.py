@@ -287,33 +287,47 @@ def _share(amount: Amount, whole: Fraction | None) -> tuple[Fraction, Fraction] 
 def _check_mass_balance(bom: Bom, options: CheckOptions) -> list[Finding]:
     """Warn where a declared part mass and the sum of its children and materials differ.
 
-    The effective mass of a part is its declared mass, else the sum of its contents; a
-    part whose contents are not all known has no computed sum, and nothing is compared.
-    This is a warning against a tolerance, never a verdict, so it runs on floats: exact
-    fractions would cost ~50x more on a million-part BOM for no change in any finding.
+    The effective mass of a part is the heavier of its declared mass and its contents, as
+    in :func:`rarebom.trace`; a part whose contents are not all known has no computed sum,
+    and nothing is compared. This is a warning against a tolerance, never a verdict, so it
+    runs on floats: exact fractions would cost ~50x more on a million-part BOM for no
+    change in any finding.
     """
     findings: list[Finding] = []
     effective: dict[str, float | None] = {}
-    tolerance = float(options.mass_tolerance)
     for pid in topological_order(bom):
         part = bom.part(pid)
-        computed = _contents_mass(bom, part, effective)
-        declared_exact = part.uom_size if part.uom_kind is Kind.MASS else (part.mass.value if part.mass else None)
-        declared = _as_float(declared_exact)
-        if declared is not None and computed is not None and computed > 0:
-            gap = abs(declared - computed)
-            if gap > tolerance * declared:
-                findings.append(
-                    warning(
-                        "mass-balance",
-                        f"part {part.id!r} declares {_g(declared)} but its children and materials sum to {_g(computed)} "
-                        f"({_pct(gap / declared)} apart); {mass_balance_choice(declared >= computed)}",
-                        part.location,
-                        (part.id,),
-                    )
-                )
-        effective[pid] = declared if declared is not None else computed
+        declared = _as_float(part.uom_size if part.uom_kind is Kind.MASS else (part.mass.value if part.mass else None))
+        computed = _contents_mass(bom, part, effective, declared)
+        absolute = all(m.amount is not None and m.amount.kind is Kind.MASS for m in part.materials)
+        if declared is not None and computed is not None:
+            finding = mass_balance_warning(part, declared, computed, materials_absolute=absolute, tolerance=options.mass_tolerance)
+            if finding is not None:
+                findings.append(finding)
+        effective[pid] = declared if computed is None else computed if declared is None else max(declared, computed)
     return findings
+
+
+def mass_balance_warning(part: Part, declared: float, computed: float, *, materials_absolute: bool, tolerance: Fraction) -> Finding | None:
+    """The ``mass-balance`` warning for one part, or None; :func:`check_bom` and :func:`rarebom.trace` both use it.
+
+    ``declared`` and ``computed`` are grams per unit of the part. Contents heavier than the
+    declared mass beyond the tolerance always warn. Lighter contents warn only when every
+    material is given as a mass: materials given as fractions of the part may cover only
+    part of it (a partial declaration), which is undeclared content, not an error.
+    """
+    if not declared or not computed or declared != declared or computed != computed:
+        return None
+    gap = abs(declared - computed)
+    if gap <= float(tolerance) * declared or (computed < declared and not materials_absolute):
+        return None
+    said = f"is counted in {part.uom!r}, so one unit weighs {_g(declared)}," if part.uom_kind is Kind.MASS else f"declares {_g(declared)}"
+    return warning(
+        "mass-balance",
+        f"part {part.id!r} {said} but its children and materials sum to {_g(computed)} ({_pct(gap / declared)} apart); {mass_balance_choice(declared >= computed)}",
+        part.location,
+        (part.id,),
+    )
 
 
 def mass_balance_choice(declared_is_heavier: bool) -> str:
@@ -323,8 +337,11 @@ def mass_balance_choice(declared_is_heavier: bool) -> str:
     return "the contents' mass is used, since a part cannot weigh less than what is in it"
 
 
-def _contents_mass(bom: Bom, part: Part, effective: dict[str, float | None]) -> float | None:
-    """Grams of children plus materials per unit of ``part``; None unless every term is known."""
+def _contents_mass(bom: Bom, part: Part, effective: dict[str, float | None], declared: float | None) -> float | None:
+    """Grams of children plus materials per unit of ``part``; None unless every term is known.
+
+    A material given as a fraction counts as that fraction of the declared mass.
+    """
     if not part.uses and not part.materials:
         return None
     total = 0.0
@@ -336,14 +353,14 @@ def _contents_mass(bom: Bom, part: Part, effective: dict[str, float | None]) -> 
         if multiplier is None:
             return None
         total += multiplier * child_mass
-    if part.materials:
-        materials = _material_masses(part)
-        if materials is None:
+    for material in part.materials:
+        amount = material.amount
+        if amount is None or amount.value is None:
             return None
-        as_float = _as_float(materials)
-        if as_float is None:
+        grams = _as_float(amount.value) if amount.kind is Kind.MASS else (None if declared is None else _as_float(amount.value) * declared)
+        if grams is None:
             return None
-        total += as_float
+        total += grams
     return total if math.isfinite(total) else None
 
 
@@ -355,15 +372,3 @@ def _as_float(number: Fraction | None) -> float | None:
         return float(number)
     except OverflowError:
         return None
-
-
-def _material_masses(part: Part) -> Fraction | None:
-    """Sum of the materials given as absolute masses; None if there are none, or any is a fraction."""
-    if not part.materials:
-        return None
-    total = Fraction(0)
-    for material in part.materials:
-        if material.amount is None or material.amount.kind is not Kind.MASS or material.amount.value is None:
-            return None
-        total += material.amount.value
-    return total

@@ -23,6 +23,7 @@ from .rollup import (
     UNRESOLVED,
     Compiled,
     Rolled,
+    _resolve,
     _times,
     material_breakdown,
 )
@@ -239,13 +240,13 @@ def derive(compiled: Compiled, rolled: Rolled, part: Part, *, typical: bool, ele
         how = f"{material.amount} of the part" if material.amount is not None and material.amount.kind is Kind.FRACTION else "as declared"
         lines.append(f"material {material.label!r} ({material.completeness.value} declaration): {_t(m_mass)} ({how})")
         for substance, s_mass in substances:
-            resolution = chemistry.resolve(element=substance.element, formula=substance.formula, cas=substance.cas, name=substance.name, typical=typical)
+            resolution = _resolve(substance.element, substance.formula, substance.cas, substance.name, typical)
             if resolution is None:
                 lines.append(f"  substance {substance.label!r}: {_t(s_mass)}, not resolvable to elements: carried as unresolved mass")
             else:
                 lines.append("  " + resolved_line(f"substance {substance.label!r}", s_mass, resolution))
         if not substances and typical and material.name:
-            resolution = chemistry.resolve(name=material.name, typical=True)
+            resolution = _resolve(None, None, None, material.name, True)
             if resolution is not None:
                 lines.append("  " + resolved_line("no substances declared; by typical composition", m_mass, resolution))
     for candidates in compiled.uses[i]:

@@ -225,10 +225,13 @@ def _split(whole: Triple, shares: Triple, absolute: Triple, unknown_share: Tripl
     return used, rest
 
 
-def material_breakdown(part: Part, declared: Triple | None, exact: bool):
-    """Each material of ``part`` with its grams, its substances' shares, and each substance with its grams."""
+def material_breakdown(part: Part, declared: Triple | None, exact: bool, materials_split=None):
+    """Each material of ``part`` with its grams, its substances' shares, and each substance with its grams.
+
+    ``materials_split`` is ``_shares`` of the part's materials, if the caller has it already.
+    """
     part_mass = declared if declared is not None else UNKNOWN_MASS
-    _, _, m_unknown = _shares((m.amount for m in part.materials), exact)
+    _, _, m_unknown = materials_split or _shares((m.amount for m in part.materials), exact)
     for material in part.materials:
         m_mass = _item_mass(material.amount, part_mass, m_unknown, exact)
         split = _shares((sub.amount for sub in material.substances), exact)
@@ -246,9 +249,10 @@ def _own_content(part: Part, declared: Triple | None, compiled: Compiled, typica
     vector: dict[int, list] = {}
     if not part.materials:
         return vector, None, (0, 0, 0), (0, 0, 0)
-    m_shares, m_absolute, m_unknown = _shares((m.amount for m in part.materials), exact)
+    split = _shares((m.amount for m in part.materials), exact)
+    m_shares, m_absolute, m_unknown = split
     total = [0, 0, 0]
-    for material, m_mass, (s_shares, s_absolute, s_unknown), substances in material_breakdown(part, declared, exact):
+    for material, m_mass, (s_shares, s_absolute, s_unknown), substances in material_breakdown(part, declared, exact, split):
         for substance, s_mass in substances:
             resolution = _resolve(substance.element, substance.formula, substance.cas, substance.name, typical)
             if resolution is None or resolution.basis != "element":
@@ -258,7 +262,7 @@ def _own_content(part: Part, declared: Triple | None, compiled: Compiled, typica
             else:
                 _add_resolution(vector, s_mass, resolution, exact)
         if not material.substances and typical and material.name:
-            resolution = chemistry.resolve(name=material.name, typical=True)
+            resolution = _resolve(None, None, None, material.name, True)
             if resolution is not None:
                 compiled.resolved.append(Resolved(part.id, material.label, material.label, resolution))
                 _add_resolution(vector, m_mass, resolution, exact)

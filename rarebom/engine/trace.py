@@ -10,7 +10,7 @@ from typing import Any
 import attrs
 
 from .. import chemistry
-from ..checks import CheckOptions, check_bom, mass_balance_choice
+from ..checks import CheckOptions, check_bom, mass_balance_warning
 from ..errors import Finding, InvalidBomError, Severity, warning
 from ..model import Bom
 from ..units import parse_number
@@ -97,35 +97,15 @@ def trace(bom: Bom, options: TraceOptions | None = None, **kwargs: Any) -> Trace
 
 
 def _mass_balance(bom: Bom, compiled: Compiled, rolled: Rolled, tolerance: Fraction) -> list[Finding]:
-    """A warning, with both numbers, wherever a declared mass and the rolled-up contents disagree.
-
-    Contents heavier than the declared mass are always worth a warning. Contents lighter
-    than it are only when every material is given as a mass: materials given as
-    fractions of the part may cover only part of it (a partial declaration), which is
-    undeclared content, not an arithmetic error.
-    """
+    """The mass-balance warnings, from the roll-up's own contents (the rule is check_bom's)."""
     findings = []
     for i, declared in enumerate(compiled.declared_mass):
         contents = rolled.contents_mass[i]
         if declared is None or contents is None:
             continue
-        d, c = declared[1], contents[1]
-        if d != d or c != c or not c or not d:  # a nominal nobody knows, or nothing to compare
-            continue
-        gap = abs(d - c)
-        if gap <= tolerance * d or (c < d and not compiled.materials_absolute[i]):
-            continue
-        pid = compiled.ids[i]
-        part = bom.part(pid)
-        said = f"is counted in {part.uom!r}, so one unit weighs {float(d):.6g} g," if compiled.mass_basis_uom[i] else f"declares {float(d):.6g} g"
-        findings.append(
-            warning(
-                "mass-balance",
-                f"part {pid!r} {said} but its children and materials sum to {float(c):.6g} g ({float(gap / d) * 100:.6g} % apart); {mass_balance_choice(d >= c)}",
-                part.location,
-                (pid,),
-            )
-        )
+        finding = mass_balance_warning(bom.part(compiled.ids[i]), float(declared[1]), float(contents[1]), materials_absolute=compiled.materials_absolute[i], tolerance=tolerance)
+        if finding is not None:
+            findings.append(finding)
     return findings
 
 
