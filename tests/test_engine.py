@@ -482,3 +482,24 @@ def test_a_loaded_bom_is_checked_once_not_again_by_trace(monkeypatch):
     # The check findings come first, without check_bom's own mass balance (trace reports
     # the balance from its roll-up; on this example it has nothing to say).
     assert list(t.findings) == [f for f in result.findings if f.code != "mass-balance"]
+
+
+def ranged(element: str, nominal: str, low: str, high: str) -> Substance:
+    return Substance(element=element, amount=frac(f"{nominal} %", min=low, max=high))
+
+
+def test_a_full_declaration_with_ranges_leaves_room_only_where_its_maxima_cannot_reach():
+    # Nd 30 [28, 32] % and Fe 70 [68, 72] %: the two can fill the material at any point of
+    # their ranges, so nothing else is in it, and no Dy may hide in the gap between the mins.
+    full = Material(amount=frac("100 %"), completeness=Completeness.FULL, substances=(ranged("Nd", "30", "28", "32"), ranged("Fe", "70", "68", "72")))
+    result = exact(bom(Part(id="p", mass=mass("100 g"), materials=(full,))))["p"]
+    assert result.undeclared.total == rarebom.Bounds(0, 0, 0, "g")
+    assert result.mass_of(["Dy"]).max == 0
+    # The same lines as a partial declaration leave the gap open: up to 4 g of anything.
+    partial = attrs.evolve(full, completeness=Completeness.PARTIAL)
+    assert exact(bom(Part(id="p", mass=mass("100 g"), materials=(partial,))))["p"].mass_of(["Dy"]).max == 4
+    # A full declaration whose maxima reach only 96 % leaves 4 g that even they cannot fill.
+    short = attrs.evolve(full, substances=(ranged("Nd", "29", "28", "30"), ranged("Fe", "65", "64", "66")))
+    undeclared = exact(bom(Part(id="p", mass=mass("100 g"), materials=(short,))))["p"].undeclared.total
+    assert (undeclared.min, undeclared.max) == (4, 4)
+    assert undeclared.nominal == 4  # nominal 94 %: 6 g short, but no more than the 4 g the maxima leave

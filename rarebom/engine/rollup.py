@@ -26,7 +26,7 @@ import attrs
 from .. import chemistry
 from ..checks import topological_order
 from ..errors import Finding, InvalidBomError, error, warning
-from ..model import Amount, Bom, Part
+from ..model import Amount, Bom, Completeness, Part
 from ..units import Kind
 from .policy import ORIGIN_CLASSES, Alternates, OriginClass, OriginConflict, OriginDecision, OriginPolicy, conflicts
 
@@ -207,13 +207,16 @@ def _item_mass(amount: Amount | None, whole: Triple, unknown_share: Triple | Non
     return _times(amount_triple(amount, exact), whole)
 
 
-def _split(whole: Triple, shares: Triple, absolute: Triple, unknown_share: Triple | None) -> tuple[Triple, Triple]:
+def _split(whole: Triple, shares: Triple, absolute: Triple, unknown_share: Triple | None, *, full: bool = False) -> tuple[Triple, Triple]:
     """The mass a whole really has, and the rest its items leave undeclared.
 
     The whole weighs at least what its items weigh. The rest is computed with the shares
     kept as shares, so that "100 % Fe of 100 g [90, 110]" leaves nothing undeclared at any
     bound, instead of the 20 g an interval subtraction would invent. Items of unknown
     amount may take all the room the others leave, so they lower the rest's minimum.
+
+    A ``full`` declaration says its items are all there is: whatever their ranges allow
+    them to fill is theirs, and only what even their maxima cannot fill is undeclared.
     """
     w_lo, w_nom, w_hi = whole
     f_lo, f_nom, f_hi = shares
@@ -221,7 +224,11 @@ def _split(whole: Triple, shares: Triple, absolute: Triple, unknown_share: Tripl
     used = (max(w_lo, mul(w_lo, f_lo) + s_lo), nmax(w_nom, w_nom * f_nom + s_nom), max(w_hi, mul(w_hi, f_hi) + s_hi))
     top = f_hi + (unknown_share[2] if unknown_share is not None else 0)
     rest_nominal = used[1] - (w_nom * f_nom + s_nom)
-    rest = (max(0, mul(w_lo, max(0, 1 - top)) - s_hi), rest_nominal, max(0, mul(w_hi, max(0, 1 - f_lo)) - s_lo))
+    floor = top if full else f_lo
+    rest_max = max(0, mul(w_hi, max(0, 1 - floor)) - (s_hi if full else s_lo))
+    if rest_nominal > rest_max:  # a full declaration whose nominals fall short (NaN compares false)
+        rest_nominal = rest_max
+    rest = (max(0, mul(w_lo, max(0, 1 - top)) - s_hi), rest_nominal, rest_max)
     return used, rest
 
 
@@ -267,7 +274,7 @@ def _own_content(part: Part, declared: Triple | None, compiled: Compiled, typica
                 compiled.resolved.append(Resolved(part.id, material.label, material.label, resolution))
                 _add_resolution(vector, m_mass, resolution, exact)
                 s_shares = (1, 1, 1)  # the typical composition covers the material, rest included
-        used, rest = _split(m_mass, s_shares, s_absolute, s_unknown)
+        used, rest = _split(m_mass, s_shares, s_absolute, s_unknown, full=material.completeness is Completeness.FULL)
         _add_into(vector, column(UNDECLARED, OriginClass.UNKNOWN), rest)
         total = [total[0] + used[0], total[1] + used[1], total[2] + used[2]]
     # Materials of unknown amount count as shares of the part for the gap: they may fill it.
