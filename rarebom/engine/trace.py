@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from fractions import Fraction
 from typing import Any
 
@@ -16,7 +16,7 @@ from ..model import Bom
 from ..units import parse_number
 from .explain import Derivation, contributors, derive, reachable
 from .policy import Alternates, OriginClass, OriginConflict, OriginPolicy
-from .results import Bounds, Contributor, Coverage, PartResult, element_mass, element_masses, ratio
+from .results import Bounds, Contributor, Coverage, PartResult, PathStep, element_mass, element_masses, ratio
 from .rollup import N_ORIGINS, SYMBOL_INDEX, UNDECLARED, UNKNOWN, UNRESOLVED, Compiled, Resolved, Rolled, compile_bom, rollup, split_column
 
 __all__ = ["Trace", "TraceOptions", "trace"]
@@ -255,6 +255,69 @@ class Trace:
             o = self.options
             cached = self._exact = compile_bom(self.bom, policy=o.policy, currency=self.currency, rates=o.rates, typical=o.typical_compositions, exact=True)
         return cached
+
+    # -- walking -----------------------------------------------------------------------
+
+    def below(self, part_id: str) -> tuple[str, ...]:
+        """``part_id`` and every part under it, children first. With ``alternates="worst"``
+        the alternates count as under it too, since any of them may be fitted."""
+        c = self._compiled
+        found = reachable(c, c.index[part_id], alternates=self.options.alternates is Alternates.WORST)
+        return tuple(c.ids[i] for i in found)
+
+    def path(self, root: str, target: str) -> tuple[PathStep, ...] | None:
+        """One BOM path from ``root`` down to ``target`` (the first in file order), or None."""
+        c = self._compiled
+        start, goal = c.index[root], c.index[target]
+        alternates = self.options.alternates is Alternates.WORST
+        parent: dict[int, tuple[int, Any]] = {start: (-1, 1)}
+        queue = [start]
+        for i in queue:  # breadth first: the shortest path
+            if i == goal:
+                break
+            for candidates in c.uses[i]:
+                for j, _, q_nom, _ in candidates if alternates else candidates[:1]:
+                    if j not in parent:
+                        parent[j] = (i, q_nom)
+                        queue.append(j)
+        if goal not in parent:
+            return None
+        steps = []
+        i = goal
+        while i != -1:
+            up, q = parent[i]
+            steps.append(PathStep(c.ids[i], q))
+            i = up
+        return tuple(reversed(steps))
+
+    def multipliers(self, part_id: str, stop: Callable[[str], bool]) -> dict[str, Bounds]:
+        """How many of each part for which ``stop(id)`` is true one unit of ``part_id`` holds,
+        summed over every path that meets no other such part on the way (selected parts only)."""
+        c = self._compiled
+        root = c.index[part_id]
+        below = reachable(c, root)
+        mult: dict[int, list] = {root: [1, 1, 1]}
+        found: dict[str, Bounds] = {}
+        for i in reversed(below):  # parents before children
+            m = mult.get(i)
+            if m is None:
+                continue
+            if i != root and stop(c.ids[i]):
+                found[c.ids[i]] = Bounds(m[0], m[1], m[2])
+                continue
+            for candidates in c.uses[i]:
+                j, q_lo, q_nom, q_hi = candidates[0]
+                slot = mult.setdefault(j, [0, 0, 0])
+                slot[0] += m[0] * q_lo
+                slot[1] += m[1] * q_nom
+                slot[2] += m[2] * q_hi
+        return found
+
+    def own_elements(self, part_id: str, symbols: Iterable[str]) -> tuple[str, ...]:
+        """Which of ``symbols`` the part's own materials (not its children) declare, in the order given."""
+        own = self._compiled.own[self._compiled.index[part_id]]
+        held = {col // N_ORIGINS for col, t in own.items() if t[0] > 0 or t[1] > 0}
+        return tuple(s for s in symbols if SYMBOL_INDEX[s] in held)
 
     # -- explanations ------------------------------------------------------------------
 
