@@ -19,6 +19,9 @@ __all__ = ["SCHEMAS", "schema_path"]
 SCHEMAS = {
     "bom-xml": "rarebom-bom-1.xsd",
     "bom-json": "rarebom-bom-1.schema.json",
+    "rules": "rarebom-rules-1.schema.json",
+    "overrides": "rarebom-overrides-1.schema.json",
+    "prices": "rarebom-prices-1.schema.json",
 }
 
 

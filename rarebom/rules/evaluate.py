@@ -1,0 +1,661 @@
+"""Evaluating rules against a trace: three-valued verdicts that explain themselves.
+
+Each rule is evaluated at the BOM nodes its level names (classified items, articles, every
+part, or the finished good), once per node. A finished good's verdict for a rule is the
+worst verdict of the nodes under it (ABOVE over INDETERMINATE over BELOW), with the BOM
+path to the node that decided it. Every verdict carries the measured bounds, the
+arithmetic, the data that would settle it if it is indeterminate, the overrides applied,
+and the rule's legal status on the ``as_of`` date. The test is computed whatever the
+status, so a suspended or unverified rule still says what it *would* find.
+
+Comparisons at the threshold are exact: a float result within a hair of the threshold is
+recomputed with exact fractions (:meth:`rarebom.Trace.exact`) before it decides.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Callable, Iterable
+from fractions import Fraction
+from typing import Any
+
+import attrs
+
+from .. import chemistry
+from ..engine.policy import OriginClass
+from ..engine.results import Bounds, PartResult, PathStep, ratio
+from ..engine.trace import Trace
+from ..errors import Finding, warning
+from ..units import Kind
+from .model import Basis, Level, Outlook, Rule, RuleStatus, Verdict
+from .overrides import Override
+from .packs import RuleSet, load_rules
+from .prices import Price, PriceTable
+
+__all__ = ["Evaluation", "NodeVerdict", "RuleVerdict", "evaluate"]
+
+#: A float bound this close to a threshold (relatively) is re-decided with exact numbers.
+_NEAR = 1e-9
+
+
+@attrs.frozen
+class NodeVerdict:
+    """One rule at one BOM node (per unit of that part).
+
+    ``measured`` is what was compared: a share (a ratio) for share rules, grams for
+    presence rules, None for rules that test a flag or claims. ``computed`` is the verdict
+    before overrides; ``verdict`` is after. ``missing`` lists the data that would settle an
+    indeterminate verdict. ``estimated`` is true when a price table supplied a figure.
+    """
+
+    rule: str
+    part: str
+    verdict: Verdict
+    computed: Verdict
+    measured: Bounds | None
+    numerator: Bounds | None
+    denominator: Bounds | None
+    arithmetic: tuple[str, ...]
+    missing: tuple[str, ...]
+    estimated: bool = False
+    exact: bool = False
+    overrides: tuple[Override, ...] = ()
+
+
+@attrs.frozen
+class RuleVerdict:
+    """One rule for one finished good: the worst node verdict, and why."""
+
+    rule: Rule
+    finished_good: str
+    status: RuleStatus
+    verdict: Verdict
+    reason: str
+    node: NodeVerdict | None
+    path: tuple[PathStep, ...]
+    nodes: tuple[NodeVerdict, ...]
+    missing: tuple[str, ...]
+    outlook: Outlook | None
+    scope_notes: tuple[str, ...]
+
+    @property
+    def headline(self) -> str:
+        """One line: verdict, rule, what it means and whether the rule is in force on the date."""
+        rule = self.rule
+        word = self.verdict.value.upper()
+        if self.verdict is Verdict.ABOVE:
+            meaning = rule.consequence if self.status.in_force else f"would apply if the rule were in force: {rule.consequence}"
+        elif self.verdict is Verdict.BELOW:
+            meaning = "not caught"
+        else:
+            meaning = "the data cannot settle it"
+        return f"{word} {rule.id} ({rule.label or rule.reading.value}): {meaning}. Status on {self.status.as_of}: {self.status.text}"
+
+
+class Evaluation:
+    """Every rule's verdict for every finished good of a trace, on one date."""
+
+    def __init__(
+        self,
+        trace: Trace,
+        rules: RuleSet,
+        as_of: dt.date,
+        verdicts: list[RuleVerdict],
+        findings: list[Finding],
+        overrides: tuple[Override, ...],
+        applied: list[Override],
+        prices: PriceTable | None,
+    ):
+        self.trace = trace
+        self.rules = rules
+        self.as_of = as_of
+        self.verdicts = tuple(verdicts)
+        self.findings = tuple(findings)
+        self.overrides = overrides
+        self.overrides_applied = tuple(dict.fromkeys(applied))
+        self.prices = prices
+
+    def __iter__(self):
+        return iter(self.verdicts)
+
+    def __len__(self) -> int:
+        return len(self.verdicts)
+
+    def get(self, finished_good: str, rule_id: str) -> RuleVerdict:
+        for v in self.verdicts:
+            if v.finished_good == finished_good and v.rule.id == rule_id:
+                return v
+        raise KeyError((finished_good, rule_id))
+
+    def for_finished_good(self, finished_good: str) -> tuple[RuleVerdict, ...]:
+        return tuple(v for v in self.verdicts if v.finished_good == finished_good)
+
+    def worst(self, *, in_force_only: bool = False) -> Verdict:
+        """The worst verdict over everything (BELOW if there is nothing)."""
+        picked = [v.verdict for v in self.verdicts if not in_force_only or v.status.in_force]
+        return max(picked, key=lambda v: v.rank, default=Verdict.BELOW)
+
+    def __repr__(self) -> str:
+        counts = {v: sum(1 for x in self.verdicts if x.verdict is v) for v in Verdict}
+        return f"<Evaluation as of {self.as_of}: " + ", ".join(f"{n} {v.value}" for v, n in counts.items()) + ">"
+
+
+def _day(value: dt.date | str | None) -> dt.date:
+    if value is None:
+        return dt.date.today()
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value))
+    except ValueError:
+        raise ValueError(f"as_of {value!r} is not a date (YYYY-MM-DD)") from None
+
+
+def evaluate(
+    trace: Trace,
+    rules: RuleSet | None = None,
+    *,
+    as_of: dt.date | str | None = None,
+    end_use: Iterable[str] = (),
+    end_user: Iterable[str] = (),
+    destination: str | None = None,
+    overrides: Iterable[Override] = (),
+    prices: PriceTable | None = None,
+) -> Evaluation:
+    """Evaluate ``rules`` (rarebom's shipped packs by default) against ``trace`` on ``as_of`` (today by default).
+
+    ``end_use``, ``end_user`` and ``destination`` (ISO 3166-1 alpha-2) feed the licensing
+    outlook of the rules that give one; their codes are listed in docs/rules.md.
+    ``overrides`` come from :func:`~rarebom.rules.load_overrides`, ``prices`` from
+    :func:`~rarebom.rules.load_prices`.
+    """
+    rules = load_rules() if rules is None else rules
+    day = _day(as_of)
+    context = _Context(trace, day, tuple(overrides), prices)
+    findings = context.findings
+    uses, users = frozenset(end_use), frozenset(end_user)
+    known_uses = frozenset().union(*(p.outlook_codes[0] for p in rules.packs))
+    known_users = frozenset().union(*(p.outlook_codes[1] for p in rules.packs))
+    for code in sorted(uses - known_uses):
+        findings.append(warning("unknown-end-use", f"end use {code!r} is not one the loaded packs know ({', '.join(sorted(known_uses)) or 'none'}); it changes no outlook"))
+    for code in sorted(users - known_users):
+        findings.append(warning("unknown-end-user", f"end user {code!r} is not one the loaded packs know ({', '.join(sorted(known_users)) or 'none'}); it changes no outlook"))
+    dest = destination.strip().upper() if destination else None
+    verdicts = []
+    for fg in trace.finished_goods:
+        below = trace.below(fg)
+        for rule in rules:
+            verdicts.append(_for_finished_good(context, rule, fg, below, uses, users, dest))
+    for o in context.overrides:
+        if o.expires is not None and day > o.expires:
+            findings.append(warning("override-expired", f"{o.where}: the override for {o.part} × {o.rule} expired on {o.expires} and was not applied"))
+        elif o not in context.applied:
+            findings.append(warning("override-unused", f"{o.where}: the override for {o.part} × {o.rule} matched no evaluated node (check the part id and the rule)"))
+    return Evaluation(trace, rules, day, verdicts, findings, context.overrides, context.applied, prices)
+
+
+class _Context:
+    def __init__(self, trace: Trace, as_of: dt.date, overrides: tuple[Override, ...], prices: PriceTable | None):
+        self.trace = trace
+        self.as_of = as_of
+        self.overrides = overrides
+        self.applied: list[Override] = []
+        self.findings: list[Finding] = []
+        self.cache: dict[tuple[str, str], NodeVerdict] = {}
+        self.prices = prices
+        self.currency = trace.currency or (prices.currency if prices else None)
+        self.price_rate: Fraction | None = None
+        if prices is not None:
+            if self.currency == prices.currency:
+                self.price_rate = Fraction(1)
+            elif prices.currency in trace.options.rates:
+                self.price_rate = trace.options.rates[prices.currency]
+            else:
+                self.findings.append(
+                    warning(
+                        "price-currency",
+                        f"price table {prices.name!r} is in {prices.currency} but values are reported in {self.currency}, and no exchange rate for "
+                        f"{prices.currency} was given; its prices are not used",
+                    )
+                )
+
+    def price(self, found: Price | None) -> Price | None:
+        if found is None or self.price_rate is None:
+            return None
+        r = self.price_rate
+        return Price(found.min * r, found.nominal * r, found.max * r, found.basis)
+
+    def node(self, rule: Rule, part_id: str) -> NodeVerdict:
+        key = (rule.id, part_id)
+        found = self.cache.get(key)
+        if found is None:
+            found = self.cache[key] = _node(self, rule, part_id)
+        return found
+
+
+# -- levels and scope ------------------------------------------------------------------
+
+
+def _at_level(rule: Rule, trace: Trace, part_id: str, finished_good: str) -> bool:
+    if rule.level is Level.ITEM:
+        return bool(trace.bom.part(part_id).item_classes() & rule.classes)
+    if rule.level is Level.FINISHED_GOOD:
+        return part_id == finished_good
+    if rule.level is Level.ARTICLE:
+        return trace.bom.part(part_id).uom_kind is Kind.COUNT
+    return True
+
+
+def _for_finished_good(context: _Context, rule: Rule, fg: str, below: tuple[str, ...], uses, users, destination) -> RuleVerdict:
+    trace = context.trace
+    status = rule.status(context.as_of)
+    nodes = [context.node(rule, pid) for pid in below if _at_level(rule, trace, pid, fg)]
+    scope_notes = []
+    for pid in below:
+        classes = trace.bom.part(pid).item_classes()
+        for excluded in rule.out_of_scope:
+            if excluded.value in classes and not classes & rule.classes:
+                scope_notes.append(f"{trace.bom.part(pid).label} is classified {excluded.value}: {excluded.note} [{excluded.confidence}]")
+    unclassified = _unclassified(trace, rule, below, nodes) if rule.level is Level.ITEM else {}
+    for pid in list(unclassified):
+        # An override can settle an unclassified part: "this bearing is not a magnet".
+        said = [o for o in context.overrides if o.verdict is not None and o.applies(rule.id, pid, context.as_of)]
+        if said:
+            del unclassified[pid]
+            context.applied.extend(said)
+            line = f"{pid} is not classified as {' or '.join(sorted(rule.classes))}; its verdict comes from an override"
+            nodes.append(NodeVerdict(rule.id, pid, said[-1].verdict, Verdict.INDETERMINATE, None, None, None, (line, *(f"override: {o}" for o in said)), (), overrides=tuple(said)))
+    missing: list[str] = []
+    deciding = max(nodes, key=lambda n: (n.verdict.rank, _top(n.measured)), default=None)
+    verdict = deciding.verdict if deciding else Verdict.BELOW
+    if verdict is Verdict.ABOVE:
+        reason = f"{deciding.part}: " + (deciding.arithmetic[-1] if deciding.arithmetic else "above")
+    elif verdict is Verdict.INDETERMINATE or unclassified:
+        verdict = Verdict.INDETERMINATE
+        for n in nodes:
+            if n.verdict is Verdict.INDETERMINATE:
+                missing.extend(m for m in n.missing if m not in missing)
+        for pid, held in unclassified.items():
+            missing.append(
+                f"the item class of {trace.bom.part(pid).label}: it holds {', '.join(held)} in its own materials but is not classified as "
+                f"{' or '.join(sorted(rule.classes))}, nor under a part that is (classify it, or record with an override that it is not such an item)"
+            )
+        reason = f"{len([n for n in nodes if n.verdict is Verdict.INDETERMINATE])} node(s) cannot be decided" + (
+            f"; {len(unclassified)} unclassified part(s) may be items" if unclassified else ""
+        )
+        if deciding is not None and deciding.verdict is not Verdict.INDETERMINATE:
+            deciding = None
+    elif nodes:
+        reason = f"all {len(nodes)} node(s) evaluated are below"
+    else:
+        what = f"no part under {fg} is classified as {' or '.join(sorted(rule.classes))}" if rule.level is Level.ITEM else f"no node under {fg} is at level {rule.level.value}"
+        reason = what + (f", and no unclassified part holds {', '.join(_symbols(rule))}" if rule.level is Level.ITEM else "")
+    outlook = rule.pack.outlook(uses, users, destination, context.as_of) if rule.outlook and verdict is not Verdict.BELOW else None
+    path = trace.path(fg, deciding.part) if deciding is not None else ()
+    return RuleVerdict(rule, fg, status, verdict, reason, deciding, path or (), tuple(nodes), tuple(missing), outlook, tuple(dict.fromkeys(scope_notes)))
+
+
+def _top(measured: Bounds | None) -> float:
+    return float(measured.max) if measured is not None else 0.0
+
+
+def _symbols(rule: Rule) -> tuple[str, ...]:
+    return rule.symbols or chemistry.RARE_EARTHS
+
+
+def _unclassified(trace: Trace, rule: Rule, below: tuple[str, ...], nodes: list[NodeVerdict]) -> dict[str, tuple[str, ...]]:
+    """Parts that declare the rule's elements in their own materials but are neither items nor inside one, with what they hold."""
+    inside: set[str] = set()
+    for n in nodes:
+        inside.update(trace.below(n.part))
+    symbols = _symbols(rule)
+    found = {}
+    for pid in below:
+        if pid not in inside:
+            held = trace.own_elements(pid, symbols)
+            if held:
+                found[pid] = held
+    return found
+
+
+# -- one node ----------------------------------------------------------------------------
+
+
+def _node(context: _Context, rule: Rule, part_id: str) -> NodeVerdict:
+    applied = [o for o in context.overrides if o.applies(rule.id, part_id, context.as_of)]
+    reassign = {o.element: o.origin for o in applied if o.origin is not None}
+    trace = context.trace
+    evaluate_with = _BASES[rule.basis]
+    found = evaluate_with(context, rule, part_id, trace.__getitem__, reassign)
+    if found.measured is not None and not trace.options.exact and _near(rule, found.measured):
+        # Floats decide nothing at the boundary: recompute this node exactly.
+        found = attrs.evolve(evaluate_with(context, rule, part_id, trace.exact, reassign), exact=True)
+    elif found.measured is not None and trace.options.exact:
+        found = attrs.evolve(found, exact=True)
+    verdict_overrides = [o for o in applied if o.verdict is not None]
+    verdict = verdict_overrides[-1].verdict if verdict_overrides else found.verdict
+    lines = found.arithmetic + tuple(f"override: {o}" for o in applied)
+    context.applied.extend(applied)
+    return attrs.evolve(found, verdict=verdict, arithmetic=lines, overrides=tuple(applied), missing=found.missing if verdict is Verdict.INDETERMINATE else ())
+
+
+def _near(rule: Rule, measured: Bounds) -> bool:
+    t = rule.threshold_value
+    if t is None:
+        return False
+    return any(x is not None and not isinstance(x, Fraction) and x != math.inf and abs(x - float(t)) <= _NEAR * float(t) for x in (measured.min, measured.max))
+
+
+def _compare(share: Bounds, operator: str, threshold: Fraction) -> Verdict:
+    if operator == ">=":
+        if share.min >= threshold:
+            return Verdict.ABOVE
+        if share.max < threshold:
+            return Verdict.BELOW
+    else:
+        if share.min > threshold:
+            return Verdict.ABOVE
+        if share.max <= threshold:
+            return Verdict.BELOW
+    return Verdict.INDETERMINATE
+
+
+def _pct(x: Any) -> str:
+    if x is None:
+        return "?"
+    if x == math.inf:
+        return "∞"
+    return f"{float(x) * 100:.4g} %"
+
+
+def _share_text(b: Bounds) -> str:
+    return _pct(b.min) if b.min == b.max else f"{_pct(b.nominal)} [{_pct(b.min)}, {_pct(b.max)}]"
+
+
+def _origin_of(rule: Rule) -> OriginClass | None:
+    return OriginClass.CHINA if rule.origin == "china" else None
+
+
+def _content_missing(context: _Context, rule: Rule, part_id: str, *, need_mass: bool) -> list[str]:
+    """What would settle a content-based verdict: origins, compositions and masses missing under the node."""
+    trace = context.trace
+    coverage = trace.coverage(part_id)
+    symbols = _symbols(rule)
+    missing = []
+    if rule.origin == "china":
+        for pid in coverage.missing_origin:
+            result = trace[pid]
+            if any(result.element(s).by_origin[OriginClass.UNKNOWN].max > 0 for s in symbols):
+                missing.append(f"origin claims for {trace.bom.part(pid).label} (at the separated and metal-or-alloy stages)")
+    for pid in coverage.missing_composition:
+        missing.append(f"a full declaration of {trace.bom.part(pid).label}'s composition (its undeclared content could hold {', '.join(symbols)})")
+    if need_mass:
+        missing.extend(f"the mass of {trace.bom.part(pid).label}" for pid in coverage.missing_mass)
+    return missing
+
+
+def _presence(context: _Context, rule: Rule, part_id: str, get: Callable[[str], PartResult], reassign) -> NodeVerdict:
+    result = get(part_id)
+    origin = _origin_of(rule)
+    mass = result.mass_of(rule.symbols, origin, reassign=reassign)
+    what = f"{'China-origin ' if origin else ''}{'+'.join(rule.symbols)}"
+    if mass.min > 0:
+        verdict = Verdict.ABOVE
+    elif mass.max == 0:
+        verdict = Verdict.BELOW
+    else:
+        verdict = Verdict.INDETERMINATE
+    line = f"{what} in one {part_id}: {mass} (present if the lower bound is above 0 g; absent if the upper bound is 0 g)"
+    missing = _content_missing(context, rule, part_id, need_mass=False) if verdict is Verdict.INDETERMINATE else []
+    return NodeVerdict(rule.id, part_id, verdict, verdict, mass, mass, None, (line,), tuple(missing))
+
+
+def _mass_share(context: _Context, rule: Rule, part_id: str, get: Callable[[str], PartResult], reassign) -> NodeVerdict:
+    result = get(part_id)
+    origin = _origin_of(rule)
+    mass = result.mass_of(rule.symbols, origin, reassign=reassign)
+    share = ratio(mass, result.mass)
+    verdict = _compare(share, rule.operator, rule.threshold_value)
+    what = f"{'China-origin ' if origin else ''}{'+'.join(rule.symbols) if len(rule.symbols) <= 4 else 'rare earths'}"
+    lines = (
+        f"{what} in one {part_id}: {mass}",
+        f"mass of one {part_id}: {result.mass}",
+        f"mass share {_share_text(share)} against {rule.operator} {_pct(rule.threshold_value)}",
+    )
+    missing = _content_missing(context, rule, part_id, need_mass=True) if verdict is Verdict.INDETERMINATE else []
+    return NodeVerdict(rule.id, part_id, verdict, verdict, share, mass, result.mass, lines, tuple(missing))
+
+
+def _element_split(result: PartResult, symbol: str, reassign) -> tuple[Bounds, Any]:
+    """Grams of the element known to be China-origin, and the most that is of unknown origin."""
+    element = result.element(symbol)
+    if symbol in reassign:
+        china = element.total if reassign[symbol] is OriginClass.CHINA else Bounds.zero("g")
+        return china, 0
+    return element.by_origin[OriginClass.CHINA], element.by_origin[OriginClass.UNKNOWN].max
+
+
+def _value_share(context: _Context, rule: Rule, part_id: str, get: Callable[[str], PartResult], reassign) -> NodeVerdict:
+    trace = context.trace
+    result = get(part_id)
+    symbols = rule.symbols
+    lines: list[str] = []
+    missing: list[str] = []
+    estimated = False
+    lo, nominal, hi = 0, 0, 0
+    # Grams of each element inside the valued input items, by the class their content has at the node.
+    held = {cls: {s: [0, 0, 0] for s in symbols} for cls in (OriginClass.CHINA, OriginClass.UNKNOWN)}
+
+    # 1. Input items (Part 1 items) under the node, by their declared value.
+    inputs = rule.input_classes.value if rule.input_classes else frozenset()
+    node_class = result.origin.origin
+    inherit = trace.options.policy.inherit
+    if inputs:
+        is_input = lambda pid: bool(trace.bom.part(pid).item_classes() & inputs)  # noqa: E731
+        for pid, mult in trace.multipliers(part_id, is_input).items():
+            item = get(pid)
+            content = item.mass_of(symbols)
+            if content.max == 0:
+                continue
+            own = item.origin.origin
+            cls = own if own is not OriginClass.UNKNOWN else (node_class if inherit else OriginClass.UNKNOWN)
+            overridden = [reassign[s] for s in symbols if s in reassign and item.element(s).total.max > 0]
+            if overridden:
+                cls = overridden[0]  # the override speaks for the element, and so for the input holding it
+            if cls is OriginClass.NOT_CHINA:
+                lines.append(f"input {pid} ×{_num(mult.nominal)}: not China origin ({item.origin.reason}); counts 0")
+                continue
+            value = item.value
+            basis = "declared value"
+            if value is None:
+                value, how = _estimate_content(context, item, symbols)
+                basis = how
+                if value is None:
+                    missing.append(f"the unit value of {trace.bom.part(pid).label}, or prices for {', '.join(s for s in symbols if item.element(s).total.max > 0)}")
+                    value = Bounds(0, None, math.inf)
+                else:
+                    estimated = True
+            for s in symbols:
+                total = item.element(s).total
+                slot = held[cls][s]
+                slot[0] += total.min * mult.min
+                slot[1] = _add(slot[1], _mul(total.nominal, mult.nominal))
+                slot[2] += total.max * mult.max
+            if cls is OriginClass.CHINA:
+                lo += value.min * mult.min
+                nominal = _add(nominal, _mul(value.nominal, mult.nominal))
+                lines.append(f"input {pid} ×{_num(mult.nominal)}: China origin, {basis} {value} {context.currency or ''} each")
+            else:
+                nominal = None
+                lines.append(f"input {pid} ×{_num(mult.nominal)}: origin unknown, {basis} {value} {context.currency or ''} each: counts 0 at least, all of it at most")
+            hi += value.max * mult.max
+
+    # 2. The elements' content outside those input items, valued by the price table.
+    top_price = 0
+    for s in symbols:
+        china, unknown_max = _element_split(result, s, reassign)
+        inside = held[OriginClass.CHINA][s]
+        c_lo = max(china.min - inside[2], 0)
+        c_nom = None if china.nominal is None or inside[1] is None else max(china.nominal - inside[1], 0)
+        c_hi = max(china.max - inside[0], 0) + max(unknown_max - held[OriginClass.UNKNOWN][s][0], 0)
+        if c_hi == 0:
+            continue
+        price = context.price(context.prices.element(s)) if context.prices else None
+        if price is None:
+            missing.append(f"a price for {s} (a price table), or the BOM's unit values of the China-origin {s} inputs in {trace.bom.part(part_id).label}")
+            nominal = None
+            hi = math.inf
+            lines.append(f"{s}: {_g(c_lo)} to {_g(c_hi)} of China or unknown origin, no price for it")
+            continue
+        estimated = True
+        top_price = max(top_price, price.max)
+        lo += c_lo * price.min
+        nominal = None if nominal is None or c_nom is None else nominal + c_nom * price.nominal
+        hi += c_hi * price.max
+        lines.append(f"{s}: {_g(c_lo)} to {_g(c_hi)} China origin (nominal {_g(c_nom)}) × {_num(price.nominal * 1000)} {context.currency}/kg ({price.basis}, estimated)")
+
+    # 3. Content nobody declared could be any of the elements, and of China origin.
+    china_or_unknown = (OriginClass.CHINA, OriginClass.UNKNOWN)
+    could = sum(result.undeclared.by_origin[o].max + result.unresolved.by_origin[o].max for o in china_or_unknown)
+    if could > 0 and hi != math.inf:
+        if not context.prices or not top_price:
+            prices = [context.price(context.prices.element(s)) for s in symbols] if context.prices else []
+            top_price = max((p.max for p in prices if p is not None), default=0)
+        if top_price and len([s for s in symbols if context.prices and context.prices.element(s)]) == len(symbols):
+            hi += could * top_price
+            lines.append(f"undeclared or unresolved content, {_g(could)} at most, could be any of {', '.join(symbols)}: valued at the highest price at most")
+        else:
+            hi = math.inf
+            missing.append(f"a full declaration of what is under {trace.bom.part(part_id).label} ({_g(could)} of undeclared content could hold {', '.join(symbols)})")
+    numerator = Bounds(lo, nominal, max(hi, lo), context.currency or "")
+
+    # 4. The node's own value.
+    denominator = result.value
+    if denominator is None:
+        price = context.price(context.prices.item(trace.bom.part(part_id).item_classes())) if context.prices else None
+        if price is not None and result.mass.max != math.inf:
+            m = result.mass
+            denominator = Bounds(m.min * price.min, None if m.nominal is None else m.nominal * price.nominal, m.max * price.max, context.currency or "")
+            estimated = True
+            lines.append(f"value of one {part_id}: {denominator} (estimated: {_g(m.nominal)} × {price.basis} from the price table)")
+        else:
+            missing.append(f"the unit value of {trace.bom.part(part_id).label}")
+            lines.append(f"value of one {part_id}: unknown")
+    else:
+        lines.append(f"value of one {part_id}: {denominator} ({result.value_basis})")
+
+    lines.insert(0, f"China-origin {', '.join(symbols) if len(symbols) <= 7 else 'rare-earth'} content of one {part_id}, by value: {numerator}")
+    if numerator.max == 0:
+        share = Bounds(0, 0, 0)
+    elif denominator is None:
+        share = Bounds(0, None, 1)
+    else:
+        share = ratio(numerator, denominator)
+    verdict = _compare(share, rule.operator, rule.threshold_value)
+    lines.append(f"value share {_share_text(share)} against {rule.operator} {_pct(rule.threshold_value)}" + (" (estimated)" if estimated else ""))
+    if verdict is Verdict.INDETERMINATE:
+        missing = list(dict.fromkeys(missing + _content_missing(context, rule, part_id, need_mass=False)))
+    if estimated and context.prices:
+        lines.append(f"prices from {context.prices.label}")
+    return NodeVerdict(rule.id, part_id, verdict, verdict, share, numerator, denominator, tuple(lines), tuple(missing), estimated)
+
+
+def _estimate_content(context: _Context, item: PartResult, symbols) -> tuple[Bounds | None, str]:
+    """An input item's value from its rare-earth content and the price table, or None."""
+    if not context.prices:
+        return None, ""
+    lo = nominal = hi = 0
+    for s in symbols:
+        total = item.element(s).total
+        if total.max == 0:
+            continue
+        price = context.price(context.prices.element(s))
+        if price is None or total.max == math.inf:
+            return None, ""
+        lo += total.min * price.min
+        nominal = None if nominal is None or total.nominal is None else nominal + total.nominal * price.nominal
+        hi += total.max * price.max
+    return Bounds(lo, nominal, hi, context.currency or ""), "estimated value of its content"
+
+
+def _technology(context: _Context, rule: Rule, part_id: str, get, reassign) -> NodeVerdict:
+    part = context.trace.bom.part(part_id)
+    flag = part.china_re_technology
+    if flag is True:
+        return NodeVerdict(rule.id, part_id, Verdict.ABOVE, Verdict.ABOVE, None, None, None, (f"{part_id} was produced with China-origin rare-earth technology (declared)",), ())
+    if flag is False:
+        return NodeVerdict(rule.id, part_id, Verdict.BELOW, Verdict.BELOW, None, None, None, (f"{part_id} was produced without China-origin rare-earth technology (declared)",), ())
+    missing = (f"whether {part.label} was produced with China-origin rare-earth technology (the part's china-re-technology flag)",)
+    return NodeVerdict(
+        rule.id, part_id, Verdict.INDETERMINATE, Verdict.INDETERMINATE, None, None, None, (f"{part_id}: use of China-origin rare-earth technology not declared",), missing
+    )
+
+
+def _item_origin(context: _Context, rule: Rule, part_id: str, get, reassign) -> NodeVerdict:
+    decision = get(part_id).origin
+    line = f"origin of {part_id}: {decision.origin.value} ({decision.reason})"
+    if decision.origin is OriginClass.CHINA:
+        verdict, missing = Verdict.ABOVE, ()
+    elif decision.origin is OriginClass.NOT_CHINA:
+        verdict, missing = Verdict.BELOW, ()
+    else:
+        verdict = Verdict.INDETERMINATE
+        missing = (f"origin claims for {context.trace.bom.part(part_id).label} (at the separated, metal-or-alloy and magnet stages)",)
+    return NodeVerdict(rule.id, part_id, verdict, verdict, None, None, None, (line,), missing)
+
+
+def _origin_claims(context: _Context, rule: Rule, part_id: str, get, reassign) -> NodeVerdict:
+    trace = context.trace
+    stages = rule.stages_on(context.as_of)
+    countries = rule.countries.value
+    claims = [(pid, claim) for pid in trace.below(part_id) for claim in trace.bom.part(pid).origins]
+    hits = [(pid, c) for pid, c in claims if c.country in countries and c.stage.value in stages]
+    lines = [f"stages that count on {context.as_of}: {', '.join(sorted(stages))}; covered countries: {', '.join(sorted(countries))}"]
+    later = sorted({s for stage_set in rule.stages if stage_set.start > context.as_of for s in stage_set.stages} - stages)
+    if later:
+        starts = sorted({str(stage_set.start) for stage_set in rule.stages if stage_set.start > context.as_of})
+        lines.append(f"from {', '.join(starts)} the rule also looks at: {', '.join(later)}")
+    if hits:
+        lines += [f"{pid}: {c.country} at {c.stage.value} ({c.source or 'no source given'})" for pid, c in hits]
+        return NodeVerdict(rule.id, part_id, Verdict.ABOVE, Verdict.ABOVE, None, None, None, tuple(lines), ())
+    claimed = {c.stage.value for _, c in claims}
+    unclaimed = sorted(stages - claimed)
+    if unclaimed:
+        lines.append(f"no origin claim under {part_id} at: {', '.join(unclaimed)}")
+        missing = tuple(f"an origin claim for {trace.bom.part(part_id).label} (or its materials) at the {s} stage" for s in unclaimed)
+        return NodeVerdict(rule.id, part_id, Verdict.INDETERMINATE, Verdict.INDETERMINATE, None, None, None, tuple(lines), missing)
+    lines.append(f"every stage that counts is claimed, none in a covered country ({len(claims)} claim(s))")
+    return NodeVerdict(rule.id, part_id, Verdict.BELOW, Verdict.BELOW, None, None, None, tuple(lines), ())
+
+
+_BASES = {
+    Basis.PRESENCE: _presence,
+    Basis.MASS_SHARE: _mass_share,
+    Basis.VALUE_SHARE: _value_share,
+    Basis.TECHNOLOGY: _technology,
+    Basis.ITEM_ORIGIN: _item_origin,
+    Basis.ORIGIN_CLAIMS: _origin_claims,
+}
+
+
+def _add(a, b):
+    return None if a is None or b is None else a + b
+
+
+def _mul(a, b):
+    return None if a is None or b is None else a * b
+
+
+def _num(x) -> str:
+    return "?" if x is None else f"{float(x):.6g}"
+
+
+def _g(x) -> str:
+    if x is None:
+        return "?"
+    if x == math.inf:
+        return "∞ g"
+    return f"{float(x):.6g} g"
