@@ -1,13 +1,16 @@
 """The ``rarebom`` command line.
 
 ``main(argv) -> int`` so tests call it in-process. Reports go to stdout, diagnostics to
-stderr. Exit codes: 0 success, 2 a usage or input error (every problem is printed, each
-with its file and line or JSON pointer), 70 an internal error (a bug: please report it).
+stderr. Exit codes: 0 success (and no ``--fail-on`` condition met), 1 a rule ABOVE with
+``--fail-on above``, 2 a usage or input error (every problem is printed, each with its
+file and line or JSON pointer), 3 a rule INDETERMINATE with ``--fail-on indeterminate``,
+70 an internal error (a bug: please report it).
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import sys
 from collections.abc import Sequence
@@ -23,7 +26,9 @@ from .units import parse_number
 __all__ = ["main"]
 
 EXIT_OK = 0
+EXIT_ABOVE = 1
 EXIT_INPUT = 2
+EXIT_INDETERMINATE = 3
 EXIT_INTERNAL = 70
 
 
@@ -41,7 +46,7 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="rarebom",
         description="Trace rare-earth content through a bill of materials.",
-        epilog="Exit codes: 0 ok, 2 usage or input error, 70 internal error.",
+        epilog="Exit codes: 0 ok, 1 a rule above (--fail-on above), 2 usage or input error, 3 a rule indeterminate (--fail-on indeterminate), 70 internal error.",
     )
     parser.add_argument("--version", action="version", version=f"rarebom {__version__}")
     parser.add_argument("--debug", action="store_true", help="show a traceback on an internal error")
@@ -51,11 +56,17 @@ def _parser() -> argparse.ArgumentParser:
     checks = argparse.ArgumentParser(add_help=False)
     checks.add_argument("--format", choices=formats, help="the input format (default: detected from the content)")
     checks.add_argument(
-        "--fraction-tolerance", type=_fraction_arg, default=DEFAULT_FRACTION_TOLERANCE, metavar="X",
+        "--fraction-tolerance",
+        type=_fraction_arg,
+        default=DEFAULT_FRACTION_TOLERANCE,
+        metavar="X",
         help="how far fractions may sum above 100%% before a warning (default 1%%)",
     )
     checks.add_argument(
-        "--mass-tolerance", type=_fraction_arg, default=DEFAULT_MASS_TOLERANCE, metavar="X",
+        "--mass-tolerance",
+        type=_fraction_arg,
+        default=DEFAULT_MASS_TOLERANCE,
+        metavar="X",
         help="relative gap allowed between a declared mass and the sum of its contents (default 5%%)",
     )
     checks.add_argument("-q", "--quiet", action="store_true", help="do not print warnings")
@@ -70,12 +81,38 @@ def _parser() -> argparse.ArgumentParser:
     convert.add_argument("--to", choices=[f for f in formats if FORMATS[f].write], help="the output format (default: from OUT's suffix)")
 
     schema = commands.add_parser("schema", help="print one of rarebom's schemas")
-    schema.add_argument("name", choices=sorted(SCHEMAS), help="bom-xml (XSD) or bom-json (JSON Schema)")
+    schema.add_argument("name", choices=sorted(SCHEMAS), help="bom-xml (XSD), bom-json, rules, overrides or prices (JSON Schemas)")
     schema.add_argument("--path", action="store_true", help="print the schema file's path instead of its text")
 
-    trace = commands.add_parser("trace", parents=[checks], help="trace rare-earth content through a BOM (roll-up and rules: see docs)")
+    rules = argparse.ArgumentParser(add_help=False)
+    rules.add_argument("--rules", action="append", default=[], metavar="ID|PATH", help="a rule or pack id to evaluate, or a pack file or folder to add (repeatable)")
+    rules.add_argument("--no-builtin-rules", action="store_true", help="load only the packs given with --rules")
+    rules.add_argument("--as-of", type=_date_arg, default=None, metavar="DATE", help="evaluate on this date, YYYY-MM-DD (default today)")
+
+    trace = commands.add_parser("trace", parents=[checks, rules], help="trace rare-earth content through a BOM and evaluate the rules")
     trace.add_argument("files", nargs="+", metavar="BOM")
+    trace.add_argument("--end-use", action="append", default=[], metavar="CODE", help="an end use for the licensing outlook, e.g. humanitarian (repeatable; see docs/rules.md)")
+    trace.add_argument("--end-user", action="append", default=[], metavar="CODE", help="an end user for the licensing outlook, e.g. military (repeatable)")
+    trace.add_argument("--destination", metavar="CC", help="the destination country, ISO 3166-1 alpha-2")
+    trace.add_argument("--overrides", action="append", default=[], metavar="FILE", help="a file of justified overrides (repeatable)")
+    trace.add_argument("--prices", metavar="FILE", help="a price table for values the BOM lacks (marked estimated)")
+    trace.add_argument("--alternates", choices=["selected", "worst"], default="selected", help="which alternate parts count (default selected)")
+    trace.add_argument("--typical-compositions", action="store_true", help="resolve alloys named only in words from rarebom's typical compositions")
+    trace.add_argument("--fail-on", choices=["above", "indeterminate"], help="exit 1 if a rule is above; with indeterminate, also exit 3 if one is indeterminate")
+
+    rules_cmd = commands.add_parser("rules", help="list the rules or show one")
+    rules_sub = rules_cmd.add_subparsers(dest="rules_command", required=True, metavar="list|show")
+    rules_sub.add_parser("list", parents=[rules], help="list the rules with their status on a date")
+    rules_show = rules_sub.add_parser("show", parents=[rules], help="show one rule in full, with its sources")
+    rules_show.add_argument("rule_id", metavar="ID")
     return parser
+
+
+def _date_arg(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date (YYYY-MM-DD)") from None
 
 
 def _count(n: int, noun: str) -> str:
@@ -171,19 +208,64 @@ def _schema(args) -> int:
     return EXIT_OK
 
 
+def _load_rules(args):
+    """The packs to use: shipped ones (unless --no-builtin-rules), plus files or folders given
+    with --rules; ids given with --rules narrow the selection."""
+    from .rules import load_rules
+
+    # An existing file or folder (or a name ending in .toml, so a typo is reported as a
+    # missing file) is a pack to load; anything else is a rule or pack id to select.
+    paths = [r for r in args.rules if Path(r).exists() or r.endswith(".toml")]
+    ids = [r for r in args.rules if r not in paths]
+    loaded = load_rules(paths, builtin=not args.no_builtin_rules)
+    return loaded.select(ids) if ids else loaded
+
+
 def _trace(args) -> int:
-    for path in args.files:
+    from .engine import TraceOptions, trace
+    from .report import verdicts_text
+    from .rules import Verdict, evaluate, load_overrides, load_prices
+
+    rules = _load_rules(args)
+    overrides = tuple(o for path in args.overrides for o in load_overrides(path))
+    prices = load_prices(args.prices) if args.prices else None
+    worst = Verdict.BELOW
+    for n, path in enumerate(args.files):
         result = _load(path, args)
         _print_findings(result.findings, quiet=args.quiet)
-    print(
-        "rarebom trace: the files above were read and checked, but this version has no rule packs yet, so it gives no verdict. "
-        "The roll-up itself is available from Python: rarebom.trace() (see docs/api.md).",
-        file=sys.stderr,
-    )
-    return EXIT_INPUT
+        options = TraceOptions(alternates=args.alternates, typical_compositions=args.typical_compositions)
+        traced = trace(result.bom, options)
+        _print_findings([f for f in traced.findings if f not in result.findings], quiet=args.quiet)
+        evaluation = evaluate(traced, rules, as_of=args.as_of, end_use=args.end_use, end_user=args.end_user, destination=args.destination, overrides=overrides, prices=prices)
+        _print_findings(evaluation.findings, quiet=args.quiet)
+        if n:
+            print()
+        print(f"{path}: {len(result.bom)} parts, {_count(len(rules), 'rule')}")
+        sys.stdout.write(verdicts_text(evaluation))
+        worst = max(worst, evaluation.worst(), key=lambda v: v.rank)
+    if args.fail_on and worst is Verdict.ABOVE:
+        return EXIT_ABOVE
+    if args.fail_on == "indeterminate" and worst is Verdict.INDETERMINATE:
+        return EXIT_INDETERMINATE
+    return EXIT_OK
 
 
-_COMMANDS = {"validate": _validate, "convert": _convert, "schema": _schema, "trace": _trace}
+def _rules(args) -> int:
+    from .report import rule_text, rules_table
+
+    rules = _load_rules(args)
+    as_of = args.as_of or dt.date.today()
+    if args.rules_command == "list":
+        sys.stdout.write(rules_table(rules, as_of))
+        return EXIT_OK
+    if args.rule_id not in rules:
+        print(f"rarebom rules show: no rule is called {args.rule_id!r}; `rarebom rules list` lists them", file=sys.stderr)
+        return EXIT_INPUT
+    sys.stdout.write(rule_text(rules[args.rule_id], as_of))
+    return EXIT_OK
+
+
+_COMMANDS = {"validate": _validate, "convert": _convert, "schema": _schema, "trace": _trace, "rules": _rules}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
