@@ -5,6 +5,7 @@ import json
 import pytest
 
 import rarebom
+import rarebom.rules
 from rarebom._resources import schema_path
 from rarebom.cli import main
 
@@ -89,12 +90,6 @@ def test_tolerances_from_the_command_line(write, capsys):
     assert "[mass-balance]" not in capsys.readouterr().err
 
 
-def test_trace_reads_but_gives_no_verdict_yet(capsys):
-    # Until the roll-up engine and rules land, trace must not look like a pass.
-    assert main(["trace", str(EV_XML)]) == 2
-    assert "no verdict" in capsys.readouterr().err
-
-
 def test_python_dash_m(tmp_path):
     import subprocess
     import sys
@@ -102,3 +97,261 @@ def test_python_dash_m(tmp_path):
     done = subprocess.run([sys.executable, "-m", "rarebom", "validate", str(EV_XML)], capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stderr
     assert "valid" in done.stdout
+
+
+# --- rules and trace -----------------------------------------------------------------------
+
+SMARTPHONE_XML = EXAMPLES / "smartphone.xml"
+PRICES = EXAMPLES / "prices-usgs-2020.toml"
+OVERRIDES = EXAMPLES / "overrides-ev-traction-motor.toml"
+PRONG_1 = "CN-MOFCOM-2025-61/prong-1-value-share"
+SHIPPED_RULE_IDS = [
+    "CN-MOFCOM-2025-61/prong-1-value-share",
+    "CN-MOFCOM-2025-61/prong-2-technology",
+    "CN-MOFCOM-2025-61/prong-3-china-origin-item",
+    "CN-MOFCOM-2025-61/broad-reading-product-mass",
+    "CN-MOFCOM-2025-61/broad-reading-product-value",
+    "CN-MOFCOM-GAC-2025-18/china-origin-items",
+    "CN-MOFCOM-GAC-2025-18/magnet-dy-tb-screen",
+    "CN-MOFCOM-GAC-2025-57/china-origin-items",
+    "US-DFARS-252.225-7052/covered-magnets",
+]
+
+USER_PACK = """\
+format = "rarebom-rules/1"
+
+[pack]
+id = "ACME-DY-POLICY"
+authority = "ACME Corp. purchasing"
+instrument = "ACME supplier policy SP-12, revision 3"
+title = "No more than 1 % dysprosium by mass in any magnet"
+summary = "Our own purchasing limit on dysprosium in magnets, whatever its origin."
+issued = { date = 2026-03-01, confidence = "C", sources = ["sp12"] }
+data_as_of = 2026-11-01
+
+[sources]
+sp12 = { url = "https://intranet.example.com/policies/sp-12", title = "ACME supplier policy SP-12" }
+
+[[status]]
+status = "in-force"
+from = 2026-03-01
+confidence = "C"
+sources = ["sp12"]
+
+[[rules]]
+id = "ACME-DY-POLICY/magnet-dy"
+title = "Magnet with 1 % or more Dy by mass"
+summary = "Any magnet part whose dysprosium is 1 % or more of its mass breaches SP-12."
+reading = "legal-text"
+label = "company policy SP-12: Dy share of the magnet's mass"
+level = "item"
+basis = "mass-share"
+origin = "any"
+elements = { symbols = ["Dy"], confidence = "C", sources = ["sp12"] }
+item_classes = { classes = ["ndfeb-magnet", "rare-earth-permanent-magnet"], confidence = "C", sources = ["sp12"] }
+threshold = { operator = ">=", value = "0.01", confidence = "C", sources = ["sp12"] }
+consequence = "the magnet breaches SP-12: ask the supplier for a low-Dy grade or a waiver"
+"""
+
+
+def _rule_lines(out: str) -> dict[str, str]:
+    """The lines of `rules list` by rule id."""
+    return {line.split()[0]: line for line in out.splitlines() if line.split() and "/" in line.split()[0]}
+
+
+def _verdict_lines(out: str) -> dict[str, str]:
+    """The verdict of each rule block in `trace` output, by rule id."""
+    found = {}
+    for line in out.splitlines():
+        words = line.split()
+        if len(words) == 2 and words[0] in ("ABOVE", "BELOW", "INDETERMINATE"):
+            found[words[1]] = words[0]
+    return found
+
+
+def test_rules_list_on_a_date_after_the_suspension(capsys):
+    assert main(["rules", "list", "--as-of", "2026-11-22"]) == 0
+    out = capsys.readouterr().out
+    lines = _rule_lines(out)
+    assert sorted(lines) == sorted(SHIPPED_RULE_IDS)
+    assert lines[PRONG_1].split()[1] == "unverified"
+    assert lines["CN-MOFCOM-GAC-2025-18/china-origin-items"].split()[1] == "in-force"
+    assert lines["CN-MOFCOM-GAC-2025-18/magnet-dy-tb-screen"].split()[1] == "in-force"
+    assert lines["US-DFARS-252.225-7052/covered-magnets"].split()[1] == "in-force"
+    assert "Status as of 2026-11-22." in out
+
+
+def test_rules_list_during_the_suspension(capsys):
+    assert main(["rules", "list", "--as-of", "2025-11-20"]) == 0
+    lines = _rule_lines(capsys.readouterr().out)
+    assert lines[PRONG_1].split()[1] == "suspended"
+    assert lines["CN-MOFCOM-GAC-2025-57/china-origin-items"].split()[1] == "suspended"
+    assert lines["CN-MOFCOM-GAC-2025-18/china-origin-items"].split()[1] == "in-force"
+
+
+def test_rules_list_before_no_18(capsys):
+    assert main(["rules", "list", "--as-of", "2025-04-03"]) == 0
+    lines = _rule_lines(capsys.readouterr().out)
+    assert lines["CN-MOFCOM-GAC-2025-18/china-origin-items"].split()[1] == "not-issued"
+
+
+def test_rules_list_with_a_user_pack(write, capsys):
+    pack = write("acme.toml", USER_PACK)
+    assert main(["rules", "list", "--as-of", "2026-11-22", "--rules", str(pack)]) == 0
+    lines = _rule_lines(capsys.readouterr().out)
+    assert len(lines) == 10 and lines["ACME-DY-POLICY/magnet-dy"].split()[1] == "in-force"
+
+
+def test_rules_show_prong_1(capsys):
+    assert main(["rules", "show", PRONG_1, "--as-of", "2026-11-22"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith(f"{PRONG_1}: ")
+    assert "Threshold: >= 0.1 % [C]" in out
+    assert "Elements: Sm, Dy, Gd, Tb, Lu, Sc, Y [S]" in out
+    # every source of the pack, each address whole on its own line so it can be copied
+    lines = out.splitlines()
+    for source in rarebom.rules.load_rules()[PRONG_1].pack.sources:
+        assert f"    {source.url}" in lines, source.url
+    assert "2025-10-09 to 2025-11-06: not-yet-effective [C]" in out
+    assert "2025-11-07 to 2026-11-10: suspended by MOFCOM/GAC Announcement No. 70 of 2025 [C]" in out
+    assert "from 2026-11-11: unverified [U]" in out
+    assert "Status on 2026-11-22: UNVERIFIED" in out
+
+
+def test_rules_show_unknown_id_exits_2(capsys):
+    assert main(["rules", "show", "CN-MOFCOM-2025-61/prong-9"]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert "no rule is called 'CN-MOFCOM-2025-61/prong-9'" in captured.err
+
+
+def test_trace_prints_a_block_for_each_rule(capsys):
+    assert main(["trace", str(EV_XML), "--as-of", "2026-11-22"]) == 0
+    out = capsys.readouterr().out
+    assert f"{EV_XML}: 25 parts, 9 rules" in out
+    verdicts = _verdict_lines(out)
+    assert sorted(verdicts) == sorted(SHIPPED_RULE_IDS)
+    assert verdicts["CN-MOFCOM-GAC-2025-18/china-origin-items"] == "ABOVE"
+    assert verdicts["US-DFARS-252.225-7052/covered-magnets"] == "ABOVE"
+    assert verdicts["CN-MOFCOM-GAC-2025-57/china-origin-items"] == "BELOW"
+    # without prices, prong 1 cannot value the magnet's Dy and Tb
+    assert verdicts[PRONG_1] == "INDETERMINATE"
+    assert "status on 2026-11-22: UNVERIFIED" in out
+
+
+def test_trace_fail_on_above_exits_1(capsys):
+    assert main(["trace", str(EV_XML), "--as-of", "2026-11-22", "--fail-on", "above"]) == 1
+    assert "ABOVE" in capsys.readouterr().out
+
+
+def test_trace_fail_on_indeterminate_with_a_below_rule_exits_0(capsys):
+    assert main(["trace", str(EV_XML), "--as-of", "2026-11-22", "--rules", "CN-MOFCOM-GAC-2025-57", "--fail-on", "indeterminate"]) == 0
+    out = capsys.readouterr().out
+    assert _verdict_lines(out) == {"CN-MOFCOM-GAC-2025-57/china-origin-items": "BELOW"}
+    assert "25 parts, 1 rule\n" in out
+
+
+def test_trace_fail_on_indeterminate_exits_3(capsys):
+    argv = ["trace", str(SMARTPHONE_XML), "--as-of", "2026-11-22", "--rules", "CN-MOFCOM-2025-61/prong-2-technology"]
+    assert main([*argv, "--fail-on", "indeterminate"]) == 3
+    out = capsys.readouterr().out
+    assert _verdict_lines(out) == {"CN-MOFCOM-2025-61/prong-2-technology": "INDETERMINATE"}
+    assert "china-re-technology flag" in out
+    # INDETERMINATE is not ABOVE: --fail-on above lets it pass, and so does no --fail-on
+    assert main([*argv, "--fail-on", "above"]) == 0
+    assert main(argv) == 0
+
+
+def test_trace_fail_on_indeterminate_still_exits_1_on_above(capsys):
+    argv = ["trace", str(EV_XML), "--as-of", "2026-11-22", "--rules", "CN-MOFCOM-GAC-2025-18", "--fail-on", "indeterminate"]
+    assert main(argv) == 1
+
+
+def test_trace_with_a_user_pack_adds_its_rule(write, capsys):
+    pack = write("acme.toml", USER_PACK)
+    assert main(["trace", str(EV_XML), "--as-of", "2026-11-22", "--rules", str(pack)]) == 0
+    out = capsys.readouterr().out
+    assert "25 parts, 10 rules" in out
+    verdicts = _verdict_lines(out)
+    assert sorted(verdicts) == sorted([*SHIPPED_RULE_IDS, "ACME-DY-POLICY/magnet-dy"])
+    assert "company policy SP-12: Dy share of the magnet's mass" in out
+
+
+def test_trace_with_only_a_user_pack(write, capsys):
+    pack = write("acme.toml", USER_PACK)
+    assert main(["trace", str(EV_XML), "--as-of", "2026-11-22", "--rules", str(pack), "--no-builtin-rules"]) == 0
+    out = capsys.readouterr().out
+    assert "25 parts, 1 rule\n" in out
+    assert list(_verdict_lines(out)) == ["ACME-DY-POLICY/magnet-dy"]
+    assert "CN-MOFCOM" not in out and "DFARS" not in out
+
+
+def test_trace_user_pack_and_an_id_together(write, capsys):
+    pack = write("acme.toml", USER_PACK)
+    assert main(["trace", str(EV_XML), "--as-of", "2026-11-22", "--rules", str(pack), "--rules", "ACME-DY-POLICY"]) == 0
+    assert list(_verdict_lines(capsys.readouterr().out)) == ["ACME-DY-POLICY/magnet-dy"]
+
+
+def test_trace_broken_user_pack_exits_2_with_the_pointer(write, capsys):
+    pack = write("acme.toml", USER_PACK.replace('value = "0.01"', 'value = "1 %"'))
+    assert main(["trace", str(EV_XML), "--as-of", "2026-11-22", "--rules", str(pack)]) == 2
+    captured = capsys.readouterr()
+    assert f"{pack}: 1 problem" in captured.err
+    assert "/rules/0/threshold/value: '1 %' does not match" in captured.err
+    assert captured.out == ""
+
+
+def test_trace_unknown_rule_id_exits_2(capsys):
+    assert main(["trace", str(EV_XML), "--as-of", "2026-11-22", "--rules", "CN-MOFCOM-2025-6"]) == 2
+    assert "no rule or pack is called 'CN-MOFCOM-2025-6'" in capsys.readouterr().err
+
+
+def test_trace_missing_pack_file_exits_2(tmp_path, capsys):
+    missing = tmp_path / "missing-pack.toml"
+    assert main(["trace", str(EV_XML), "--as-of", "2026-11-22", "--rules", str(missing)]) == 2
+    err = capsys.readouterr().err
+    assert str(missing) in err and "no such file or folder" in err
+
+
+def test_trace_bad_date_exits_2(capsys):
+    assert main(["trace", str(EV_XML), "--as-of", "2026-13-01"]) == 2
+    err = capsys.readouterr().err
+    assert "'2026-13-01' is not a date" in err
+    assert "Traceback" not in err
+
+
+def test_trace_missing_overrides_file_exits_2(tmp_path, capsys):
+    missing = tmp_path / "missing.toml"
+    assert main(["trace", str(EV_XML), "--as-of", "2026-11-22", "--overrides", str(missing)]) == 2
+    captured = capsys.readouterr()
+    assert str(missing) in captured.err and "cannot read the file" in captured.err
+    assert captured.out == ""
+
+
+def test_trace_broken_price_table_exits_2_with_the_pointer(write, capsys):
+    prices = write(
+        "prices.toml",
+        'format = "rarebom-prices/1"\n[table]\nname = "t"\ndate = 2026-01-01\nsource = "s"\ncurrency = "USD"\n'
+        '[[prices]]\nelement = "Dy"\nvalue = "300"\nper = "kg"\n'
+        '[[prices]]\nformula = "Fe2O3"\nvalue = "1"\nper = "kg"\n',
+    )
+    assert main(["trace", str(EV_XML), "--as-of", "2026-11-22", "--prices", str(prices)]) == 2
+    captured = capsys.readouterr()
+    assert f"{prices}: 1 problem" in captured.err
+    assert "/prices/1/formula: 'Fe2O3' must hold exactly one rare-earth element" in captured.err
+    assert captured.out == ""
+
+
+def test_trace_with_prices_and_overrides(capsys):
+    argv = ["trace", str(EV_XML), "--as-of", "2026-11-22", "--prices", str(PRICES), "--overrides", str(OVERRIDES)]
+    assert main(argv) == 0
+    captured = capsys.readouterr()
+    out = captured.out
+    assert _verdict_lines(out)[PRONG_1] == "ABOVE"
+    assert "Overrides applied" in out
+    assert "bearing-6208-hybrid × CN-MOFCOM-2025-61: verdict below" in out
+    assert "estimated" in out
+    assert "× 296.103 USD/kg (Dy in Dy2O3," in out
+    assert "value share 6.72 % [3.5 %, 12.6 %] against >= 0.1 % (estimated)" in out
+    assert "USGS MCS 2021 rare-earth oxide prices (2020 averages)" in out
+    assert main([*argv, "--fail-on", "above"]) == 1

@@ -496,3 +496,12 @@ def test_the_ev_motor_verdicts(example_evaluations):
     assert prong_1.node.measured.nominal == pytest.approx(0.0672, abs=5e-4)
     assert [s.part for s in prong_1.path] == ["ev-traction-motor", "rotor-assembly", "rotor-magnet-segment"]
     assert len(evaluation.overrides_applied) == 2  # the hybrid bearing's yttria, for No. 61 and No. 18
+
+
+def test_an_override_for_a_rule_left_out_of_this_run_is_not_warned_about_but_a_typo_is():
+    bom = Bom(parts=(product(("magnet", "1")), magnet()))
+    elsewhere = Override(part="magnet", rule=PRONG_1, verdict=BELOW, justification="j", document="d", where="o.toml: /overrides/0")
+    typo = Override(part="magnet", rule="CN-MOFCOM-2025-16", verdict=BELOW, justification="j", document="d", where="o.toml: /overrides/1")
+    evaluation = evaluate(rarebom.trace(bom), RULES.select([NO_18]), as_of=TODAY, overrides=[elsewhere, typo])
+    assert [(f.code, "CN-MOFCOM-2025-16" in f.message) for f in evaluation.findings] == [("override-unused", True)]
+    assert "names no rule or pack that is loaded" in evaluation.findings[0].message

@@ -118,6 +118,7 @@ def rule_text(rule: Rule, as_of: dt.date) -> str:
     out.append("Sources:")
     cited = {s.key: s for s in pack.sources}
     for s in cited.values():
-        out += _wrap(f"{s.key}: {s.title} <{s.url}>", "  - ", "    ")
+        out += _wrap(f"{s.key}: {s.title}", "  - ", "    ")
+        out.append(f"    {s.url}")  # never wrapped: a broken URL cannot be copied
     out.append(f"Pack data as of {pack.data_as_of}" + (f"; verify at {pack.verify_url}" if pack.verify_url else "") + f" ({pack.path})")
     return "\n".join(out) + "\n"

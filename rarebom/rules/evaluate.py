@@ -30,7 +30,7 @@ from ..errors import Finding, warning
 from ..units import Kind
 from .model import Basis, Level, Outlook, Rule, RuleStatus, Verdict
 from .overrides import Override
-from .packs import RuleSet, load_rules
+from .packs import RuleSet, load_rules, matches
 from .prices import Price, PriceTable
 
 __all__ = ["Evaluation", "NodeVerdict", "RuleVerdict", "evaluate"]
@@ -193,7 +193,11 @@ def evaluate(
         if o.expires is not None and day > o.expires:
             findings.append(warning("override-expired", f"{o.where}: the override for {o.part} × {o.rule} expired on {o.expires} and was not applied"))
         elif o not in context.applied:
-            findings.append(warning("override-unused", f"{o.where}: the override for {o.part} × {o.rule} matched no evaluated node (check the part id and the rule)"))
+            if not any(matches(o.rule, rule_id) for rule_id in rules.known_ids):
+                findings.append(warning("override-unused", f"{o.where}: the override for {o.part} × {o.rule} names no rule or pack that is loaded (check the rule id)"))
+            elif any(matches(o.rule, rule.id) for rule in rules):
+                findings.append(warning("override-unused", f"{o.where}: the override for {o.part} × {o.rule} matched no evaluated node (check the part id)"))
+            # else: its rule was loaded but not selected for this run: nothing to say.
     return Evaluation(trace, rules, day, verdicts, findings, context.overrides, context.applied, prices)
 
 

@@ -16,7 +16,7 @@ import attrs
 
 from ..engine.policy import OriginClass
 from .model import Verdict
-from .packs import read_toml
+from .packs import RuleError, matches, parse_date, read_toml
 
 __all__ = ["Override", "load_overrides"]
 
@@ -37,7 +37,7 @@ class Override:
     def applies(self, rule_id: str, part: str, as_of: dt.date) -> bool:
         if part != self.part or (self.expires is not None and as_of > self.expires):
             return False
-        return rule_id == self.rule or rule_id.startswith(self.rule.rstrip("/") + "/")
+        return matches(self.rule, rule_id)
 
     def __str__(self) -> str:
         what = f"verdict {self.verdict.value}" if self.verdict else f"{self.element} counted as {self.origin.value} origin"
@@ -49,6 +49,7 @@ def load_overrides(path: str | Path) -> tuple[Override, ...]:
     path = Path(path)
     data = read_toml(path, "overrides")
     found = []
+    problems: list[tuple[str, str]] = []
     for n, o in enumerate(data["overrides"]):
         found.append(
             Override(
@@ -59,8 +60,10 @@ def load_overrides(path: str | Path) -> tuple[Override, ...]:
                 element=o.get("element"),
                 verdict=Verdict(o["verdict"]) if "verdict" in o else None,
                 origin=OriginClass(o["origin"]) if "origin" in o else None,
-                expires=dt.date.fromisoformat(o["expires"]) if "expires" in o else None,
+                expires=parse_date(o["expires"], problems, f"/overrides/{n}/expires") if "expires" in o else None,
                 where=f"{path}: /overrides/{n}",
             )
         )
+    if problems:
+        raise RuleError(problems, str(path))
     return tuple(found)

@@ -25,7 +25,7 @@ from ..errors import InputError, Location
 from ..model import ITEM_CLASSES
 from .model import Basis, Cited, Level, OutlookEntry, Pack, Reading, Rule, Source, StageSet, Status, Window
 
-__all__ = ["BUILTIN_PACKS", "RuleError", "RuleSet", "load_pack", "load_rules"]
+__all__ = ["BUILTIN_PACKS", "RuleError", "RuleSet", "load_pack", "load_rules", "parse_date", "read_toml"]
 
 #: The folder of the packs rarebom ships.
 BUILTIN_PACKS = Path(__file__).resolve().parent / "packs"
@@ -96,10 +96,13 @@ def read_toml(path: Path, schema: str) -> dict[str, Any]:
 
 def _short(problem: jsonschema.ValidationError) -> str:
     message = problem.message
+    if problem.validator in ("oneOf", "anyOf") and isinstance(problem.schema, dict) and "description" in problem.schema:
+        # "{...} is not valid under any of the given schemas" says nothing; the schema's own words do.
+        message = f"not a valid entry: {problem.schema['description']}"
     return message if len(message) <= 300 else message[:299] + "…"
 
 
-def _date(text: str, problems: list, where: str) -> dt.date:
+def parse_date(text: str, problems: list, where: str) -> dt.date:
     try:
         return dt.date.fromisoformat(text)
     except ValueError:
@@ -132,8 +135,8 @@ class _Builder:
         windows = []
         for n, w in enumerate(items):
             at = f"{where}/{n}"
-            start = _date(w["from"], self.problems, at + "/from")
-            end = _date(w["to"], self.problems, at + "/to") if "to" in w else None
+            start = parse_date(w["from"], self.problems, at + "/from")
+            end = parse_date(w["to"], self.problems, at + "/to") if "to" in w else None
             if end is not None and end < start:
                 self.problems.append((at + "/to", f"the window ends ({end}) before it starts ({start})"))
             windows.append(Window(Status(w["status"]), start, end, w.get("by"), w["confidence"], self.refs(w.get("sources", []), at + "/sources"), w.get("note")))
@@ -157,11 +160,11 @@ class _Builder:
     def build(self) -> Pack:
         d = self.data
         p = d["pack"]
-        issued = self.cite(p["issued"], _date(p["issued"]["date"], self.problems, "/pack/issued/date"), "/pack/issued")
+        issued = self.cite(p["issued"], parse_date(p["issued"]["date"], self.problems, "/pack/issued/date"), "/pack/issued")
         outlook = []
         for n, e in enumerate(d.get("outlook", [])):
             at = f"/outlook/{n}"
-            start = _date(e["from"], self.problems, at + "/from") if "from" in e else None
+            start = parse_date(e["from"], self.problems, at + "/from") if "from" in e else None
             outlook.append(
                 OutlookEntry(
                     e["result"],
@@ -184,7 +187,7 @@ class _Builder:
             title_original=p.get("title_original"),
             summary=p["summary"],
             issued=issued,
-            data_as_of=_date(p["data_as_of"], self.problems, "/pack/data_as_of"),
+            data_as_of=parse_date(p["data_as_of"], self.problems, "/pack/data_as_of"),
             verify_url=p.get("verify_url"),
             sources=tuple(self.sources.values()),
             outlook_entries=tuple(outlook),
@@ -213,7 +216,7 @@ class _Builder:
         stages = tuple(
             StageSet(
                 frozenset(s["stages"]),
-                _date(s["from"], self.problems, f"{at}/stages/{k}/from"),
+                parse_date(s["from"], self.problems, f"{at}/stages/{k}/from"),
                 s["confidence"],
                 self.refs(s.get("sources", []), f"{at}/stages/{k}/sources"),
                 s.get("note"),
@@ -264,6 +267,8 @@ class RuleSet:
         self.packs = tuple(packs)
         self.rules: tuple[Rule, ...] = tuple(rule for pack in self.packs for rule in pack.rules)
         self._by_id = {rule.id: rule for rule in self.rules}
+        #: every rule id loaded, including those a selection left out
+        self.known_ids: frozenset[str] = frozenset(self._by_id)
 
     def __iter__(self) -> Iterator[Rule]:
         return iter(self.rules)
@@ -284,24 +289,26 @@ class RuleSet:
         one rule. A pattern that matches nothing is an error, not an empty selection.
         """
         patterns = list(patterns)
-        unmatched = [p for p in patterns if not any(_matches(p, r.id) for r in self.rules)]
+        unmatched = [p for p in patterns if not any(matches(p, r.id) for r in self.rules)]
         if unmatched:
             raise RuleError([("", f"no rule or pack is called {p!r}") for p in unmatched], None)
         picked = []
         for pack in self.packs:
-            rules = tuple(r for r in pack.rules if any(_matches(p, r.id) for p in patterns))
+            rules = tuple(r for r in pack.rules if any(matches(p, r.id) for p in patterns))
             if rules:
                 picked.append((pack, rules))
         result = RuleSet(p for p, _ in picked)
         result.rules = tuple(r for _, rules in picked for r in rules)
         result._by_id = {r.id: r for r in result.rules}
+        result.known_ids = self.known_ids
         return result
 
     def __repr__(self) -> str:
         return f"<RuleSet of {len(self.rules)} rules in {len(self.packs)} packs>"
 
 
-def _matches(pattern: str, rule_id: str) -> bool:
+def matches(pattern: str, rule_id: str) -> bool:
+    """True if ``pattern`` is ``rule_id`` or the id of its pack (a prefix ending at a ``/``)."""
     return rule_id == pattern or rule_id.startswith(pattern.rstrip("/") + "/")
 
 

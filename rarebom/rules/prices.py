@@ -17,7 +17,7 @@ import attrs
 
 from .. import chemistry
 from ..model import ITEM_CLASSES
-from .packs import RuleError, read_toml
+from .packs import RuleError, parse_date, read_toml
 
 __all__ = ["Price", "PriceTable", "load_prices"]
 
@@ -113,9 +113,10 @@ def load_prices(path: str | Path) -> PriceTable:
                 problems.append((at + "/item_class", f"{code} is priced twice"))
             else:
                 items[code] = Price(low / grams, nominal / grams, high / grams, f"{code} per kg")
+    t = data["table"]
+    day = parse_date(t["date"], problems, "/table/date")
     if problems:
         raise RuleError(problems, str(path))
     # An element's own price wins over one derived from a compound.
     merged = {**from_formula, **elements}
-    t = data["table"]
-    return PriceTable(name=t["name"], date=dt.date.fromisoformat(t["date"]), source=t["source"], currency=t["currency"], elements=merged, item_classes=items, path=str(path))
+    return PriceTable(name=t["name"], date=day, source=t["source"], currency=t["currency"], elements=merged, item_classes=items, path=str(path))

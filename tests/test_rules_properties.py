@@ -1,0 +1,55 @@
+"""Verdict invariants as hypothesis properties over random valid BOMs and dates."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+import rarebom
+from rarebom.rules import Verdict, evaluate, load_rules
+from rarebom.rules.prices import Price, PriceTable
+from rarebom.testing import boms
+
+RULES = load_rules()
+RATES = {"EUR": "1.08", "CNY": "0.14", "JPY": "0.0067"}
+DAYS = st.dates(min_value=dt.date(2019, 1, 1), max_value=dt.date(2028, 12, 31))
+PRICES = PriceTable(
+    name="property prices",
+    date=dt.date(2026, 1, 1),
+    source="test",
+    currency="USD",
+    elements={s: Price(0.2, 0.3, 0.5, s) for s in ("Nd", "Pr", "Dy", "Tb", "Sm", "Y")},
+    item_classes={},
+)
+
+
+def verdicts(evaluation):
+    return {(v.finished_good, v.rule.id): v.verdict for v in evaluation}
+
+
+@given(boms(), DAYS, st.booleans())
+def test_every_verdict_is_whole_and_explains_itself(bom, day, priced):
+    traced = rarebom.trace(bom, currency="USD", rates=RATES)
+    evaluation = evaluate(traced, RULES, as_of=day, prices=PRICES if priced else None)
+    assert len(evaluation.verdicts) == len(RULES) * len(traced.finished_goods)
+    for v in evaluation:
+        assert v.status.as_of == day and v.status.text
+        if v.verdict is Verdict.ABOVE:
+            assert v.node is not None and v.node.verdict is Verdict.ABOVE
+            assert v.path and v.path[0].part == v.finished_good and v.path[-1].part == v.node.part
+        elif v.verdict is Verdict.INDETERMINATE:
+            assert v.missing, f"{v.rule.id} at {v.finished_good}: indeterminate without saying what would settle it"
+        else:
+            assert all(n.verdict is Verdict.BELOW for n in v.nodes)
+        for n in v.nodes:
+            if n.measured is not None and v.rule.threshold is not None:
+                assert 0 <= n.measured.min <= n.measured.max <= 1
+
+
+@given(boms(), DAYS)
+def test_float_and_exact_traces_reach_the_same_verdicts(bom, day):
+    floats = evaluate(rarebom.trace(bom, currency="USD", rates=RATES), RULES, as_of=day, prices=PRICES)
+    exact = evaluate(rarebom.trace(bom, currency="USD", rates=RATES, exact=True), RULES, as_of=day, prices=PRICES)
+    assert verdicts(floats) == verdicts(exact)
