@@ -728,14 +728,14 @@ def test_override_with_both_verdict_and_origin(write):
     error = _broken_overrides(write, good, bad)
     [(pointer, message)] = error.problems
     assert pointer == "/overrides/1"
-    assert "either a verdict alone, or an origin with the element it applies to" in message
+    assert "either a verdict alone, or an origin with the element or the substance it applies to" in message
 
 
 def test_override_origin_without_element(write):
     error = _broken_overrides(write, _override(part="a", rule="X", origin="not-china", justification="j", document="d"))
     [(pointer, message)] = error.problems
     assert pointer == "/overrides/0"
-    assert "either a verdict alone, or an origin with the element it applies to" in message
+    assert "either a verdict alone, or an origin with the element or the substance it applies to" in message
 
 
 def test_origin_override_with_element_loads(write):

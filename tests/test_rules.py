@@ -505,3 +505,32 @@ def test_an_override_for_a_rule_left_out_of_this_run_is_not_warned_about_but_a_t
     evaluation = evaluate(rarebom.trace(bom), RULES.select([NO_18]), as_of=TODAY, overrides=[elsewhere, typo])
     assert [(f.code, "CN-MOFCOM-2025-16" in f.message) for f in evaluation.findings] == [("override-unused", True)]
     assert "names no rule or pack that is loaded" in evaluation.findings[0].message
+
+
+def test_a_substance_override_moves_only_that_substances_content():
+    # A magnet with Dy declared twice: as Dy2O3 from a recycler (1.148 g of oxide = 1 g Dy)
+    # and as Dy metal (0.5 g). The recycler's certificate moves only the oxide's Dy.
+    substances = (
+        Substance(element="Nd", amount=grams("3")),
+        Substance(name="dysprosium oxide (recycled)", formula="Dy2O3", cas="1308-87-8", amount=grams("1.1477")),
+        Substance(element="Dy", amount=grams("0.5")),
+        Substance(element="Fe", amount=grams("5.3523")),
+    )
+    part = Part(id="magnet", mass=grams("10"), materials=(Material(amount=pct("100"), completeness=Completeness.FULL, substances=substances),), origins=CN, classifications=item("ndfeb-magnet"))
+    bom = Bom(parts=(product(("magnet", "1")), part))
+    recycled = Override(part="magnet", rule=NO_18, substance="1308-87-8", origin=rarebom.OriginClass.NOT_CHINA, justification="recycled in EU", document="cert R-9")
+    found = verdict_of(bom, NO_18, overrides=[recycled])
+    assert found.verdict is ABOVE  # the 0.5 g of Dy metal is still China origin
+    assert found.node.measured.min == pytest.approx(0.5, abs=1e-6) and found.node.measured.max == pytest.approx(0.5, abs=1e-6)
+    metal = Override(part="magnet", rule=NO_18, substance="Dy", origin=rarebom.OriginClass.NOT_CHINA, justification="EU metal", document="cert M-2")
+    assert verdict_of(bom, NO_18, overrides=[recycled, metal]).verdict is BELOW
+    missing = Override(part="magnet", rule=NO_18, substance="Tb4O7", origin=rarebom.OriginClass.NOT_CHINA, justification="j", document="d", where="o.toml: /overrides/0")
+    evaluation = evaluate(rarebom.trace(bom), RULES.select([NO_18]), as_of=TODAY, overrides=[missing])
+    assert "'Tb4O7' is not among the own substances of magnet" in evaluation.findings[0].message
+    assert evaluation.overrides_applied == ()
+
+
+def test_the_humanitarian_exemption_is_marked_secondary_source():
+    found = verdict_of(Bom(parts=(product(("magnet", "1")), magnet())), PRONG_3, end_use=["humanitarian"])
+    assert found.outlook.result == "exempt"
+    assert str(found.outlook).startswith("exempt [secondary source only]")

@@ -170,31 +170,20 @@ class PartResult:
             return ElementMass(symbol, Bounds.zero("g"), {o: Bounds.zero("g") for o in ORIGIN_CLASSES})
         return found
 
-    def mass_of(self, symbols: Iterable[str], origin: OriginClass | None = None, *, reassign: Mapping[str, OriginClass] | None = None) -> Bounds:
+    def mass_of(self, symbols: Iterable[str], origin: OriginClass | None = None) -> Bounds:
         """Grams of the elements ``symbols`` (of ``origin``, or of any origin) per unit.
 
         The nominal and min count what is declared, and for an origin, what is known to be
         of that origin. The max adds everything that could still be those elements of that
         origin: unknown-origin mass of them, and all undeclared and unresolved mass (which
         may be anything), capped at the part's mass.
-
-        ``reassign`` maps a symbol to the class all its mass is to count as, whatever the
-        roll-up found (an override backed by a document).
         """
         symbols = list(dict.fromkeys(symbols))
         unknown = OriginClass.UNKNOWN
-        reassign = reassign or {}
-
-        def by_origin(symbol: str) -> Mapping[OriginClass, Bounds]:
-            element = self.element(symbol)
-            if symbol not in reassign:
-                return element.by_origin
-            zero = Bounds.zero("g")
-            return {o: element.total if o is reassign[symbol] else zero for o in ORIGIN_CLASSES}
-
+        pick = (lambda m: m.total) if origin is None else (lambda m: m.by_origin[origin])
         declared = Bounds.zero("g")
         for symbol in symbols:
-            declared = declared + (self.element(symbol).total if origin is None else by_origin(symbol)[origin])
+            declared = declared + pick(self.element(symbol))
         could_be = 0
         for pseudo in (self.undeclared, self.unresolved):
             if origin is None:
@@ -203,13 +192,34 @@ class PartResult:
                 could_be += pseudo.by_origin[origin].max + (pseudo.by_origin[unknown].max if origin is not unknown else 0)
         if origin is not None and origin is not unknown:
             for symbol in symbols:
-                could_be += by_origin(symbol)[unknown].max
+                could_be += self.element(symbol).by_origin[unknown].max
         high = min(declared.max + could_be, self.mass.max)
         return Bounds(declared.min, declared.nominal, max(high, declared.min), "g")
 
-    def share(self, symbols: Iterable[str], origin: OriginClass | None = None, *, reassign: Mapping[str, OriginClass] | None = None) -> Bounds:
+    def share(self, symbols: Iterable[str], origin: OriginClass | None = None) -> Bounds:
         """The mass share of those elements (of that origin) in the part, as bounds (ratios)."""
-        return ratio(self.mass_of(symbols, origin, reassign=reassign), self.mass)
+        return ratio(self.mass_of(symbols, origin), self.mass)
+
+    def moved(self, symbol: str, grams: Bounds, to: OriginClass, source: OriginClass | None = None) -> PartResult:
+        """A copy in which ``grams`` of ``symbol`` count as of origin class ``to``.
+
+        They are taken from ``source`` (the class they had), or, with ``source`` None, all
+        of the element moves. The total does not change; the BOM and this result are not
+        touched. Overrides backed by a document use it at evaluation time.
+        """
+        element = self.element(symbol)
+        if source is None:
+            zero = Bounds.zero("g")
+            by_origin = {o: element.total if o is to else zero for o in ORIGIN_CLASSES}
+        else:
+            by_origin = dict(element.by_origin)
+            held = by_origin[source]
+            moved = Bounds(min(grams.min, held.max), grams.nominal, min(grams.max, held.max), "g")
+            nominal = None if held.nominal is None or moved.nominal is None else max(held.nominal - moved.nominal, 0)
+            by_origin[source] = Bounds(max(held.min - moved.max, 0), nominal, max(held.max - moved.min, 0), "g")
+            by_origin[to] = by_origin[to] + moved
+        elements = {**self.elements, symbol: ElementMass(symbol, element.total, by_origin)}
+        return attrs.evolve(self, elements=elements)
 
     @property
     def rare_earths(self) -> Bounds:

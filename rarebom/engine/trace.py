@@ -17,7 +17,7 @@ from ..units import parse_number
 from .explain import Derivation, contributors, derive, reachable
 from .policy import Alternates, OriginClass, OriginConflict, OriginPolicy
 from .results import Bounds, Contributor, Coverage, PartResult, PathStep, element_mass, element_masses, ratio
-from .rollup import N_ORIGINS, SYMBOL_INDEX, UNDECLARED, UNKNOWN, UNRESOLVED, Compiled, Resolved, Rolled, compile_bom, rollup, split_column
+from .rollup import N_ORIGINS, SYMBOL_INDEX, UNDECLARED, UNKNOWN, UNRESOLVED, Compiled, Resolved, Rolled, _resolve, _times, compile_bom, material_breakdown, rollup, split_column
 
 __all__ = ["Trace", "TraceOptions", "trace"]
 
@@ -318,6 +318,41 @@ class Trace:
         own = self._compiled.own[self._compiled.index[part_id]]
         held = {col // N_ORIGINS for col, t in own.items() if t[0] > 0 or t[1] > 0}
         return tuple(s for s in symbols if SYMBOL_INDEX[s] in held)
+
+    def substance_elements(self, part_id: str, match: str, *, exact: bool = False) -> dict[str, tuple[Bounds, bool]]:
+        """Grams of each element, per unit of the part, in its own substances that ``match``
+        (a CAS number, formula, element symbol or name; case and surrounding space ignored).
+
+        Each element also says whether those substances are the only source of it in the
+        part (no other own substance and no child holds it), so the grams are all of it.
+        """
+        c = self._exact_compiled() if exact and not self.options.exact else self._compiled
+        i = c.index[part_id]
+        part = self.bom.part(part_id)
+        key = match.strip().lower()
+        typical = self.options.typical_compositions
+        found: dict[str, list] = {}
+        elsewhere: set[str] = set()
+        for _, _, _, substances in material_breakdown(part, c.declared_mass[i], c.exact):
+            for substance, grams in substances:
+                resolution = _resolve(substance.element, substance.formula, substance.cas, substance.name, typical)
+                if resolution is None:
+                    continue
+                names = {x.strip().lower() for x in (substance.cas, substance.formula, substance.name, substance.element) if x}
+                for symbol, f_min, f_nom, f_max in resolution.fractions:
+                    if key not in names:
+                        elsewhere.add(symbol)
+                        continue
+                    share = (f_min, f_nom, f_max) if c.exact else (float(f_min), float(f_nom), float(f_max))
+                    g = _times(grams, share)
+                    slot = found.setdefault(symbol, [0, 0, 0])
+                    for k in range(3):
+                        slot[k] += g[k]
+        for candidates in c.uses[i]:
+            for j, *_ in candidates:
+                for col in self._rolled.vector[j] or {}:
+                    elsewhere.add(split_column(col)[0])
+        return {symbol: (Bounds(t[0], t[1], t[2], "g"), symbol not in elsewhere) for symbol, t in found.items()}
 
     # -- explanations ------------------------------------------------------------------
 

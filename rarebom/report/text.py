@@ -42,7 +42,7 @@ def _verdict(v: RuleVerdict) -> list[str]:
         meaning = v.rule.consequence if v.status.in_force else f"if the rule were in force: {v.rule.consequence}"
         lines += _wrap(meaning)
     if v.outlook is not None:
-        lines += _wrap(f"licensing outlook: {v.outlook.result}: {v.outlook.text}")
+        lines += _wrap(f"licensing outlook: {v.outlook}")
     if v.missing:
         lines += _wrap("missing data that would settle it:")
         for m in v.missing:

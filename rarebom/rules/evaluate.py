@@ -330,13 +330,27 @@ def _unclassified(trace: Trace, rule: Rule, below: tuple[str, ...], nodes: list[
 
 def _node(context: _Context, rule: Rule, part_id: str) -> NodeVerdict:
     applied = [o for o in context.overrides if o.applies(rule.id, part_id, context.as_of)]
-    reassign = {o.element: o.origin for o in applied if o.origin is not None}
     trace = context.trace
+    moves = [o for o in applied if o.origin is not None]
+    for o in moves:
+        if o.substance is not None and not trace.substance_elements(part_id, o.substance):
+            message = f"{o.where}: substance {o.substance!r} is not among the own substances of {part_id}, so the override changes nothing"
+            context.findings.append(warning("override-unused", message))
+            applied.remove(o)
+    moves = [o for o in applied if o.origin is not None]
+
+    def getter(base: Callable[[str], PartResult], exact: bool) -> Callable[[str], PartResult]:
+        if not moves:
+            return base
+        return lambda pid: _moved(trace, base(pid), moves, exact) if pid == part_id else base(pid)
+
+    # Element overrides also speak for the input items that hold the element (value share).
+    reassign = {o.element: o.origin for o in moves if o.element is not None}
     evaluate_with = _BASES[rule.basis]
-    found = evaluate_with(context, rule, part_id, trace.__getitem__, reassign)
+    found = evaluate_with(context, rule, part_id, getter(trace.__getitem__, False), reassign)
     if found.measured is not None and not trace.options.exact and _near(rule, found.measured):
         # Floats decide nothing at the boundary: recompute this node exactly.
-        found = attrs.evolve(evaluate_with(context, rule, part_id, trace.exact, reassign), exact=True)
+        found = attrs.evolve(evaluate_with(context, rule, part_id, getter(trace.exact, True), reassign), exact=True)
     elif found.measured is not None and trace.options.exact:
         found = attrs.evolve(found, exact=True)
     verdict_overrides = [o for o in applied if o.verdict is not None]
@@ -344,6 +358,18 @@ def _node(context: _Context, rule: Rule, part_id: str) -> NodeVerdict:
     lines = found.arithmetic + tuple(f"override: {o}" for o in applied)
     context.applied.extend(applied)
     return attrs.evolve(found, verdict=verdict, arithmetic=lines, overrides=tuple(applied), missing=found.missing if verdict is Verdict.INDETERMINATE else ())
+
+
+def _moved(trace: Trace, result: PartResult, moves: list[Override], exact: bool) -> PartResult:
+    """The node's result with the overrides' origin classes applied; the BOM is not touched."""
+    own = result.origin.origin  # the class of the node's own materials, seen from the node
+    for o in moves:
+        if o.element is not None:
+            result = result.moved(o.element, result.element(o.element).total, o.origin)
+            continue
+        for symbol, (grams, whole) in trace.substance_elements(result.part, o.substance, exact=exact).items():
+            result = result.moved(symbol, grams, o.origin, None if whole else own)
+    return result
 
 
 def _near(rule: Rule, measured: Bounds) -> bool:
@@ -404,7 +430,7 @@ def _content_missing(context: _Context, rule: Rule, part_id: str, *, need_mass: 
 def _presence(context: _Context, rule: Rule, part_id: str, get: Callable[[str], PartResult], reassign) -> NodeVerdict:
     result = get(part_id)
     origin = _origin_of(rule)
-    mass = result.mass_of(rule.symbols, origin, reassign=reassign)
+    mass = result.mass_of(rule.symbols, origin)
     what = f"{'China-origin ' if origin else ''}{'+'.join(rule.symbols)}"
     if mass.min > 0:
         verdict = Verdict.ABOVE
@@ -420,7 +446,7 @@ def _presence(context: _Context, rule: Rule, part_id: str, get: Callable[[str], 
 def _mass_share(context: _Context, rule: Rule, part_id: str, get: Callable[[str], PartResult], reassign) -> NodeVerdict:
     result = get(part_id)
     origin = _origin_of(rule)
-    mass = result.mass_of(rule.symbols, origin, reassign=reassign)
+    mass = result.mass_of(rule.symbols, origin)
     share = ratio(mass, result.mass)
     verdict = _compare(share, rule.operator, rule.threshold_value)
     what = f"{'China-origin ' if origin else ''}{'+'.join(rule.symbols) if len(rule.symbols) <= 4 else 'rare earths'}"
@@ -433,12 +459,9 @@ def _mass_share(context: _Context, rule: Rule, part_id: str, get: Callable[[str]
     return NodeVerdict(rule.id, part_id, verdict, verdict, share, mass, result.mass, lines, tuple(missing))
 
 
-def _element_split(result: PartResult, symbol: str, reassign) -> tuple[Bounds, Any]:
+def _element_split(result: PartResult, symbol: str) -> tuple[Bounds, Any]:
     """Grams of the element known to be China-origin, and the most that is of unknown origin."""
     element = result.element(symbol)
-    if symbol in reassign:
-        china = element.total if reassign[symbol] is OriginClass.CHINA else Bounds.zero("g")
-        return china, 0
     return element.by_origin[OriginClass.CHINA], element.by_origin[OriginClass.UNKNOWN].max
 
 
@@ -500,7 +523,7 @@ def _value_share(context: _Context, rule: Rule, part_id: str, get: Callable[[str
     # 2. The elements' content outside those input items, valued by the price table.
     top_price = 0
     for s in symbols:
-        china, unknown_max = _element_split(result, s, reassign)
+        china, unknown_max = _element_split(result, s)
         inside = held[OriginClass.CHINA][s]
         c_lo = max(china.min - inside[2], 0)
         c_nom = None if china.nominal is None or inside[1] is None else max(china.nominal - inside[1], 0)

@@ -33,6 +33,10 @@ __all__ = [
 ]
 
 
+#: The confidence marks in words, for reports.
+CONFIDENCE_WORDS = {"C": "confirmed", "S": "secondary source only", "U": "unconfirmed"}
+
+
 class Verdict(enum.Enum):
     """Three-valued: the lower bound crosses (ABOVE), the upper bound does not (BELOW), or the data cannot tell."""
 
@@ -180,6 +184,15 @@ class Outlook:
     result: str
     text: str
     matched: tuple[OutlookEntry, ...]
+    #: the entry that decided it (None for the default: a licence with standard review)
+    entry: OutlookEntry | None = None
+
+    def __str__(self) -> str:
+        if self.entry is None:
+            return f"{self.result}: {self.text}"
+        source = f", {self.entry.instrument}" if self.entry.instrument else ""
+        note = f" ({self.entry.note})" if self.entry.note else ""
+        return f"{self.result} [{CONFIDENCE_WORDS[self.entry.confidence]}{source}]: {self.text}{note}"
 
 
 @attrs.frozen(kw_only=True)
@@ -283,7 +296,7 @@ class Pack:
         if not matched:
             return Outlook("licence-required", "a licence is required; no end use, end user or destination given calls for more than standard review", ())
         worst = min(matched, key=lambda e: OUTLOOK_ORDER.index(e.result))
-        return Outlook(worst.result, worst.text, matched)
+        return Outlook(worst.result, worst.text, matched, worst)
 
     @property
     def outlook_codes(self) -> tuple[frozenset[str], frozenset[str]]:

@@ -1,8 +1,8 @@
 """Overrides: a compliance team's justified corrections, applied when rules are evaluated.
 
 An override never edits the BOM. It is scoped to a part (the node a rule is evaluated at)
-and a rule (or a whole pack), and either sets that node's verdict or, for one element,
-says which origin class the element's content there belongs to. Each carries a
+and a rule (or a whole pack), and either sets that node's verdict or, for one element or
+for one of the part's own substances, says which origin class that content belongs to. Each carries a
 justification and a document reference, and every override applied is listed in the
 evaluation, beside the verdict it changed.
 """
@@ -28,6 +28,7 @@ class Override:
     justification: str
     document: str
     element: str | None = None
+    substance: str | None = None
     verdict: Verdict | None = None
     origin: OriginClass | None = None
     expires: dt.date | None = None
@@ -40,7 +41,8 @@ class Override:
         return matches(self.rule, rule_id)
 
     def __str__(self) -> str:
-        what = f"verdict {self.verdict.value}" if self.verdict else f"{self.element} counted as {self.origin.value} origin"
+        content = self.element or f"the elements of substance {self.substance!r}"
+        what = f"verdict {self.verdict.value}" if self.verdict else f"{content} counted as {self.origin.value} origin"
         return f"{self.part} × {self.rule}: {what}. {self.justification} (document: {self.document})"
 
 
@@ -58,6 +60,7 @@ def load_overrides(path: str | Path) -> tuple[Override, ...]:
                 justification=o["justification"],
                 document=o["document"],
                 element=o.get("element"),
+                substance=o.get("substance"),
                 verdict=Verdict(o["verdict"]) if "verdict" in o else None,
                 origin=OriginClass(o["origin"]) if "origin" in o else None,
                 expires=parse_date(o["expires"], problems, f"/overrides/{n}/expires") if "expires" in o else None,
