@@ -516,7 +516,8 @@ def test_a_substance_override_moves_only_that_substances_content():
         Substance(element="Dy", amount=grams("0.5")),
         Substance(element="Fe", amount=grams("5.3523")),
     )
-    part = Part(id="magnet", mass=grams("10"), materials=(Material(amount=pct("100"), completeness=Completeness.FULL, substances=substances),), origins=CN, classifications=item("ndfeb-magnet"))
+    material = Material(amount=pct("100"), completeness=Completeness.FULL, substances=substances)
+    part = Part(id="magnet", mass=grams("10"), materials=(material,), origins=CN, classifications=item("ndfeb-magnet"))
     bom = Bom(parts=(product(("magnet", "1")), part))
     recycled = Override(part="magnet", rule=NO_18, substance="1308-87-8", origin=rarebom.OriginClass.NOT_CHINA, justification="recycled in EU", document="cert R-9")
     found = verdict_of(bom, NO_18, overrides=[recycled])
