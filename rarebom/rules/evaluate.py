@@ -186,7 +186,7 @@ def evaluate(
     dest = destination.strip().upper() if destination else None
     verdicts = []
     for fg in trace.finished_goods:
-        below = trace.below(fg)
+        below = context.below(fg)
         for rule in rules:
             verdicts.append(_for_finished_good(context, rule, fg, below, uses, users, dest))
     for o in context.overrides:
@@ -209,6 +209,11 @@ class _Context:
         self.applied: list[Override] = []
         self.findings: list[Finding] = []
         self.cache: dict[tuple[str, str], NodeVerdict] = {}
+        # Per-part facts every rule asks for again: computed once per evaluation.
+        self._classes: dict[str, frozenset[str]] = {}
+        self._below: dict[str, tuple[str, ...]] = {}
+        self._coverage: dict[str, Any] = {}
+        self._own: dict[tuple[str, tuple[str, ...]], tuple[str, ...]] = {}
         self.prices = prices
         self.currency = trace.currency or (prices.currency if prices else None)
         self.price_rate: Fraction | None = None
@@ -232,6 +237,31 @@ class _Context:
         r = self.price_rate
         return Price(found.min * r, found.nominal * r, found.max * r, found.basis)
 
+    def classes(self, part_id: str) -> frozenset[str]:
+        found = self._classes.get(part_id)
+        if found is None:
+            found = self._classes[part_id] = self.trace.bom.part(part_id).item_classes()
+        return found
+
+    def below(self, part_id: str) -> tuple[str, ...]:
+        found = self._below.get(part_id)
+        if found is None:
+            found = self._below[part_id] = self.trace.below(part_id)
+        return found
+
+    def coverage(self, part_id: str):
+        found = self._coverage.get(part_id)
+        if found is None:
+            found = self._coverage[part_id] = self.trace.coverage(part_id)
+        return found
+
+    def own_elements(self, part_id: str, symbols: tuple[str, ...]) -> tuple[str, ...]:
+        key = (part_id, symbols)
+        found = self._own.get(key)
+        if found is None:
+            found = self._own[key] = self.trace.own_elements(part_id, symbols)
+        return found
+
     def node(self, rule: Rule, part_id: str) -> NodeVerdict:
         key = (rule.id, part_id)
         found = self.cache.get(key)
@@ -243,27 +273,27 @@ class _Context:
 # -- levels and scope ------------------------------------------------------------------
 
 
-def _at_level(rule: Rule, trace: Trace, part_id: str, finished_good: str) -> bool:
+def _at_level(rule: Rule, context: _Context, part_id: str, finished_good: str) -> bool:
     if rule.level is Level.ITEM:
-        return bool(trace.bom.part(part_id).item_classes() & rule.classes)
+        return bool(context.classes(part_id) & rule.classes)
     if rule.level is Level.FINISHED_GOOD:
         return part_id == finished_good
     if rule.level is Level.ARTICLE:
-        return trace.bom.part(part_id).uom_kind is Kind.COUNT
+        return context.trace.bom.part(part_id).uom_kind is Kind.COUNT
     return True
 
 
 def _for_finished_good(context: _Context, rule: Rule, fg: str, below: tuple[str, ...], uses, users, destination) -> RuleVerdict:
     trace = context.trace
     status = rule.status(context.as_of)
-    nodes = [context.node(rule, pid) for pid in below if _at_level(rule, trace, pid, fg)]
+    nodes = [context.node(rule, pid) for pid in below if _at_level(rule, context, pid, fg)]
     scope_notes = []
-    for pid in below:
-        classes = trace.bom.part(pid).item_classes()
+    for pid in below if rule.out_of_scope else ():
+        classes = context.classes(pid)
         for excluded in rule.out_of_scope:
             if excluded.value in classes and not classes & rule.classes:
                 scope_notes.append(f"{trace.bom.part(pid).label} is classified {excluded.value}: {excluded.note} [{excluded.confidence}]")
-    unclassified = _unclassified(trace, rule, below, nodes) if rule.level is Level.ITEM else {}
+    unclassified = _unclassified(context, rule, below, nodes) if rule.level is Level.ITEM else {}
     for pid in list(unclassified):
         # An override can settle an unclassified part: "this bearing is not a magnet".
         said = [o for o in context.overrides if o.verdict is not None and o.applies(rule.id, pid, context.as_of)]
@@ -279,9 +309,8 @@ def _for_finished_good(context: _Context, rule: Rule, fg: str, below: tuple[str,
         reason = f"{deciding.part}: " + (deciding.arithmetic[-1] if deciding.arithmetic else "above")
     elif verdict is Verdict.INDETERMINATE or unclassified:
         verdict = Verdict.INDETERMINATE
-        for n in nodes:
-            if n.verdict is Verdict.INDETERMINATE:
-                missing.extend(m for m in n.missing if m not in missing)
+        gathered = dict.fromkeys(m for n in nodes if n.verdict is Verdict.INDETERMINATE for m in n.missing)
+        missing.extend(gathered)
         for pid, held in unclassified.items():
             missing.append(
                 f"the item class of {trace.bom.part(pid).label}: it holds {', '.join(held)} in its own materials but is not classified as "
@@ -310,16 +339,16 @@ def _symbols(rule: Rule) -> tuple[str, ...]:
     return rule.symbols or chemistry.RARE_EARTHS
 
 
-def _unclassified(trace: Trace, rule: Rule, below: tuple[str, ...], nodes: list[NodeVerdict]) -> dict[str, tuple[str, ...]]:
+def _unclassified(context: _Context, rule: Rule, below: tuple[str, ...], nodes: list[NodeVerdict]) -> dict[str, tuple[str, ...]]:
     """Parts that declare the rule's elements in their own materials but are neither items nor inside one, with what they hold."""
     inside: set[str] = set()
     for n in nodes:
-        inside.update(trace.below(n.part))
+        inside.update(context.below(n.part))
     symbols = _symbols(rule)
     found = {}
     for pid in below:
         if pid not in inside:
-            held = trace.own_elements(pid, symbols)
+            held = context.own_elements(pid, symbols)
             if held:
                 found[pid] = held
     return found
@@ -411,19 +440,19 @@ def _origin_of(rule: Rule) -> OriginClass | None:
 
 def _content_missing(context: _Context, rule: Rule, part_id: str, *, need_mass: bool) -> list[str]:
     """What would settle a content-based verdict: origins, compositions and masses missing under the node."""
-    trace = context.trace
-    coverage = trace.coverage(part_id)
+    bom = context.trace.bom
+    coverage = context.coverage(part_id)
     symbols = _symbols(rule)
     missing = []
     if rule.origin == "china":
-        for pid in coverage.missing_origin:
-            result = trace[pid]
-            if any(result.element(s).by_origin[OriginClass.UNKNOWN].max > 0 for s in symbols):
-                missing.append(f"origin claims for {trace.bom.part(pid).label} (at the separated and metal-or-alloy stages)")
+        # Parts of unknown origin whose own materials hold the rule's elements.
+        missing.extend(
+            f"origin claims for {bom.part(pid).label} (at the separated and metal-or-alloy stages)" for pid in coverage.missing_origin if context.own_elements(pid, symbols)
+        )
     for pid in coverage.missing_composition:
-        missing.append(f"a full declaration of {trace.bom.part(pid).label}'s composition (its undeclared content could hold {', '.join(symbols)})")
+        missing.append(f"a full declaration of {bom.part(pid).label}'s composition (its undeclared content could hold {', '.join(symbols)})")
     if need_mass:
-        missing.extend(f"the mass of {trace.bom.part(pid).label}" for pid in coverage.missing_mass)
+        missing.extend(f"the mass of {bom.part(pid).label}" for pid in coverage.missing_mass)
     return missing
 
 
@@ -481,7 +510,7 @@ def _value_share(context: _Context, rule: Rule, part_id: str, get: Callable[[str
     node_class = result.origin.origin
     inherit = trace.options.policy.inherit
     if inputs:
-        is_input = lambda pid: bool(trace.bom.part(pid).item_classes() & inputs)  # noqa: E731
+        is_input = lambda pid: bool(context.classes(pid) & inputs)  # noqa: E731
         for pid, mult in trace.multipliers(part_id, is_input).items():
             item = get(pid)
             content = item.mass_of(symbols)
@@ -562,7 +591,7 @@ def _value_share(context: _Context, rule: Rule, part_id: str, get: Callable[[str
     # 4. The node's own value.
     denominator = result.value
     if denominator is None:
-        price = context.price(context.prices.item(trace.bom.part(part_id).item_classes())) if context.prices else None
+        price = context.price(context.prices.item(context.classes(part_id))) if context.prices else None
         if price is not None and result.mass.max != math.inf:
             m = result.mass
             denominator = Bounds(m.min * price.min, None if m.nominal is None else m.nominal * price.nominal, m.max * price.max, context.currency or "")
@@ -638,7 +667,7 @@ def _origin_claims(context: _Context, rule: Rule, part_id: str, get, reassign) -
     trace = context.trace
     stages = rule.stages_on(context.as_of)
     countries = rule.countries.value
-    claims = [(pid, claim) for pid in trace.below(part_id) for claim in trace.bom.part(pid).origins]
+    claims = [(pid, claim) for pid in context.below(part_id) for claim in trace.bom.part(pid).origins]
     hits = [(pid, c) for pid, c in claims if c.country in countries and c.stage.value in stages]
     lines = [f"stages that count on {context.as_of}: {', '.join(sorted(stages))}; covered countries: {', '.join(sorted(countries))}"]
     later = sorted({s for stage_set in rule.stages if stage_set.start > context.as_of for s in stage_set.stages} - stages)
