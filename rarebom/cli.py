@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -29,6 +30,7 @@ EXIT_OK = 0
 EXIT_ABOVE = 1
 EXIT_INPUT = 2
 EXIT_INDETERMINATE = 3
+EXIT_BROKEN_PIPE = 141
 EXIT_INTERNAL = 70
 
 
@@ -96,6 +98,8 @@ def _parser() -> argparse.ArgumentParser:
     trace.add_argument("--destination", metavar="CC", help="the destination country, ISO 3166-1 alpha-2")
     trace.add_argument("--overrides", action="append", default=[], metavar="FILE", help="a file of justified overrides (repeatable)")
     trace.add_argument("--prices", metavar="FILE", help="a price table for values the BOM lacks (marked estimated)")
+    trace.add_argument("--currency", metavar="CODE", help="report values in this ISO 4217 currency (default: the finished good's)")
+    trace.add_argument("--rate", action="append", default=[], type=_rate_arg, metavar="CODE=RATE", help="units of --currency one unit of CODE is worth, e.g. EUR=1.08 (repeatable)")
     trace.add_argument("--alternates", choices=["selected", "worst"], default="selected", help="which alternate parts count (default selected)")
     trace.add_argument("--typical-compositions", action="store_true", help="resolve alloys named only in words from rarebom's typical compositions")
     trace.add_argument("--fail-on", choices=["above", "indeterminate"], help="exit 1 if a rule is above; with indeterminate, also exit 3 if one is indeterminate")
@@ -106,6 +110,18 @@ def _parser() -> argparse.ArgumentParser:
     rules_show = rules_sub.add_parser("show", parents=[rules], help="show one rule in full, with its sources")
     rules_show.add_argument("rule_id", metavar="ID")
     return parser
+
+
+def _rate_arg(text: str) -> tuple[str, str]:
+    code, sep, rate = text.partition("=")
+    if not sep or len(code.strip()) != 3 or not code.strip().isalpha():
+        raise argparse.ArgumentTypeError(f"{text!r} is not CODE=RATE, e.g. EUR=1.08")
+    try:
+        if parse_number(rate) <= 0:
+            raise argparse.ArgumentTypeError(f"{text!r}: a rate is positive")
+    except InputError as exc:
+        raise argparse.ArgumentTypeError(f"{text!r}: {exc.message}") from None
+    return code.strip().upper(), rate.strip()
 
 
 def _date_arg(text: str) -> dt.date:
@@ -233,7 +249,7 @@ def _trace(args) -> int:
     for n, path in enumerate(args.files):
         result = _load(path, args)
         _print_findings(result.findings, quiet=args.quiet)
-        options = TraceOptions(alternates=args.alternates, typical_compositions=args.typical_compositions)
+        options = TraceOptions(alternates=args.alternates, typical_compositions=args.typical_compositions, currency=args.currency, rates=dict(args.rate))
         traced = trace(result.bom, options)
         _print_findings([f for f in traced.findings if f not in result.findings], quiet=args.quiet)
         evaluation = evaluate(traced, rules, as_of=args.as_of, end_use=args.end_use, end_user=args.end_user, destination=args.destination, overrides=overrides, prices=prices)
@@ -268,6 +284,18 @@ def _rules(args) -> int:
 _COMMANDS = {"validate": _validate, "convert": _convert, "schema": _schema, "trace": _trace, "rules": _rules}
 
 
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null, so the interpreter's last flush does not fail again
+    (the recipe in the Python docs, "Note on SIGPIPE")."""
+    try:
+        fd = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):
+        return  # not a real file (a test's stand-in): nothing will flush to a pipe
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, fd)
+    os.close(devnull)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     try:
@@ -283,6 +311,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except RarebomError as exc:
         print(f"rarebom {args.command}: {exc}", file=sys.stderr)
         return EXIT_INPUT
+    except BrokenPipeError:
+        # The reader went away (`| head`): stop quietly, and exit like a process killed by
+        # SIGPIPE, so that a pipeline with pipefail never reads a cut-off run as a pass.
+        _silence_stdout()
+        return EXIT_BROKEN_PIPE
     except OSError as exc:
         print(f"rarebom {args.command}: {exc.filename or ''}: {exc.strerror}", file=sys.stderr)
         return EXIT_INPUT

@@ -355,3 +355,29 @@ def test_trace_with_prices_and_overrides(capsys):
     assert "value share 6.72 % [3.5 %, 12.6 %] against >= 0.1 % (estimated)" in out
     assert "USGS MCS 2021 rare-earth oxide prices (2020 averages)" in out
     assert main([*argv, "--fail-on", "above"]) == 1
+
+
+def test_trace_converts_a_price_table_in_another_currency_with_rate(write, capsys):
+    eur = (EXAMPLES / "prices-usgs-2020.toml").read_text(encoding="utf-8").replace('currency = "USD"', 'currency = "EUR"')
+    prices = write("prices-eur.toml", eur)
+    argv = ["trace", str(EXAMPLES / "ev-traction-motor.xml"), "--as-of", "2026-11-22", "--rules", "CN-MOFCOM-2025-61/prong-1-value-share", "--prices", str(prices)]
+    assert main(argv) == 0
+    captured = capsys.readouterr()
+    assert "[price-currency]" in captured.err and "INDETERMINATE" in captured.out
+    assert main([*argv, "--rate", "EUR=2"]) == 0
+    captured = capsys.readouterr()
+    assert "[price-currency]" not in captured.err
+    assert "value share 13.44 %" in captured.out  # twice the USD figure of 6.72 %
+
+
+def test_trace_stops_quietly_when_the_reader_goes_away(monkeypatch, capsys):
+    class Gone:
+        def write(self, text):
+            raise BrokenPipeError(32, "Broken pipe")
+
+        def flush(self):
+            pass
+
+    monkeypatch.setattr("sys.stdout", Gone())
+    assert main(["trace", str(EXAMPLES / "ev-traction-motor.xml"), "--as-of", "2026-11-22"]) == 141
+    assert "Broken pipe" not in capsys.readouterr().err

@@ -535,3 +535,37 @@ def test_the_humanitarian_exemption_is_marked_secondary_source():
     found = verdict_of(Bom(parts=(product(("magnet", "1")), magnet())), PRONG_3, end_use=["humanitarian"])
     assert found.outlook.result == "exempt"
     assert str(found.outlook).startswith("exempt [secondary source only]")
+
+
+def test_ranges_that_straddle_the_threshold_ask_for_narrower_ranges():
+    # Dy 0.05-0.2 % in a full declaration: every value is declared, the range straddles 0.1 %.
+    dy = Substance(element="Dy", amount=Amount.parse("0.1", "%", Kind.FRACTION, min="0.05", max="0.2"))
+    rest = (Substance(element="Nd", amount=pct("30")), Substance(element="Fe", amount=Amount.parse("69.9", "%", Kind.FRACTION, min="69.8", max="69.95")))
+    material = Material(amount=pct("100"), completeness=Completeness.FULL, substances=(dy, *rest))
+    part = Part(id="magnet", mass=grams("10"), materials=(material,), origins=CN, classifications=item("ndfeb-magnet"))
+    found = verdict_of(Bom(parts=(product(("magnet", "1")), part)), SCREEN)
+    assert found.verdict is INDETERMINATE
+    assert found.missing == ("narrower ranges, or measured values, for the Dy, Tb content of magnet and the parts under it: the declared ranges straddle the threshold",)
+
+
+def test_an_origin_override_is_not_listed_on_rules_it_cannot_change():
+    bom = Bom(parts=(product(("magnet", "1")), magnet()))
+    dy = Override(part="magnet", rule="CN-MOFCOM-GAC-2025-18", element="Dy", origin=rarebom.OriginClass.NOT_CHINA, justification="j", document="d")
+    evaluation = evaluate(rarebom.trace(bom), RULES, as_of=TODAY, overrides=[dy])
+    assert evaluation.get("product", NO_18).node.overrides == (dy,)
+    assert evaluation.get("product", SCREEN).node.overrides == ()  # the screen counts Dy of any origin
+
+
+def test_a_missing_substance_is_warned_about_once_and_plainly():
+    bom = Bom(parts=(product(("magnet", "1")), magnet()))
+    missing = Override(
+        part="magnet", rule="CN-MOFCOM-GAC-2025-18", substance="Tb4O7", origin=rarebom.OriginClass.NOT_CHINA, justification="j", document="d", where="o.toml: /overrides/0"
+    )
+    evaluation = evaluate(rarebom.trace(bom), RULES, as_of=TODAY, overrides=[missing])
+    assert [f.message for f in evaluation.findings] == ["o.toml: /overrides/0: substance 'Tb4O7' is not among the own substances of magnet, so the override changes nothing"]
+
+
+def test_rule_status_takes_a_date_or_its_iso_text():
+    assert RULES[PRONG_1].status("2026-11-10") == RULES[PRONG_1].status(dt.date(2026, 11, 10))
+    with pytest.raises(ValueError, match="not a date"):
+        RULES[PRONG_1].status("10/11/2026")

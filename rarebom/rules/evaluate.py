@@ -28,7 +28,7 @@ from ..engine.results import Bounds, PartResult, PathStep, ratio
 from ..engine.trace import Trace
 from ..errors import Finding, warning
 from ..units import Kind
-from .model import Basis, Level, Outlook, Rule, RuleStatus, Verdict
+from .model import Basis, Level, Outlook, Rule, RuleStatus, Verdict, as_date
 from .overrides import Override
 from .packs import RuleSet, load_rules, matches
 from .prices import Price, PriceTable
@@ -44,7 +44,7 @@ class NodeVerdict:
     """One rule at one BOM node (per unit of that part).
 
     ``measured`` is what was compared: a share (a ratio) for share rules, grams for
-    presence rules, None for rules that test a flag or claims. ``computed`` is the verdict
+    presence rules, None for rules that test a flag or claims; ``test`` says it in a line. ``computed`` is the verdict
     before overrides; ``verdict`` is after. ``missing`` lists the data that would settle an
     indeterminate verdict. ``estimated`` is true when a price table supplied a figure.
     """
@@ -61,6 +61,8 @@ class NodeVerdict:
     estimated: bool = False
     exact: bool = False
     overrides: tuple[Override, ...] = ()
+    #: the one line that decides: the comparison, the flag or the claim
+    test: str = ""
 
 
 @attrs.frozen
@@ -141,19 +143,6 @@ class Evaluation:
         return f"<Evaluation as of {self.as_of}: " + ", ".join(f"{n} {v.value}" for v, n in counts.items()) + ">"
 
 
-def _day(value: dt.date | str | None) -> dt.date:
-    if value is None:
-        return dt.date.today()
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    try:
-        return dt.date.fromisoformat(str(value))
-    except ValueError:
-        raise ValueError(f"as_of {value!r} is not a date (YYYY-MM-DD)") from None
-
-
 def evaluate(
     trace: Trace,
     rules: RuleSet | None = None,
@@ -173,7 +162,7 @@ def evaluate(
     :func:`~rarebom.rules.load_prices`.
     """
     rules = load_rules() if rules is None else rules
-    day = _day(as_of)
+    day = as_date(as_of)
     context = _Context(trace, day, tuple(overrides), prices)
     findings = context.findings
     uses, users = frozenset(end_use), frozenset(end_user)
@@ -192,7 +181,7 @@ def evaluate(
     for o in context.overrides:
         if o.expires is not None and day > o.expires:
             findings.append(warning("override-expired", f"{o.where}: the override for {o.part} × {o.rule} expired on {o.expires} and was not applied"))
-        elif o not in context.applied:
+        elif o not in context.applied and o not in context.reported:
             if not any(matches(o.rule, rule_id) for rule_id in rules.known_ids):
                 findings.append(warning("override-unused", f"{o.where}: the override for {o.part} × {o.rule} names no rule or pack that is loaded (check the rule id)"))
             elif any(matches(o.rule, rule.id) for rule in rules):
@@ -207,6 +196,8 @@ class _Context:
         self.as_of = as_of
         self.overrides = overrides
         self.applied: list[Override] = []
+        #: overrides already warned about while evaluating (no second, vaguer warning)
+        self.reported: set[Override] = set()
         self.findings: list[Finding] = []
         self.cache: dict[tuple[str, str], NodeVerdict] = {}
         # Per-part facts every rule asks for again: computed once per evaluation.
@@ -306,7 +297,7 @@ def _for_finished_good(context: _Context, rule: Rule, fg: str, below: tuple[str,
     deciding = max(nodes, key=lambda n: (n.verdict.rank, _top(n.measured)), default=None)
     verdict = deciding.verdict if deciding else Verdict.BELOW
     if verdict is Verdict.ABOVE:
-        reason = f"{deciding.part}: " + (deciding.arithmetic[-1] if deciding.arithmetic else "above")
+        reason = f"{deciding.part}: {deciding.test or deciding.arithmetic[0]}"
     elif verdict is Verdict.INDETERMINATE or unclassified:
         verdict = Verdict.INDETERMINATE
         gathered = dict.fromkeys(m for n in nodes if n.verdict is Verdict.INDETERMINATE for m in n.missing)
@@ -360,12 +351,16 @@ def _unclassified(context: _Context, rule: Rule, below: tuple[str, ...], nodes: 
 def _node(context: _Context, rule: Rule, part_id: str) -> NodeVerdict:
     applied = [o for o in context.overrides if o.applies(rule.id, part_id, context.as_of)]
     trace = context.trace
-    moves = [o for o in applied if o.origin is not None]
-    for o in moves:
-        if o.substance is not None and not trace.substance_elements(part_id, o.substance):
-            message = f"{o.where}: substance {o.substance!r} is not among the own substances of {part_id}, so the override changes nothing"
-            context.findings.append(warning("override-unused", message))
+    # An origin override only means something to a rule that counts China-origin content.
+    counts_origin = rule.origin == "china" and rule.basis in (Basis.PRESENCE, Basis.MASS_SHARE, Basis.VALUE_SHARE)
+    applied = [o for o in applied if o.origin is None or counts_origin]
+    for o in [o for o in applied if o.substance is not None]:
+        if not trace.substance_elements(part_id, o.substance):
             applied.remove(o)
+            if o not in context.reported:
+                context.reported.add(o)
+                message = f"{o.where}: substance {o.substance!r} is not among the own substances of {part_id}, so the override changes nothing"
+                context.findings.append(warning("override-unused", message))
     moves = [o for o in applied if o.origin is not None]
 
     def getter(base: Callable[[str], PartResult], exact: bool) -> Callable[[str], PartResult]:
@@ -382,6 +377,12 @@ def _node(context: _Context, rule: Rule, part_id: str) -> NodeVerdict:
         found = attrs.evolve(evaluate_with(context, rule, part_id, getter(trace.exact, True), reassign), exact=True)
     elif found.measured is not None and trace.options.exact:
         found = attrs.evolve(found, exact=True)
+    if found.verdict is Verdict.INDETERMINATE and not found.missing:
+        # Every value is declared, but the declared ranges straddle the threshold.
+        what = f"{', '.join(rule.symbols)} " if rule.symbols else ""
+        label = trace.bom.part(part_id).label
+        narrower = f"narrower ranges, or measured values, for the {what}content of {label} and the parts under it: the declared ranges straddle the threshold"
+        found = attrs.evolve(found, missing=(narrower,))
     verdict_overrides = [o for o in applied if o.verdict is not None]
     verdict = verdict_overrides[-1].verdict if verdict_overrides else found.verdict
     lines = found.arithmetic + tuple(f"override: {o}" for o in applied)
@@ -469,7 +470,7 @@ def _presence(context: _Context, rule: Rule, part_id: str, get: Callable[[str], 
         verdict = Verdict.INDETERMINATE
     line = f"{what} in one {part_id}: {mass} (present if the lower bound is above 0 g; absent if the upper bound is 0 g)"
     missing = _content_missing(context, rule, part_id, need_mass=False) if verdict is Verdict.INDETERMINATE else []
-    return NodeVerdict(rule.id, part_id, verdict, verdict, mass, mass, None, (line,), tuple(missing))
+    return NodeVerdict(rule.id, part_id, verdict, verdict, mass, mass, None, (line,), tuple(missing), test=line)
 
 
 def _mass_share(context: _Context, rule: Rule, part_id: str, get: Callable[[str], PartResult], reassign) -> NodeVerdict:
@@ -485,7 +486,7 @@ def _mass_share(context: _Context, rule: Rule, part_id: str, get: Callable[[str]
         f"mass share {_share_text(share)} against {rule.operator} {_pct(rule.threshold_value)}",
     )
     missing = _content_missing(context, rule, part_id, need_mass=True) if verdict is Verdict.INDETERMINATE else []
-    return NodeVerdict(rule.id, part_id, verdict, verdict, share, mass, result.mass, lines, tuple(missing))
+    return NodeVerdict(rule.id, part_id, verdict, verdict, share, mass, result.mass, lines, tuple(missing), test=lines[-1])
 
 
 def _element_split(result: PartResult, symbol: str) -> tuple[Bounds, Any]:
@@ -611,12 +612,13 @@ def _value_share(context: _Context, rule: Rule, part_id: str, get: Callable[[str
     else:
         share = ratio(numerator, denominator)
     verdict = _compare(share, rule.operator, rule.threshold_value)
-    lines.append(f"value share {_share_text(share)} against {rule.operator} {_pct(rule.threshold_value)}" + (" (estimated)" if estimated else ""))
+    test = f"value share {_share_text(share)} against {rule.operator} {_pct(rule.threshold_value)}" + (" (estimated)" if estimated else "")
+    lines.append(test)
     if verdict is Verdict.INDETERMINATE:
         missing = list(dict.fromkeys(missing + _content_missing(context, rule, part_id, need_mass=False)))
     if estimated and context.prices:
         lines.append(f"prices from {context.prices.label}")
-    return NodeVerdict(rule.id, part_id, verdict, verdict, share, numerator, denominator, tuple(lines), tuple(missing), estimated)
+    return NodeVerdict(rule.id, part_id, verdict, verdict, share, numerator, denominator, tuple(lines), tuple(missing), estimated, test=test)
 
 
 def _estimate_content(context: _Context, item: PartResult, symbols) -> tuple[Bounds | None, str]:
@@ -641,7 +643,8 @@ def _technology(context: _Context, rule: Rule, part_id: str, get, reassign) -> N
     part = context.trace.bom.part(part_id)
     flag = part.china_re_technology
     if flag is True:
-        return NodeVerdict(rule.id, part_id, Verdict.ABOVE, Verdict.ABOVE, None, None, None, (f"{part_id} was produced with China-origin rare-earth technology (declared)",), ())
+        line = f"{part_id} was produced with China-origin rare-earth technology (declared)"
+        return NodeVerdict(rule.id, part_id, Verdict.ABOVE, Verdict.ABOVE, None, None, None, (line,), (), test=line)
     if flag is False:
         return NodeVerdict(rule.id, part_id, Verdict.BELOW, Verdict.BELOW, None, None, None, (f"{part_id} was produced without China-origin rare-earth technology (declared)",), ())
     missing = (f"whether {part.label} was produced with China-origin rare-earth technology (the part's china-re-technology flag)",)
@@ -660,7 +663,7 @@ def _item_origin(context: _Context, rule: Rule, part_id: str, get, reassign) -> 
     else:
         verdict = Verdict.INDETERMINATE
         missing = (f"origin claims for {context.trace.bom.part(part_id).label} (at the separated, metal-or-alloy and magnet stages)",)
-    return NodeVerdict(rule.id, part_id, verdict, verdict, None, None, None, (line,), missing)
+    return NodeVerdict(rule.id, part_id, verdict, verdict, None, None, None, (line,), missing, test=line)
 
 
 def _origin_claims(context: _Context, rule: Rule, part_id: str, get, reassign) -> NodeVerdict:
@@ -676,7 +679,7 @@ def _origin_claims(context: _Context, rule: Rule, part_id: str, get, reassign) -
         lines.append(f"from {', '.join(starts)} the rule also looks at: {', '.join(later)}")
     if hits:
         lines += [f"{pid}: {c.country} at {c.stage.value} ({c.source or 'no source given'})" for pid, c in hits]
-        return NodeVerdict(rule.id, part_id, Verdict.ABOVE, Verdict.ABOVE, None, None, None, tuple(lines), ())
+        return NodeVerdict(rule.id, part_id, Verdict.ABOVE, Verdict.ABOVE, None, None, None, tuple(lines), (), test=lines[-1])
     claimed = {c.stage.value for _, c in claims}
     unclaimed = sorted(stages - claimed)
     if unclaimed:

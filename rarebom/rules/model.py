@@ -37,6 +37,20 @@ __all__ = [
 CONFIDENCE_WORDS = {"C": "confirmed", "S": "secondary source only", "U": "unconfirmed"}
 
 
+def as_date(value: dt.date | str | None) -> dt.date:
+    """A date from a ``datetime.date`` or ``"YYYY-MM-DD"``; today for None."""
+    if value is None:
+        return dt.date.today()
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value))
+    except ValueError:
+        raise ValueError(f"{value!r} is not a date (YYYY-MM-DD)") from None
+
+
 class Verdict(enum.Enum):
     """Three-valued: the lower bound crosses (ABOVE), the upper bound does not (BELOW), or the data cannot tell."""
 
@@ -233,8 +247,9 @@ class Rule:
     def threshold_value(self) -> Fraction | None:
         return self.threshold.value if self.threshold else None
 
-    def status(self, as_of: dt.date) -> RuleStatus:
-        """The rule's status on ``as_of``, with the plain words a report prints."""
+    def status(self, as_of: dt.date | str) -> RuleStatus:
+        """The rule's status on ``as_of`` (a date or ``"YYYY-MM-DD"``), with the plain words a report prints."""
+        as_of = as_date(as_of)
         pack = self.pack
         for window in self.windows:
             if window.covers(as_of):
@@ -247,8 +262,9 @@ class Rule:
         text = f"no status recorded for {as_of} in the pack data (data as of {pack.data_as_of}); verify it"
         return RuleStatus(Status.UNVERIFIED, as_of, None, text)
 
-    def stages_on(self, as_of: dt.date) -> frozenset[str]:
+    def stages_on(self, as_of: dt.date | str) -> frozenset[str]:
         """origin-claims rules: the stages that count on ``as_of``."""
+        as_of = as_date(as_of)
         return frozenset(s for stage_set in self.stages if stage_set.start <= as_of for s in stage_set.stages)
 
     def __str__(self) -> str:

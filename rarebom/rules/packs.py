@@ -40,7 +40,7 @@ class RuleError(InputError):
         self.problems = tuple(problems)
         self.file = file
         head = f"{file or '<rules>'}: {len(self.problems)} problem{'s' if len(self.problems) != 1 else ''}"
-        body = "".join(f"\n  {pointer or '/'}: {message}" for pointer, message in self.problems)
+        body = "".join(f"\n  {pointer + ': ' if pointer else ''}{message}" for pointer, message in self.problems)
         first = self.problems[0][0] if self.problems else None
         super().__init__(head + body, location=Location(file, pointer=first))
 
@@ -291,7 +291,7 @@ class RuleSet:
         patterns = list(patterns)
         unmatched = [p for p in patterns if not any(matches(p, r.id) for r in self.rules)]
         if unmatched:
-            raise RuleError([("", f"no rule or pack is called {p!r}") for p in unmatched], None)
+            raise RuleError([("", f"no rule or pack is called {p!r} (`rarebom rules list` lists them)") for p in unmatched], "rule selection")
         picked = []
         for pack in self.packs:
             rules = tuple(r for r in pack.rules if any(matches(p, r.id) for p in patterns))

@@ -74,10 +74,13 @@ def load_prices(path: str | Path) -> PriceTable:
         nominal = _decimal(entry["value"]) if "value" in entry else None
         low = _decimal(entry["min"]) if "min" in entry else nominal
         high = _decimal(entry["max"]) if "max" in entry else nominal
+        if low > high:
+            problems.append((at, f"the range is upside down: min {entry['min']} is above max {entry['max']}"))
+            continue
         if nominal is None:
             nominal = (low + high) / 2
         if not low <= nominal <= high:
-            problems.append((at, f"the price {entry.get('value')} is outside its range [{entry.get('min')}, {entry.get('max')}]"))
+            problems.append((at, f"the price {entry['value']} is outside its range [{entry.get('min', entry['value'])}, {entry.get('max', entry['value'])}]"))
             continue
         if high == 0:
             problems.append((at + "/value", "a price of zero would make content worthless; leave the entry out instead"))
