@@ -532,18 +532,19 @@ def render(sizes: list[int], results: dict[int, list[dict[str, Any]]], agreement
     return "\n".join(lines) + "\n"
 
 
-def write_section(path: Path, section: str) -> None:
+def write_section(path: Path, section: str, markers: tuple[str, str] = (START_MARKER, END_MARKER)) -> None:
     """Put ``section`` between the markers in ``path``, creating the file if need be."""
-    block = f"{START_MARKER}\n{section}{END_MARKER}\n"
+    start_marker, end_marker = markers
+    block = f"{start_marker}\n{section}{end_marker}\n"
     if not path.exists():
         path.write_text(_INTRO + "\n" + block, encoding="utf-8")
         return
     text = path.read_text(encoding="utf-8")
-    start, end = text.find(START_MARKER), text.find(END_MARKER)
+    start, end = text.find(start_marker), text.find(end_marker)
     if start == -1 or end == -1 or end < start:
         path.write_text(text.rstrip("\n") + "\n\n" + block, encoding="utf-8")
     else:
-        path.write_text(text[:start] + block + text[end + len(END_MARKER) :].lstrip("\n"), encoding="utf-8")
+        path.write_text(text[:start] + block + text[end + len(end_marker) :].lstrip("\n"), encoding="utf-8")
 
 
 _INTRO = """\
