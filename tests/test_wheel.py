@@ -1,4 +1,4 @@
-"""The wheel carries the schemas: build it, install it into a fresh venv, and use it."""
+"""The wheel carries the schemas and the rule packs: build it, install it into a fresh venv, and use it."""
 
 import os
 import subprocess
@@ -34,6 +34,14 @@ def test_installed_wheel_validates_an_example(tmp_path):
     assert str(env_dir) in where and where.strip().endswith(os.path.join("rarebom", "schemas"))
     out = _run([str(bin_dir / "rarebom"), "validate", str(EXAMPLES / "ev-traction-motor.xml"), str(EXAMPLES / "smartphone.json")], cwd=work, env=env)
     assert out.count(": valid rarebom-") == 2
-    for name, filename in (("bom-xml", "rarebom-bom-1.xsd"), ("bom-json", "rarebom-bom-1.schema.json")):
+    from rarebom._resources import SCHEMAS
+
+    for name, filename in SCHEMAS.items():
         printed = _run([str(bin_dir / "rarebom"), "schema", name], cwd=work, env=env)
         assert printed == (REPO / "schemas" / filename).read_text(), f"the wheel's {filename} differs from schemas/"
+    # The shipped rule packs load from the installed package, and trace gives verdicts.
+    listed = _run([str(bin_dir / "rarebom"), "rules", "list", "--as-of", "2026-11-22"], cwd=work, env=env)
+    shipped = sorted((REPO / "rarebom" / "rules" / "packs").glob("*.toml"))
+    assert len(shipped) == 4 and listed.count("CN-MOFCOM-2025-61/") == 5 and "US-DFARS-252.225-7052/covered-magnets" in listed
+    report = _run([str(bin_dir / "rarebom"), "trace", str(EXAMPLES / "ev-traction-motor.xml"), "--as-of", "2026-11-22"], cwd=work, env=env)
+    assert "ABOVE        CN-MOFCOM-GAC-2025-18/china-origin-items" in report
