@@ -146,6 +146,7 @@ class Trace:
         self._compiled = compiled
         self._rolled = rolled
         self._cache: dict[str, PartResult] = {}
+        self._parents: dict[str, dict[int, tuple[int, Any]]] = {}
         self.finished_goods: tuple[str, ...] = tuple(p.id for p in bom.finished_goods)
         self.findings: tuple[Finding, ...] = tuple(findings) + tuple(compiled.findings) + tuple(self._substance_findings())
 
@@ -266,24 +267,26 @@ class Trace:
         return tuple(c.ids[i] for i in found)
 
     def path(self, root: str, target: str) -> tuple[PathStep, ...] | None:
-        """One BOM path from ``root`` down to ``target`` (the first in file order), or None."""
+        """One shortest BOM path from ``root`` down to ``target`` (the first in file order), or None."""
         c = self._compiled
-        start, goal = c.index[root], c.index[target]
-        alternates = self.options.alternates is Alternates.WORST
-        parent: dict[int, tuple[int, Any]] = {start: (-1, 1)}
-        queue = [start]
-        for i in queue:  # breadth first: the shortest path
-            if i == goal:
-                break
-            for candidates in c.uses[i]:
-                for j, _, q_nom, _ in candidates if alternates else candidates[:1]:
-                    if j not in parent:
-                        parent[j] = (i, q_nom)
-                        queue.append(j)
-        if goal not in parent:
+        parent = self._parents.get(root)
+        if parent is None:
+            # One breadth-first walk per root, kept: every path from it is then a lookup.
+            start = c.index[root]
+            alternates = self.options.alternates is Alternates.WORST
+            parent = {start: (-1, 1)}
+            queue = [start]
+            for i in queue:
+                for candidates in c.uses[i]:
+                    for j, _, q_nom, _ in candidates if alternates else candidates[:1]:
+                        if j not in parent:
+                            parent[j] = (i, q_nom)
+                            queue.append(j)
+            self._parents[root] = parent
+        i = c.index[target]
+        if i not in parent:
             return None
         steps = []
-        i = goal
         while i != -1:
             up, q = parent[i]
             steps.append(PathStep(c.ids[i], q))

@@ -205,6 +205,8 @@ class _Context:
         self._below: dict[str, tuple[str, ...]] = {}
         self._coverage: dict[str, Any] = {}
         self._own: dict[tuple[str, tuple[str, ...]], tuple[str, ...]] = {}
+        self._holders: dict[tuple[str, ...], dict[str, tuple[str, ...]]] = {}
+        self._items: dict[frozenset[str], set[str]] = {}
         self.prices = prices
         self.currency = trace.currency or (prices.currency if prices else None)
         self.price_rate: Fraction | None = None
@@ -253,6 +255,20 @@ class _Context:
             found = self._own[key] = self.trace.own_elements(part_id, symbols)
         return found
 
+    def holders(self, symbols: tuple[str, ...]) -> dict[str, tuple[str, ...]]:
+        """Every part whose own materials declare any of ``symbols``, with which (one pass per set)."""
+        found = self._holders.get(symbols)
+        if found is None:
+            found = self._holders[symbols] = {pid: held for pid in self.trace.bom._index if (held := self.own_elements(pid, symbols))}
+        return found
+
+    def items(self, classes: frozenset[str]) -> set[str]:
+        """Every part classified with any of ``classes`` (one pass per set)."""
+        found = self._items.get(classes)
+        if found is None:
+            found = self._items[classes] = {pid for pid in self.trace.bom._index if self.classes(pid) & classes}
+        return found
+
     def node(self, rule: Rule, part_id: str) -> NodeVerdict:
         key = (rule.id, part_id)
         found = self.cache.get(key)
@@ -264,20 +280,23 @@ class _Context:
 # -- levels and scope ------------------------------------------------------------------
 
 
-def _at_level(rule: Rule, context: _Context, part_id: str, finished_good: str) -> bool:
+def _nodes_at_level(rule: Rule, context: _Context, below: tuple[str, ...], finished_good: str) -> list[str]:
+    """The parts under the finished good the rule is evaluated at, children first."""
     if rule.level is Level.ITEM:
-        return bool(context.classes(part_id) & rule.classes)
+        items = context.items(rule.classes)
+        return [pid for pid in below if pid in items]
     if rule.level is Level.FINISHED_GOOD:
-        return part_id == finished_good
+        return [finished_good]
     if rule.level is Level.ARTICLE:
-        return context.trace.bom.part(part_id).uom_kind is Kind.COUNT
-    return True
+        bom = context.trace.bom
+        return [pid for pid in below if bom.part(pid).uom_kind is Kind.COUNT]
+    return list(below)
 
 
 def _for_finished_good(context: _Context, rule: Rule, fg: str, below: tuple[str, ...], uses, users, destination) -> RuleVerdict:
     trace = context.trace
     status = rule.status(context.as_of)
-    nodes = [context.node(rule, pid) for pid in below if _at_level(rule, context, pid, fg)]
+    nodes = [context.node(rule, pid) for pid in _nodes_at_level(rule, context, below, fg)]
     scope_notes = []
     for pid in below if rule.out_of_scope else ():
         classes = context.classes(pid)
@@ -335,14 +354,8 @@ def _unclassified(context: _Context, rule: Rule, below: tuple[str, ...], nodes: 
     inside: set[str] = set()
     for n in nodes:
         inside.update(context.below(n.part))
-    symbols = _symbols(rule)
-    found = {}
-    for pid in below:
-        if pid not in inside:
-            held = context.own_elements(pid, symbols)
-            if held:
-                found[pid] = held
-    return found
+    holders = context.holders(_symbols(rule))
+    return {pid: holders[pid] for pid in below if pid in holders and pid not in inside}
 
 
 # -- one node ----------------------------------------------------------------------------
