@@ -92,3 +92,37 @@ def test_the_json_twin_traces_the_same():
         a = snapshot(rarebom.trace(rarebom.load(xml).bom, exact=True))
         b = snapshot(rarebom.trace(rarebom.load(xml.with_suffix(".json")).bom, exact=True))
         assert a["finished_goods"] == b["finished_goods"], xml.name
+
+
+def verdicts_snapshot(evaluation) -> dict:
+    """Every verdict of an evaluation, with what decided it and what is missing."""
+    return {
+        f"{v.finished_good} / {v.rule.id}": {
+            "verdict": v.verdict.value,
+            "status": v.status.status.value,
+            "node": v.node.part if v.node else None,
+            "path": [s.part for s in v.path],
+            "measured": bounds(v.node.measured) if v.node else None,
+            "estimated": v.node.estimated if v.node else False,
+            "missing": list(v.missing),
+            "outlook": v.outlook.result if v.outlook else None,
+            "scope_notes": len(v.scope_notes),
+            "nodes": {n.part: n.verdict.value for n in v.nodes},
+        }
+        for v in evaluation
+    }
+
+
+@pytest.mark.parametrize("example", sorted(p.stem for p in EXAMPLES.glob("*.xml")))
+def test_example_verdicts_match_their_golden_files(example):
+    """Every shipped rule on every example, as of 2026-11-22, with the example price table."""
+    from rarebom.rules import evaluate, load_overrides, load_prices
+
+    t = rarebom.trace(rarebom.load(EXAMPLES / f"{example}.xml").bom, exact=True)
+    overrides = load_overrides(EXAMPLES / "overrides-ev-traction-motor.toml") if example == "ev-traction-motor" else ()
+    evaluation = evaluate(t, as_of="2026-11-22", prices=load_prices(EXAMPLES / "prices-usgs-2020.toml"), overrides=overrides)
+    got = {"verdicts": verdicts_snapshot(evaluation), "findings": [f"{f.severity.value} {f.code}: {f.message}" for f in evaluation.findings]}
+    path = GOLDEN / f"{example}.verdicts.json"
+    if os.environ.get("RAREBOM_UPDATE_GOLDEN"):
+        path.write_text(json.dumps(got, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    assert got == json.loads(path.read_text(encoding="utf-8"))
