@@ -569,3 +569,76 @@ def test_rule_status_takes_a_date_or_its_iso_text():
     assert RULES[PRONG_1].status("2026-11-10") == RULES[PRONG_1].status(dt.date(2026, 11, 10))
     with pytest.raises(ValueError, match="not a date"):
         RULES[PRONG_1].status("10/11/2026")
+
+
+USER_PACK = """\
+format = "rarebom-rules/1"
+
+[pack]
+id = "ACME-REACH-LIKE"
+authority = "ACME compliance team"
+instrument = "ACME internal screen 1"
+title = "Every article below 0.1 % Dy by mass"
+summary = "A REACH-style screen: each article on its own, not diluted in the product."
+issued = { date = 2026-01-01, confidence = "C", sources = ["memo"] }
+data_as_of = 2026-11-22
+
+[sources]
+memo = { url = "https://example.com/acme-memo-1", title = "ACME memo 1" }
+
+[[status]]
+status = "in-force"
+from = 2026-01-01
+confidence = "C"
+sources = ["memo"]
+
+[[rules]]
+id = "ACME-REACH-LIKE/article"
+title = "Dy above 0.1 % in an article"
+summary = "Each part counted in pieces."
+reading = "industry-practice"
+level = "article"
+basis = "mass-share"
+origin = "any"
+elements = { symbols = ["Dy"], confidence = "C", sources = ["memo"] }
+threshold = { operator = ">", value = "0.001", confidence = "C", sources = ["memo"] }
+consequence = "declare it to the customer"
+
+[[rules]]
+id = "ACME-REACH-LIKE/any-node"
+title = "Any Dy anywhere, bulk material included"
+summary = "Every part, pieces or bulk."
+reading = "industry-practice"
+level = "any"
+basis = "presence"
+origin = "any"
+elements = { symbols = ["Dy"], confidence = "C", sources = ["memo"] }
+consequence = "list it"
+"""
+
+
+def test_article_and_any_levels_from_a_users_own_pack(tmp_path):
+    path = tmp_path / "acme.toml"
+    path.write_text(USER_PACK, encoding="utf-8")
+    rules = load_rules([path], builtin=False)
+    # A 1000 g product with one 10 g magnet of 1 % Dy (0.1 g: 0.01 % of the product, 1 % of
+    # the magnet) and 2 kg of a bulk Dy-free compound counted in kg.
+    compound = Part(id="compound", uom="kg", materials=(alloy(Nd="1"),))
+    top = Part(
+        id="product",
+        mass=grams("3000"),
+        uses=(
+            Usage(child="magnet", quantity=Amount.parse("1", "", Kind.COUNT)),
+            Usage(child="steel", quantity=Amount.parse("1", "", Kind.COUNT)),
+            Usage(child="compound", quantity=Amount.parse("2", "kg", Kind.MASS)),
+        ),
+    )
+    bom = Bom(parts=(top, magnet(Nd="30", Dy="1"), steel(), compound))
+    evaluation = evaluate(rarebom.trace(bom), rules, as_of=TODAY)
+    article = evaluation.get("product", "ACME-REACH-LIKE/article")
+    assert {n.part for n in article.nodes} == {"product", "magnet", "steel"}  # not the bulk compound
+    assert (article.verdict, article.node.part) == (ABOVE, "magnet")
+    assert {n.part: n.verdict for n in article.nodes}["product"] is BELOW  # diluted: 0.0033 %
+    anywhere = evaluation.get("product", "ACME-REACH-LIKE/any-node")
+    assert {n.part for n in anywhere.nodes} == {"product", "magnet", "steel", "compound"}
+    assert {n.part: n.verdict for n in anywhere.nodes} == {"product": ABOVE, "magnet": ABOVE, "steel": BELOW, "compound": BELOW}
