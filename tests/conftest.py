@@ -21,6 +21,13 @@ EXAMPLES = REPO / "examples"
 SAMPLES = REPO.parent / "shared" / "samples"
 
 
+def documented_minimal_pack() -> str:
+    """The pack in docs/rules.md's "A minimal pack": the tests use the example the docs show."""
+    text = (REPO / "docs" / "rules.md").read_text(encoding="utf-8")
+    section = text[text.index("### A minimal pack") :]
+    return section[section.index("```toml\n") + len("```toml\n") : section.index("\n```\n")] + "\n"
+
+
 @pytest.fixture
 def write(tmp_path):
     """Write text to a file in tmp_path and return its path."""

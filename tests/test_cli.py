@@ -9,7 +9,7 @@ import rarebom.rules
 from rarebom._resources import schema_path
 from rarebom.cli import main
 
-from .conftest import EXAMPLES
+from .conftest import EXAMPLES, documented_minimal_pack
 
 EV_XML = EXAMPLES / "ev-traction-motor.xml"
 
@@ -117,41 +117,7 @@ SHIPPED_RULE_IDS = [
     "US-DFARS-252.225-7052/covered-magnets",
 ]
 
-USER_PACK = """\
-format = "rarebom-rules/1"
-
-[pack]
-id = "ACME-DY-POLICY"
-authority = "ACME Corp. purchasing"
-instrument = "ACME supplier policy SP-12, revision 3"
-title = "No more than 1 % dysprosium by mass in any magnet"
-summary = "Our own purchasing limit on dysprosium in magnets, whatever its origin."
-issued = { date = 2026-03-01, confidence = "C", sources = ["sp12"] }
-data_as_of = 2026-11-01
-
-[sources]
-sp12 = { url = "https://intranet.example.com/policies/sp-12", title = "ACME supplier policy SP-12" }
-
-[[status]]
-status = "in-force"
-from = 2026-03-01
-confidence = "C"
-sources = ["sp12"]
-
-[[rules]]
-id = "ACME-DY-POLICY/magnet-dy"
-title = "Magnet with 1 % or more Dy by mass"
-summary = "Any magnet part whose dysprosium is 1 % or more of its mass breaches SP-12."
-reading = "legal-text"
-label = "company policy SP-12: Dy share of the magnet's mass"
-level = "item"
-basis = "mass-share"
-origin = "any"
-elements = { symbols = ["Dy"], confidence = "C", sources = ["sp12"] }
-item_classes = { classes = ["ndfeb-magnet", "rare-earth-permanent-magnet"], confidence = "C", sources = ["sp12"] }
-threshold = { operator = ">=", value = "0.01", confidence = "C", sources = ["sp12"] }
-consequence = "the magnet breaches SP-12: ask the supplier for a low-Dy grade or a waiver"
-"""
+USER_PACK = documented_minimal_pack()
 
 
 def _rule_lines(out: str) -> dict[str, str]:

@@ -24,7 +24,7 @@ from rarebom.rules import (
 )
 from rarebom.rules.overrides import Override
 
-from .conftest import EXAMPLES
+from .conftest import EXAMPLES, documented_minimal_pack
 
 D = dt.date.fromisoformat
 
@@ -255,41 +255,7 @@ def test_only_the_two_broad_rules_are_broad_readings(shipped):
 
 # --- broken packs -------------------------------------------------------------------------
 
-MINIMAL = """\
-format = "rarebom-rules/1"
-
-[pack]
-id = "ACME-DY-POLICY"
-authority = "ACME Corp. purchasing"
-instrument = "ACME supplier policy SP-12, revision 3"
-title = "No more than 1 % dysprosium by mass in any magnet"
-summary = "Our own purchasing limit on dysprosium in magnets, whatever its origin."
-issued = { date = 2026-03-01, confidence = "C", sources = ["sp12"] }
-data_as_of = 2026-11-01
-
-[sources]
-sp12 = { url = "https://intranet.example.com/policies/sp-12", title = "ACME supplier policy SP-12" }
-
-[[status]]
-status = "in-force"
-from = 2026-03-01
-confidence = "C"
-sources = ["sp12"]
-
-[[rules]]
-id = "ACME-DY-POLICY/magnet-dy"
-title = "Magnet with 1 % or more Dy by mass"
-summary = "Any magnet part whose dysprosium is 1 % or more of its mass breaches SP-12."
-reading = "legal-text"
-label = "company policy SP-12: Dy share of the magnet's mass"
-level = "item"
-basis = "mass-share"
-origin = "any"
-elements = { symbols = ["Dy"], confidence = "C", sources = ["sp12"] }
-item_classes = { classes = ["ndfeb-magnet", "rare-earth-permanent-magnet"], confidence = "C", sources = ["sp12"] }
-threshold = { operator = ">=", value = "0.01", confidence = "C", sources = ["sp12"] }
-consequence = "the magnet breaches SP-12: ask the supplier for a low-Dy grade or a waiver"
-"""
+MINIMAL = documented_minimal_pack()
 
 
 def _edit(text: str, old: str, new: str) -> str:
