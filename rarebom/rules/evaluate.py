@@ -207,6 +207,7 @@ class _Context:
         self._own: dict[tuple[str, tuple[str, ...]], tuple[str, ...]] = {}
         self._holders: dict[tuple[str, ...], dict[str, tuple[str, ...]]] = {}
         self._items: dict[frozenset[str], set[str]] = {}
+        self._ids = [part.id for part in trace.bom.parts]
         self.prices = prices
         self.currency = trace.currency or (prices.currency if prices else None)
         self.price_rate: Fraction | None = None
@@ -259,14 +260,14 @@ class _Context:
         """Every part whose own materials declare any of ``symbols``, with which (one pass per set)."""
         found = self._holders.get(symbols)
         if found is None:
-            found = self._holders[symbols] = {pid: held for pid in self.trace.bom._index if (held := self.own_elements(pid, symbols))}
+            found = self._holders[symbols] = {pid: held for pid in self._ids if (held := self.own_elements(pid, symbols))}
         return found
 
     def items(self, classes: frozenset[str]) -> set[str]:
         """Every part classified with any of ``classes`` (one pass per set)."""
         found = self._items.get(classes)
         if found is None:
-            found = self._items[classes] = {pid for pid in self.trace.bom._index if self.classes(pid) & classes}
+            found = self._items[classes] = {pid for pid in self._ids if self.classes(pid) & classes}
         return found
 
     def node(self, rule: Rule, part_id: str) -> NodeVerdict:
