@@ -14,6 +14,7 @@ import datetime as dt
 import json
 import os
 import sys
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -103,6 +104,10 @@ def _parser() -> argparse.ArgumentParser:
     trace.add_argument("--alternates", choices=["selected", "worst"], default="selected", help="which alternate parts count (default selected)")
     trace.add_argument("--typical-compositions", action="store_true", help="resolve alloys named only in words from rarebom's typical compositions")
     trace.add_argument("--fail-on", choices=["above", "indeterminate"], help="exit 1 if a rule is above; with indeterminate, also exit 3 if one is indeterminate")
+    trace.add_argument("-o", dest="report", choices=["text", "json", "markdown", "html"], default="text", help="report format (default text)")
+    trace.add_argument("--output", metavar="FILE", help="write the report to FILE instead of stdout")
+    trace.add_argument("--color", "--colour", dest="color", choices=["auto", "always", "never"], default="auto", help="colour the text report (auto: on a TTY, not with NO_COLOR)")
+    trace.add_argument("-v", "--verbose", action="store_true", help="show every line of each verdict's arithmetic")
 
     rules_cmd = commands.add_parser("rules", help="list the rules or show one")
     rules_sub = rules_cmd.add_subparsers(dest="rules_command", required=True, metavar="list|show")
@@ -237,28 +242,65 @@ def _load_rules(args):
     return loaded.select(ids) if ids else loaded
 
 
+class _Progress:
+    """Stage messages on stderr while a large input is read and rolled up: only on a TTY,
+    never with -q, and never mixed into the report (which goes to stdout)."""
+
+    LARGE = 1 << 20  # bytes: below this a file is traced before anyone would look
+
+    def __init__(self, enabled: bool):
+        self.enabled = enabled
+        self.start = time.monotonic()
+
+    def __call__(self, text: str) -> None:
+        if self.enabled:
+            sys.stderr.write(f"\r\x1b[2K{text} ({time.monotonic() - self.start:.1f} s)")
+            sys.stderr.flush()
+
+    def done(self) -> None:
+        if self.enabled:
+            sys.stderr.write("\r\x1b[2K")
+            sys.stderr.flush()
+
+
+def _colour(choice: str) -> bool:
+    """ANSI colours: on a TTY unless NO_COLOR is set (https://no-color.org), or as asked."""
+    if choice == "always":
+        return True
+    if choice == "never" or os.environ.get("NO_COLOR"):
+        return False
+    return bool(getattr(sys.stdout, "isatty", lambda: False)())
+
+
 def _trace(args) -> int:
     from .engine import TraceOptions, trace
-    from .report import verdicts_text
+    from .report import Input, render, report_data
     from .rules import Verdict, evaluate, load_overrides, load_prices
 
     rules = _load_rules(args)
     overrides = tuple(o for path in args.overrides for o in load_overrides(path))
     prices = load_prices(args.prices) if args.prices else None
-    worst = Verdict.BELOW
-    for n, path in enumerate(args.files):
+    options = TraceOptions(alternates=args.alternates, typical_compositions=args.typical_compositions, currency=args.currency, rates=dict(args.rate))
+    inputs = []
+    for path in args.files:
+        large = os.path.isfile(path) and os.path.getsize(path) > _Progress.LARGE
+        progress = _Progress(large and sys.stderr.isatty() and not args.quiet)
+        progress(f"reading {path}")
         result = _load(path, args)
-        _print_findings(result.findings, quiet=args.quiet)
-        options = TraceOptions(alternates=args.alternates, typical_compositions=args.typical_compositions, currency=args.currency, rates=dict(args.rate))
+        progress(f"tracing {len(result.bom):,} parts")
         traced = trace(result.bom, options)
-        _print_findings([f for f in traced.findings if f not in result.findings], quiet=args.quiet)
+        progress(f"evaluating {_count(len(rules), 'rule')}")
         evaluation = evaluate(traced, rules, as_of=args.as_of, end_use=args.end_use, end_user=args.end_user, destination=args.destination, overrides=overrides, prices=prices)
-        _print_findings(evaluation.findings, quiet=args.quiet)
-        if n:
-            print()
-        print(f"{path}: {len(result.bom)} parts, {_count(len(rules), 'rule')}")
-        sys.stdout.write(verdicts_text(evaluation))
-        worst = max(worst, evaluation.worst(), key=lambda v: v.rank)
+        progress.done()
+        _print_findings((*result.findings, *(f for f in traced.findings if f not in result.findings), *evaluation.findings), quiet=args.quiet)
+        inputs.append(Input(path, result.format, evaluation, result.findings))
+    text = render(report_data(inputs), args.report, colour=_colour(args.color) and args.report == "text", verbose=args.verbose)
+    if args.output:
+        Path(args.output).write_text(text, encoding="utf-8")
+        print(f"rarebom trace: wrote the {args.report} report to {args.output}", file=sys.stderr)
+    else:
+        sys.stdout.write(text)
+    worst = max((item.evaluation.worst() for item in inputs), key=lambda v: v.rank)
     if args.fail_on and worst is Verdict.ABOVE:
         return EXIT_ABOVE
     if args.fail_on == "indeterminate" and worst is Verdict.INDETERMINATE:

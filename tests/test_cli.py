@@ -194,7 +194,7 @@ def test_rules_show_unknown_id_exits_2(capsys):
 def test_trace_prints_a_block_for_each_rule(capsys):
     assert main(["trace", str(EV_XML), "--as-of", "2026-11-22"]) == 0
     out = capsys.readouterr().out
-    assert f"{EV_XML}: 25 parts, 9 rules" in out
+    assert f"{EV_XML}: 25 parts, 9 rules, as of 2026-11-22" in out
     verdicts = _verdict_lines(out)
     assert sorted(verdicts) == sorted(SHIPPED_RULE_IDS)
     assert verdicts["CN-MOFCOM-GAC-2025-18/china-origin-items"] == "ABOVE"
@@ -214,7 +214,7 @@ def test_trace_fail_on_indeterminate_with_a_below_rule_exits_0(capsys):
     assert main(["trace", str(EV_XML), "--as-of", "2026-11-22", "--rules", "CN-MOFCOM-GAC-2025-57", "--fail-on", "indeterminate"]) == 0
     out = capsys.readouterr().out
     assert _verdict_lines(out) == {"CN-MOFCOM-GAC-2025-57/china-origin-items": "BELOW"}
-    assert "25 parts, 1 rule\n" in out
+    assert "25 parts, 1 rule, as of 2026-11-22" in out
 
 
 def test_trace_fail_on_indeterminate_exits_3(capsys):
@@ -247,7 +247,7 @@ def test_trace_with_only_a_user_pack(write, capsys):
     pack = write("acme.toml", USER_PACK)
     assert main(["trace", str(EV_XML), "--as-of", "2026-11-22", "--rules", str(pack), "--no-builtin-rules"]) == 0
     out = capsys.readouterr().out
-    assert "25 parts, 1 rule\n" in out
+    assert "25 parts, 1 rule, as of 2026-11-22" in out
     assert list(_verdict_lines(out)) == ["ACME-DY-POLICY/magnet-dy"]
     assert "CN-MOFCOM" not in out and "DFARS" not in out
 
@@ -317,8 +317,10 @@ def test_trace_with_prices_and_overrides(capsys):
     assert "Overrides applied" in out
     assert "bearing-6208-hybrid × CN-MOFCOM-2025-61: verdict below" in out
     assert "estimated" in out
-    assert "× 296.103 USD/kg (Dy in Dy2O3," in out
     assert "value share 6.72 % [3.5 %, 12.6 %] against >= 0.1 % (estimated)" in out
+    assert "× 296.103 USD/kg (Dy in Dy2O3," not in out  # the deciding line only, unless -v
+    assert main([*argv, "-v"]) == 0
+    assert "× 296.103 USD/kg (Dy in Dy2O3," in capsys.readouterr().out
     assert "USGS MCS 2021 rare-earth oxide prices (2020 averages)" in out
     assert main([*argv, "--fail-on", "above"]) == 1
 

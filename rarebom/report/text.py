@@ -1,75 +1,152 @@
-"""Plain-text rendering of an evaluation and of rules, for a terminal or a log."""
+"""Plain-text rendering of a report (see :mod:`rarebom.report.data`) and of rules, for a terminal or a log."""
 
 from __future__ import annotations
 
 import datetime as dt
 import textwrap
 
-from ..rules.evaluate import Evaluation, RuleVerdict
-from ..rules.model import Rule, Verdict
+from ..rules.model import Rule
 from ..rules.packs import RuleSet
+from ._format import mass, mass_bounds, money_bounds, neutral, share_bounds
 
-__all__ = ["rule_text", "rules_table", "verdicts_text"]
+__all__ = ["render_text", "rule_text", "rules_table"]
 
 WIDTH = 100
 _INDENT = " " * 9
+_COLOURS = {"above": "\x1b[1;31m", "indeterminate": "\x1b[1;33m", "below": "\x1b[32m", "unverified": "\x1b[1;35m"}
+_RESET = "\x1b[0m"
 
 
 def _wrap(text: str, first: str = _INDENT, rest: str = _INDENT) -> list[str]:
-    return textwrap.wrap(text, WIDTH, initial_indent=first, subsequent_indent=rest, break_on_hyphens=False) or [first.rstrip()]
+    # Keep "0.1 %" and "45.7 kg" on one line: a unit never starts a line.
+    glued = text.replace(" %", "\x00%")
+    lines = textwrap.wrap(glued, WIDTH, initial_indent=first, subsequent_indent=rest, break_on_hyphens=False) or [first.rstrip()]
+    return [line.replace("\x00", " ") for line in lines]
 
 
-def _path(verdict: RuleVerdict) -> str:
+class _Writer:
+    def __init__(self, colour: bool):
+        self.lines: list[str] = []
+        self.colour = colour
+
+    def paint(self, text: str, key: str) -> str:
+        return f"{_COLOURS[key]}{text}{_RESET}" if self.colour and key in _COLOURS else text
+
+    def wrap(self, text: str, first: str = _INDENT, rest: str = _INDENT) -> None:
+        self.lines += _wrap(neutral(text), first, rest)
+
+    def heading(self, text: str, rule: str = "-") -> None:
+        text = neutral(text)
+        self.lines += ["", text, rule * min(WIDTH, len(text))]
+
+
+def _path_text(path: list[dict]) -> str:
     steps = []
-    for n, step in enumerate(verdict.path):
-        times = "" if n == 0 or step.multiplier == 1 else f" ×{float(step.multiplier):g}"
-        steps.append(step.part + times)
+    for n, step in enumerate(path):
+        times = "" if n == 0 or step["multiplier"] == 1 else f" ×{step['multiplier']:g}"
+        steps.append(step["part"] + times)
     return " > ".join(steps)
 
 
-def _verdict(v: RuleVerdict) -> list[str]:
-    lines = [f"  {v.verdict.value.upper():<12} {v.rule.id}"]
-    lines += _wrap(v.rule.label or v.rule.reading.value)
-    lines += _wrap(f"status on {v.status.as_of}: {v.status.text}")
-    if v.node is not None:
-        if v.path:
-            lines += _wrap(f"at {_path(v)}")
-        for line in v.node.arithmetic:
-            lines += _wrap(line, _INDENT + "| ", _INDENT + "|   ")
+def _verdict(w: _Writer, v: dict, as_of: str, verbose: bool) -> None:
+    word = v["verdict"].upper()
+    w.lines.append(f"  {w.paint(f'{word:<13}', v['verdict'])} {neutral(v['rule'])}")
+    w.wrap(v["label"])
+    status = _wrap(neutral(f"status on {as_of}: {v['status_text']}"))
+    w.lines += [w.paint(line, "unverified") for line in status] if v["status"] == "unverified" else status
+    if v["path"]:
+        w.wrap(f"at {_path_text(v['path'])}")
+    # The deciding line, or with -v the whole arithmetic.
+    lines = v["arithmetic"] if verbose else [v["reason"].split(": ", 1)[-1]] + [a for a in v["arithmetic"] if a.startswith("override:")]
+    for line in lines:
+        w.wrap(line, _INDENT + "| ", _INDENT + "|   ")
+    if v["verdict"] == "above":
+        w.wrap(v["consequence"] if v["in_force"] else f"if the rule were in force: {v['consequence']}")
+    if v["outlook"] is not None:
+        w.wrap(f"licensing outlook: {v['outlook']['text']}")
+    if v["missing"]:
+        w.wrap("missing data that would settle it:")
+        for m in v["missing"]:
+            w.wrap(m, _INDENT + "- ", _INDENT + "  ")
+    for note in v["scope_notes"]:
+        w.wrap(f"scope: {note}")
+
+
+def _table(rows: list[tuple[str, ...]], indent: str = "  ") -> list[str]:
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    return [indent + "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip() for row in rows]
+
+
+def _product(w: _Writer, p: dict, as_of: str, verbose: bool) -> None:
+    title = neutral(f"{p['finished_good']}" + (f" ({p['name']})" if p["name"] else ""))
+    w.lines += [title, "=" * min(WIDTH, len(title))]
+    w.wrap(f"{p['file']}: {p['parts']:,} parts, {p['rules']} rule{'' if p['rules'] == 1 else 's'}, as of {as_of}", "", "")
+    w.wrap(f"mass {mass_bounds(p['mass'])} ({p['mass_basis']}); value {money_bounds(p['value'])}", "", "")
+    w.heading("Verdicts")
+    for v in p["verdicts"]:
+        _verdict(w, v, as_of, verbose)
+        w.lines.append("")
+    w.heading("Rare earths in one unit, and mass of unknown composition")
+    if p["elements"]:
+        rows = [("element", "min", "nominal", "max", "| China", "not China", "unknown origin")]
+        for e in p["elements"]:
+            t = e["total"]
+            by_origin = (mass(e[o]["nominal"]) for o in ("china", "not-china", "unknown"))
+            rows.append((e["symbol"], mass(t["min"]), mass(t["nominal"]), mass(t["max"]), "| " + next(by_origin), *by_origin))
+        w.lines += _table(rows)
+        w.lines.append("  (min, nominal and max of the total; the split by origin class is nominal)")
     else:
-        lines += _wrap(v.reason)
-    if v.verdict is Verdict.ABOVE:
-        meaning = v.rule.consequence if v.status.in_force else f"if the rule were in force: {v.rule.consequence}"
-        lines += _wrap(meaning)
-    if v.outlook is not None:
-        lines += _wrap(f"licensing outlook: {v.outlook}")
-    if v.missing:
-        lines += _wrap("missing data that would settle it:")
-        for m in v.missing:
-            lines += _wrap(m, _INDENT + "- ", _INDENT + "  ")
-    for note in v.scope_notes:
-        lines += _wrap(f"scope: {note}")
-    return lines
+        w.lines.append("  none declared")
+    share = p["china_share"]
+    by_value = f"{share_bounds(share['value'])} of the value" if share["value"] else "no value share (no value-share rule evaluated it)"
+    w.wrap(f"China-origin rare earths: {share_bounds(share['mass'])} of the mass; {by_value}", "  ", "  ")
+    cov = p["coverage"]
+    w.heading("Coverage")
+    declared, known = share_bounds(cov["composition_declared"]), share_bounds(cov["origin_known"])
+    w.wrap(f"composition declared for {declared} of the mass; origin known for {known} of the rare-earth mass", "  ", "  ")
+    gaps = {
+        "missing_mass": "no mass",
+        "missing_composition": "undeclared composition",
+        "missing_value": "no unit value",
+        "missing_origin": "no origin claims",
+        "typical_composition": "typical, not declared, composition",
+    }
+    for key, what in gaps.items():
+        if cov[key]:
+            shown = ", ".join(cov[key][:8]) + (f" and {len(cov[key]) - 8} more" if len(cov[key]) > 8 else "")
+            w.wrap(f"{what}: {shown}", "  - ", "    ")
+    if p["contributors"]:
+        w.heading("Top contributors")
+        for n, c in enumerate(p["contributors"], 1):
+            times = f", ×{c['multiplier']:g} in all" if c["multiplier"] is not None else ""
+            w.wrap(f"{n}. {c['part']}: {c['symbol']} {mass_bounds(c['mass'])}, {c['origin']}{times} ({c['path_count']} path{'s' if c['path_count'] != 1 else ''})", "  ", "     ")
+            for path in c["paths"]:
+                w.wrap(path, "     ", "       ")
 
 
-def verdicts_text(evaluation: Evaluation) -> str:
-    """Every finished good's verdicts, one block per rule, 100 columns wide."""
-    trace = evaluation.trace
-    out: list[str] = []
-    for fg in trace.finished_goods:
-        part = trace.bom.part(fg)
-        out.append(f"{part.label} as of {evaluation.as_of}")
-        out.append("=" * min(WIDTH, len(out[-1])))
-        for v in evaluation.for_finished_good(fg):
-            out += _verdict(v)
-            out.append("")
-    if evaluation.prices is not None:
-        out += _wrap(f"Estimated figures use the price table {evaluation.prices.label}.", "", "")
-    if evaluation.overrides_applied:
-        out.append("Overrides applied:")
-        for o in evaluation.overrides_applied:
-            out += _wrap(str(o), "  - ", "    ")
-    return "\n".join(out).rstrip() + "\n"
+def render_text(data: dict, *, colour: bool = False, verbose: bool = False) -> str:
+    """The report for a terminal, 100 columns wide. ``colour`` adds ANSI colours (the CLI
+    asks for them only on a TTY, and never with NO_COLOR); ``verbose`` shows every line
+    of arithmetic, not just the deciding one."""
+    w = _Writer(colour)
+    for n, product in enumerate(data["products"]):
+        if n:
+            w.lines += ["", ""]
+        _product(w, product, data["as_of"], verbose)
+    if len(data["summary"]) > 1:
+        w.heading("Summary", "=")
+        rows = [("file", "finished good", "worst", "above", "indeterminate", "below")]
+        rows += [(neutral(s["file"]), neutral(s["finished_good"]), s["worst"].upper(), str(s["above"]), str(s["indeterminate"]), str(s["below"])) for s in data["summary"]]
+        w.lines += _table(rows)
+    w.lines.append("")
+    if data["price_table"]:
+        t = data["price_table"]
+        w.wrap(f"Estimated figures use the price table {t['name']} ({t['date']}; {t['source']}).", "", "")
+    if data["overrides_applied"]:
+        w.lines.append("Overrides applied:")
+        for o in data["overrides_applied"]:
+            w.wrap(o, "  - ", "    ")
+    return "\n".join(w.lines).strip("\n") + "\n"
 
 
 def rules_table(rules: RuleSet, as_of: dt.date) -> str:

@@ -1,0 +1,302 @@
+"""The report as data: one plain, versioned structure that every renderer draws from.
+
+:func:`report_data` turns evaluations into dicts, lists, strings and numbers only, in
+the shape ``schemas/rarebom-report-1.schema.json`` describes. The JSON report is this
+structure as it is; the text, Markdown and HTML reports render it. So every format says
+the same thing, and no renderer computes a number of its own.
+
+Numbers are floats in grams (masses), ratios (shares) or the report's currency. A bound
+nobody knows is the string ``"unbounded"``; a nominal nobody knows is ``null``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import math
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+from .. import __version__, chemistry
+from ..engine.policy import ORIGIN_CLASSES, OriginClass
+from ..engine.results import Bounds, ratio
+from ..errors import Finding
+from ..rules.evaluate import Evaluation, RuleVerdict
+from ..rules.model import CONFIDENCE_WORDS, Rule, Verdict
+
+__all__ = ["REPORT_FORMAT", "Input", "report_data"]
+
+REPORT_FORMAT = "rarebom-report/1"
+
+#: How many contributors and chart nodes a report shows per finished good.
+TOP_CONTRIBUTORS = 5
+CHART_NODES = 60
+
+
+@attrs.frozen
+class Input:
+    """One input file and its evaluation."""
+
+    file: str
+    format: str
+    evaluation: Evaluation
+    findings: tuple[Finding, ...] = ()
+
+
+def _number(x: Any) -> float | str | None:
+    if x is None:
+        return None
+    if x == math.inf:
+        return "unbounded"
+    return float(x)
+
+
+def bounds(b: Bounds | None) -> dict | None:
+    if b is None:
+        return None
+    return {"min": _number(b.min), "nominal": _number(b.nominal), "max": _number(b.max), "unit": b.unit}
+
+
+def finding(f: Finding) -> dict:
+    location = f.location
+    return {
+        "severity": f.severity.value,
+        "code": f.code,
+        "message": f.message,
+        "file": location.file if location else None,
+        "line": location.line if location else None,
+        "pointer": location.pointer if location else None,
+        "parts": list(f.parts),
+    }
+
+
+def _sources(rule: Rule) -> list[dict]:
+    return [{"key": s.key, "url": s.url, "title": s.title} for s in rule.pack.sources]
+
+
+def rule_data(rule: Rule, as_of: dt.date) -> dict:
+    status = rule.status(as_of)
+    return {
+        "id": rule.id,
+        "title": rule.title,
+        "pack": rule.pack.id,
+        "instrument": rule.pack.instrument,
+        "authority": rule.pack.authority,
+        "reading": rule.reading.value,
+        "label": rule.label or rule.reading.value,
+        "level": rule.level.value,
+        "basis": rule.basis.value,
+        "elements": list(rule.symbols),
+        "item_classes": sorted(rule.classes),
+        "threshold": None if rule.threshold is None else {"operator": rule.operator, "value": float(rule.threshold.value), "confidence": rule.threshold.confidence},
+        "status": status.status.value,
+        "status_text": status.text,
+        "data_as_of": rule.pack.data_as_of.isoformat(),
+        "verify_url": rule.pack.verify_url,
+        "consequence": rule.consequence,
+        "notes": [{"confidence": n.confidence, "confidence_words": CONFIDENCE_WORDS[n.confidence], "note": n.value} for n in rule.notes],
+        "sources": _sources(rule),
+    }
+
+
+def _verdict(v: RuleVerdict) -> dict:
+    node = v.node
+    return {
+        "rule": v.rule.id,
+        "label": v.rule.label or v.rule.reading.value,
+        "reading": v.rule.reading.value,
+        "verdict": v.verdict.value,
+        "status": v.status.status.value,
+        "status_text": v.status.text,
+        "in_force": v.status.in_force,
+        "headline": v.headline,
+        "reason": v.reason,
+        "consequence": v.rule.consequence if v.verdict is Verdict.ABOVE else None,
+        "node": None if node is None else node.part,
+        "path": [{"part": s.part, "multiplier": float(s.multiplier)} for s in v.path],
+        "measured": None if node is None else bounds(node.measured),
+        "numerator": None if node is None else bounds(node.numerator),
+        "denominator": None if node is None else bounds(node.denominator),
+        "threshold": None if v.rule.threshold is None else {"operator": v.rule.operator, "value": float(v.rule.threshold.value)},
+        "estimated": bool(node and node.estimated),
+        "exact": bool(node and node.exact),
+        "arithmetic": [] if node is None else list(node.arithmetic),
+        "missing": list(v.missing),
+        "outlook": None if v.outlook is None else {"result": v.outlook.result, "text": str(v.outlook)},
+        "scope_notes": list(v.scope_notes),
+        "overrides": [] if node is None else [str(o) for o in node.overrides],
+        "nodes": [{"part": n.part, "verdict": n.verdict.value, "computed": n.computed.value} for n in v.nodes],
+    }
+
+
+def _elements(result) -> list[dict]:
+    rows = []
+    for symbol in (*chemistry.RARE_EARTHS, "undeclared", "unresolved"):
+        if symbol == "undeclared":
+            element = result.undeclared
+        elif symbol == "unresolved":
+            element = result.unresolved
+        else:
+            element = result.elements.get(symbol)
+        if element is None or element.total.is_zero:
+            continue
+        row = {"symbol": symbol, "total": bounds(element.total)}
+        for origin in ORIGIN_CLASSES:
+            row[origin.value] = bounds(element.by_origin[origin])
+        rows.append(row)
+    return rows
+
+
+def _contributors(evaluation: Evaluation, fg: str) -> list[dict]:
+    found = evaluation.trace.contributors(fg, chemistry.RARE_EARTHS, limit=TOP_CONTRIBUTORS, max_paths=3)
+    return [
+        {
+            "part": c.part,
+            "symbol": c.symbol,
+            "origin": c.origin.value,
+            "mass": bounds(c.mass),
+            "multiplier": float(c.multiplier.nominal) if c.multiplier.nominal is not None else None,
+            "paths": [c.path_text(p) for p in c.paths],
+            "path_count": c.path_count,
+        }
+        for c in found
+    ]
+
+
+def _chart(evaluation: Evaluation, fg: str) -> dict:
+    """Where the rare-earth mass sits: the finished good's tree of parts, unfolded along
+    paths, with each node's rare-earth grams by origin class (nominal; the largest first).
+
+    A shared sub-assembly appears once per path. Parts holding less than 0.5 % of the
+    finished good's rare earths are left out, and the tree stops at CHART_NODES nodes.
+    """
+    trace = evaluation.trace
+    symbols = chemistry.RARE_EARTHS
+
+    def grams(pid: str) -> dict[str, float]:
+        result = trace[pid]
+        split = {o.value: 0.0 for o in ORIGIN_CLASSES}
+        for s in symbols:
+            element = result.elements.get(s)
+            if element is not None:
+                for o in ORIGIN_CLASSES:
+                    nominal = element.by_origin[o].nominal
+                    split[o.value] += float(nominal) if nominal is not None else 0.0
+        return split
+
+    top = grams(fg)
+    total = sum(top.values())
+    floor = total * 0.005
+    budget = [CHART_NODES]
+
+    def node(pid: str, multiplier: float, depth: int) -> dict:
+        part = trace.bom.part(pid)
+        split = {k: v * multiplier for k, v in grams(pid).items()}
+        budget[0] -= 1
+        children = []
+        if depth < 12:
+            kids = []
+            for use in part.uses:
+                q = use.quantity.value if use.quantity.value is not None else use.quantity.max
+                q = float(q) if q is not None else 0.0
+                child = trace.bom.part(use.child)
+                scale = q / float(child.uom_size)
+                mass = sum(grams(use.child).values()) * scale * multiplier
+                if mass > floor:
+                    kids.append((mass, use.child, scale * multiplier))
+            for _, child_id, child_multiplier in sorted(kids, key=lambda k: (-k[0], k[1])):
+                if budget[0] <= 0:
+                    break
+                children.append(node(child_id, child_multiplier, depth + 1))
+        return {"part": pid, "name": part.name, "grams": split, "children": children}
+
+    return node(fg, 1.0, 0) if total > 0 else {"part": fg, "name": trace.bom.part(fg).name, "grams": top, "children": []}
+
+
+def _product(item: Input, fg: str) -> dict:
+    evaluation = item.evaluation
+    trace = evaluation.trace
+    result = trace[fg]
+    coverage = trace.coverage(fg)
+    verdicts = evaluation.for_finished_good(fg)
+    value_share = next((v.node.measured for v in verdicts if v.rule.id.endswith("broad-reading-product-value") and v.node is not None), None)
+    return {
+        "file": item.file,
+        "parts": len(trace),
+        "rules": len(evaluation.rules),
+        "finished_good": fg,
+        "name": trace.bom.part(fg).name,
+        "mass": bounds(result.mass),
+        "mass_basis": result.mass_basis,
+        "value": bounds(result.value),
+        "currency": result.currency,
+        "origin": result.origin.origin.value,
+        "elements": _elements(result),
+        "china_share": {
+            "mass": bounds(ratio(result.mass_of(chemistry.RARE_EARTHS, OriginClass.CHINA), result.mass)),
+            "value": bounds(value_share),
+        },
+        "coverage": {
+            "composition_declared": bounds(coverage.composition_declared),
+            "origin_known": bounds(coverage.origin_known),
+            "complete": coverage.complete,
+            "missing_mass": list(coverage.missing_mass),
+            "missing_composition": list(coverage.missing_composition),
+            "missing_value": list(coverage.missing_value),
+            "missing_origin": list(coverage.missing_origin),
+            "typical_composition": list(coverage.typical_composition),
+        },
+        "verdicts": [_verdict(v) for v in verdicts],
+        "worst": max((v.verdict for v in verdicts), key=lambda v: v.rank, default=Verdict.BELOW).value,
+        "contributors": _contributors(evaluation, fg),
+        "chart": _chart(evaluation, fg),
+    }
+
+
+def _digest(path: str) -> str | None:
+    try:
+        return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    except OSError:
+        return None
+
+
+def report_data(inputs: Sequence[Input], *, generated: dt.datetime | None = None) -> dict:
+    """The whole report for one or more evaluated files, as plain data (see the module docstring)."""
+    if not inputs:
+        raise ValueError("a report needs at least one evaluated file")
+    first = inputs[0].evaluation
+    rules = first.rules
+    products = [_product(item, fg) for item in inputs for fg in item.evaluation.trace.finished_goods]
+    overrides = list(dict.fromkeys(str(o) for item in inputs for o in item.evaluation.overrides_applied))
+    findings: list[Finding] = [f for item in inputs for f in (*item.findings, *item.evaluation.trace.findings, *item.evaluation.findings)]
+    prices = first.prices
+    return {
+        "format": REPORT_FORMAT,
+        "rarebom_version": __version__,
+        "generated": (generated or dt.datetime.now(dt.UTC)).isoformat(timespec="seconds"),
+        "as_of": first.as_of.isoformat(),
+        "inputs": [{"file": item.file, "format": item.format, "parts": len(item.evaluation.trace), "sha256": _digest(item.file)} for item in inputs],
+        "rules": [rule_data(rule, first.as_of) for rule in rules],
+        "price_table": None if prices is None else {"name": prices.name, "date": prices.date.isoformat(), "source": prices.source, "currency": prices.currency},
+        "overrides_applied": overrides,
+        "summary": [
+            {
+                "file": p["file"],
+                "finished_good": p["finished_good"],
+                "worst": p["worst"],
+                "above": sum(1 for v in p["verdicts"] if v["verdict"] == "above"),
+                "indeterminate": sum(1 for v in p["verdicts"] if v["verdict"] == "indeterminate"),
+                "below": sum(1 for v in p["verdicts"] if v["verdict"] == "below"),
+            }
+            for p in products
+        ],
+        "products": products,
+        "findings": [finding(f) for f in _unique(findings)],
+    }
+
+
+def _unique(findings: Iterable[Finding]) -> list[Finding]:
+    return list(dict.fromkeys(findings))

@@ -1,0 +1,103 @@
+"""Markdown rendering of a report: the text report's content, ready for a ticket or an audit file."""
+
+from __future__ import annotations
+
+from ._format import mass_bounds, money_bounds, neutral, share_bounds
+
+__all__ = ["render_markdown"]
+
+
+def _cell(text: object) -> str:
+    """Text safe inside a table cell: no control characters, no pipes, no line breaks."""
+    return neutral(text).replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
+
+
+def _inline(text: object) -> str:
+    """Text safe in a paragraph or list item: Markdown and HTML characters shown, not acted on."""
+    out = neutral(text)
+    for char in "\\`*_[]<>#|":
+        out = out.replace(char, "\\" + char)
+    return out
+
+
+def _path(path: list[dict]) -> str:
+    return " › ".join(s["part"] + ("" if n == 0 or s["multiplier"] == 1 else f" ×{s['multiplier']:g}") for n, s in enumerate(path))
+
+
+def _verdict(v: dict, verbose: bool) -> list[str]:
+    out = [f"#### {v['verdict'].upper()}: `{_cell(v['rule'])}`", ""]
+    out.append(f"- Reading: {_inline(v['label'])}")
+    status = _inline(v["status_text"])
+    out.append(f"- Status on the date: **{status}**" if v["status"] == "unverified" else f"- Status on the date: {status}")
+    if v["path"]:
+        out.append(f"- At: {_inline(_path(v['path']))}")
+    out.append(f"- Why: {_inline(v['reason'])}")
+    if v["verdict"] == "above":
+        meaning = v["consequence"] if v["in_force"] else f"if the rule were in force: {v['consequence']}"
+        out.append(f"- Meaning: {_inline(meaning)}")
+    if v["outlook"] is not None:
+        out.append(f"- Licensing outlook: {_inline(v['outlook']['text'])}")
+    if v["missing"]:
+        out.append("- Missing data that would settle it:")
+        out += [f"  - {_inline(m)}" for m in v["missing"]]
+    out += [f"- Scope: {_inline(note)}" for note in v["scope_notes"]]
+    out += [f"- Override: {_inline(o)}" for o in v["overrides"]]
+    if verbose and v["arithmetic"]:
+        out += ["", "```text", *(neutral(line).replace("```", "'''") for line in v["arithmetic"]), "```"]
+    out.append("")
+    return out
+
+
+def _product(p: dict, as_of: str, verbose: bool) -> list[str]:
+    title = f"{p['finished_good']}" + (f" ({p['name']})" if p["name"] else "")
+    out = [f"## {_inline(title)}", ""]
+    out.append(f"`{_cell(p['file'])}`, as of {as_of}. Mass {mass_bounds(p['mass'])} ({p['mass_basis']}); value {money_bounds(p['value'])}.")
+    out += ["", "### Verdicts", "", "| Verdict | Rule | Reading | Status on the date | Where |", "|---|---|---|---|---|"]
+    for v in p["verdicts"]:
+        out.append(f"| **{v['verdict'].upper()}** | `{_cell(v['rule'])}` | {_cell(v['label'])} | {_cell(v['status'])} | {_cell(v['node'] or '')} |")
+    out.append("")
+    for v in p["verdicts"]:
+        out += _verdict(v, verbose)
+    out += ["### Rare earths in one unit, and mass of unknown composition", "", "| Element | Total | China | Not China | Unknown origin |", "|---|---:|---:|---:|---:|"]
+    for e in p["elements"]:
+        out.append(f"| {e['symbol']} | {mass_bounds(e['total'])} | {mass_bounds(e['china'])} | {mass_bounds(e['not-china'])} | {mass_bounds(e['unknown'])} |")
+    share = p["china_share"]
+    by_value = f"{share_bounds(share['value'])} of the value" if share["value"] else "no value share computed"
+    out += ["", f"China-origin rare earths: {share_bounds(share['mass'])} of the mass; {by_value}.", ""]
+    cov = p["coverage"]
+    declared, known = share_bounds(cov["composition_declared"]), share_bounds(cov["origin_known"])
+    out += ["### Coverage", "", f"Composition declared for {declared} of the mass; origin known for {known} of the rare-earth mass.", ""]
+    for key, what in (("missing_mass", "No mass"), ("missing_composition", "Undeclared composition"), ("missing_value", "No unit value"), ("missing_origin", "No origin claims")):
+        if cov[key]:
+            out.append(f"- {what}: " + ", ".join(f"`{_cell(pid)}`" for pid in cov[key]))
+    out.append("")
+    if p["contributors"]:
+        out += ["### Top contributors", "", "| Part | Element | Mass | Origin | Paths |", "|---|---|---:|---|---|"]
+        for c in p["contributors"]:
+            paths = "<br>".join(_cell(path) for path in c["paths"])
+            out.append(f"| `{_cell(c['part'])}` | {c['symbol']} | {mass_bounds(c['mass'])} | {c['origin']} | {paths} ({c['path_count']}) |")
+        out.append("")
+    return out
+
+
+def render_markdown(data: dict, *, verbose: bool = False) -> str:
+    """The report as Markdown (CommonMark with pipe tables); text from input files is escaped."""
+    out = [f"# rarebom report, as of {data['as_of']}", ""]
+    if len(data["summary"]) > 1:
+        out += ["| File | Finished good | Worst | Above | Indeterminate | Below |", "|---|---|---|---:|---:|---:|"]
+        for s in data["summary"]:
+            out.append(f"| `{_cell(s['file'])}` | `{_cell(s['finished_good'])}` | **{s['worst'].upper()}** | {s['above']} | {s['indeterminate']} | {s['below']} |")
+        out.append("")
+    for product in data["products"]:
+        out += _product(product, data["as_of"], verbose)
+    if data["price_table"]:
+        t = data["price_table"]
+        out += [f"Estimated figures use the price table {_inline(t['name'])} ({t['date']}; {_inline(t['source'])}).", ""]
+    if data["overrides_applied"]:
+        out += ["### Overrides applied", ""] + [f"- {_inline(o)}" for o in data["overrides_applied"]] + [""]
+    out += ["### Rules", "", "| Rule | Reading | Status | Pack data as of |", "|---|---|---|---|"]
+    for r in data["rules"]:
+        out.append(f"| `{_cell(r['id'])}` | {_cell(r['label'])} | {_cell(r['status'])} | {r['data_as_of']} |")
+    if data["findings"]:
+        out += ["", "### Warnings", ""] + [f"- `{f['code']}`: {_inline(f['message'])}" for f in data["findings"]]
+    return "\n".join(out).rstrip() + "\n"

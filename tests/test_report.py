@@ -1,0 +1,145 @@
+"""Reports: one structure, four renderings; golden files over every example, schema, escaping, colour.
+
+Refresh the golden reports after an intended change with ``RAREBOM_UPDATE_GOLDEN=1`` and
+review the diff.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import os
+
+import attrs
+import jsonschema
+import pytest
+
+import rarebom
+from rarebom._resources import schema_path
+from rarebom.cli import main
+from rarebom.report import FORMATS, Input, render, report_data
+from rarebom.rules import evaluate, load_overrides, load_prices
+
+from .conftest import EXAMPLES, REPO
+
+GOLDEN = REPO / "tests" / "data" / "golden" / "reports"
+EXAMPLE_NAMES = sorted(p.stem for p in EXAMPLES.glob("*.xml"))
+GENERATED = dt.datetime(2026, 11, 22, 12, 0, tzinfo=dt.UTC)
+SUFFIX = {"text": "txt", "json": "json", "markdown": "md", "html": "html"}
+
+
+def example_data(name: str, bom: rarebom.Bom | None = None) -> dict:
+    path = EXAMPLES / f"{name}.xml"
+    loaded = rarebom.load(path)
+    overrides = load_overrides(EXAMPLES / "overrides-ev-traction-motor.toml") if name == "ev-traction-motor" else ()
+    evaluation = evaluate(rarebom.trace(bom or loaded.bom), as_of="2026-11-22", prices=load_prices(EXAMPLES / "prices-usgs-2020.toml"), overrides=overrides)
+    return report_data([Input(f"examples/{name}.xml", loaded.format, evaluation, loaded.findings)], generated=GENERATED)
+
+
+@pytest.fixture(scope="module")
+def datas():
+    return {name: example_data(name) for name in EXAMPLE_NAMES}
+
+
+def _schema():
+    return jsonschema.Draft202012Validator(json.loads(schema_path("report").read_text(encoding="utf-8")))
+
+
+@pytest.mark.parametrize("name", EXAMPLE_NAMES)
+@pytest.mark.parametrize("fmt", [f for f in FORMATS if f != "html"])
+def test_every_example_report_matches_its_golden_file(datas, name, fmt):
+    got = render(datas[name], fmt)
+    path = GOLDEN / f"{name}.{SUFFIX[fmt]}"
+    if os.environ.get("RAREBOM_UPDATE_GOLDEN"):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(got, encoding="utf-8")
+    assert got == path.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("name", EXAMPLE_NAMES)
+def test_every_example_json_report_is_valid_against_the_schema(datas, name):
+    document = json.loads(render(datas[name], "json"))
+    errors = sorted(_schema().iter_errors(document), key=lambda e: list(map(str, e.absolute_path)))
+    assert not errors, [(list(e.absolute_path), e.message) for e in errors[:5]]
+    assert document["format"] == "rarebom-report/1"
+    assert document["inputs"][0]["sha256"] == hashlib.sha256((EXAMPLES / f"{name}.xml").read_bytes()).hexdigest()
+
+
+def test_the_json_report_holds_the_numbers_derivations_and_sources(datas):
+    document = json.loads(render(datas["ev-traction-motor"], "json"))
+    [product] = document["products"]
+    prong_1 = next(v for v in product["verdicts"] if v["rule"] == "CN-MOFCOM-2025-61/prong-1-value-share")
+    assert prong_1["verdict"] == "above" and prong_1["status"] == "unverified" and prong_1["estimated"]
+    assert prong_1["measured"]["min"] == pytest.approx(0.035, abs=5e-4)
+    assert prong_1["threshold"] == {"operator": ">=", "value": 0.001}
+    assert [s["part"] for s in prong_1["path"]] == ["ev-traction-motor", "rotor-assembly", "rotor-magnet-segment"]
+    assert any("× 296.103 USD/kg" in line for line in prong_1["arithmetic"])
+    rule = next(r for r in document["rules"] if r["id"] == prong_1["rule"])
+    assert any(s["url"].startswith("https://politics.neamco.com/") for s in rule["sources"])
+    assert "UNVERIFIED" in rule["status_text"]
+    dy = next(e for e in product["elements"] if e["symbol"] == "Dy")
+    assert dy["total"]["unit"] == "g" and dy["china"]["nominal"] == pytest.approx(13.0896)
+    assert product["chart"]["children"][0]["part"] == "rotor-assembly"
+    assert len(document["overrides_applied"]) == 2
+
+
+def test_a_bound_nobody_knows_is_written_as_unbounded_never_as_infinity():
+    bom = rarebom.Bom(parts=(rarebom.Part(id="mystery", unit_value=rarebom.Amount.parse("5", "USD", rarebom.Kind.CURRENCY)),))
+    data = report_data([Input("mystery.xml", "rarebom-xml", evaluate(rarebom.trace(bom), as_of="2026-11-22"), ())], generated=GENERATED)
+    text = render(data, "json")
+    assert "Infinity" not in text and "NaN" not in text
+    assert json.loads(text)["products"][0]["mass"]["max"] == "unbounded"
+    assert not list(_schema().iter_errors(json.loads(text)))
+
+
+def _hostile_bom() -> rarebom.Bom:
+    bom = rarebom.load(EXAMPLES / "ev-traction-motor.xml").bom
+    evil = {"rotor-magnet-segment": "<script>alert(1)</script> | pipe \x9b31m red \x85 next"}
+    return bom.evolve(parts=tuple(attrs.evolve(p, name=evil[p.id]) if p.id in evil else p for p in bom.parts))
+
+
+def test_text_and_markdown_neutralise_control_characters_and_markup_from_input():
+    data = example_data("ev-traction-motor", _hostile_bom())
+    for fmt in ("text", "markdown"):
+        out = render(data, fmt)
+        assert "\x9b" not in out and "\x85" not in out, fmt
+        assert "\\x9b31m" in out or "x9b31m" in out, fmt
+    markdown = render(data, "markdown")
+    assert "<script>" not in markdown and "\\<script\\>" in markdown
+
+
+def test_colour_only_when_asked_and_never_with_no_color(monkeypatch, capsys):
+    argv = ["trace", str(EXAMPLES / "ev-traction-motor.xml"), "--as-of", "2026-11-22"]
+    assert main([*argv, "--color", "always"]) == 0
+    assert "\x1b[1;31mABOVE" in capsys.readouterr().out
+    assert main(argv) == 0  # auto, and pytest's stdout is not a TTY
+    assert "\x1b[" not in capsys.readouterr().out
+    monkeypatch.setenv("NO_COLOR", "1")
+    monkeypatch.setattr("sys.stdout.isatty", lambda: True, raising=False)
+    assert main(argv) == 0
+    assert "\x1b[" not in capsys.readouterr().out
+
+
+def test_cli_writes_each_format_and_a_summary_for_several_files(tmp_path, capsys):
+    files = [str(EXAMPLES / "ev-traction-motor.xml"), str(EXAMPLES / "smartphone.xml")]
+    out = tmp_path / "report.json"
+    assert main(["trace", *files, "--as-of", "2026-11-22", "-o", "json", "--output", str(out)]) == 0
+    captured = capsys.readouterr()
+    assert captured.out == "" and f"wrote the json report to {out}" in captured.err
+    document = json.loads(out.read_text(encoding="utf-8"))
+    assert [s["finished_good"] for s in document["summary"]] == ["ev-traction-motor", "smartphone"]
+    assert not list(_schema().iter_errors(document))
+    assert main(["trace", *files, "--as-of", "2026-11-22", "-o", "markdown"]) == 0
+    markdown = capsys.readouterr().out
+    assert markdown.startswith("# rarebom report, as of 2026-11-22") and "| `examples" not in markdown
+    assert "| **ABOVE** |" in markdown
+    assert main(["trace", *files, "--as-of", "2026-11-22"]) == 0
+    text = capsys.readouterr().out
+    assert "\nSummary\n=======" in text
+
+
+def test_the_text_report_fits_a_100_column_terminal(datas):
+    for name, data in datas.items():
+        long = [line for line in render(data, "text").splitlines() if len(line) > 100 and " " in line.strip()]
+        assert not long, (name, long[:3])
