@@ -84,7 +84,7 @@ def _parser() -> argparse.ArgumentParser:
     convert.add_argument("--to", choices=[f for f in formats if FORMATS[f].write], help="the output format (default: from OUT's suffix)")
 
     schema = commands.add_parser("schema", help="print one of rarebom's schemas")
-    schema.add_argument("name", choices=sorted(SCHEMAS), help="bom-xml (XSD), bom-json, rules, overrides or prices (JSON Schemas)")
+    schema.add_argument("name", choices=sorted(SCHEMAS), help="bom-xml (the XSD), or the JSON Schema of bom-json, rules, overrides, prices or report")
     schema.add_argument("--path", action="store_true", help="print the schema file's path instead of its text")
 
     rules = argparse.ArgumentParser(add_help=False)
