@@ -57,7 +57,7 @@ def _parser() -> argparse.ArgumentParser:
 
     formats = sorted(FORMATS)
     checks = argparse.ArgumentParser(add_help=False)
-    checks.add_argument("--format", choices=formats, help="the input format (default: detected from the content)")
+    checks.add_argument("--format", choices=["auto", *formats], default="auto", help="the input format (default auto: detected from the content, not the name)")
     checks.add_argument(
         "--fraction-tolerance",
         type=_fraction_arg,
@@ -102,6 +102,12 @@ def _parser() -> argparse.ArgumentParser:
     trace.add_argument("--currency", metavar="CODE", help="report values in this ISO 4217 currency (default: the finished good's)")
     trace.add_argument("--rate", action="append", default=[], type=_rate_arg, metavar="CODE=RATE", help="units of --currency one unit of CODE is worth, e.g. EUR=1.08 (repeatable)")
     trace.add_argument("--alternates", choices=["selected", "worst"], default="selected", help="which alternate parts count (default selected)")
+    trace.add_argument(
+        "--policy",
+        choices=["conservative", "nominal"],
+        default="conservative",
+        help="conservative (default): the bounds decide; nominal: the declared nominal values decide, and a BELOW is not a clearance",
+    )
     trace.add_argument("--typical-compositions", action="store_true", help="resolve alloys named only in words from rarebom's typical compositions")
     trace.add_argument("--fail-on", choices=["above", "indeterminate"], help="exit 1 if a rule is above; with indeterminate, also exit 3 if one is indeterminate")
     trace.add_argument("-o", dest="report", choices=["text", "json", "markdown", "html"], default="text", help="report format (default text)")
@@ -149,7 +155,7 @@ def _print_findings(findings: Sequence[Finding], *, quiet: bool) -> None:
 
 def _load(path: str, args) -> LoadResult:
     options = CheckOptions(fraction_tolerance=args.fraction_tolerance, mass_tolerance=args.mass_tolerance)
-    return load(path, format=args.format, check_options=options)
+    return load(path, format=None if args.format == "auto" else args.format, check_options=options)
 
 
 def _finding_json(finding: Finding) -> dict:
@@ -290,7 +296,9 @@ def _trace(args) -> int:
         progress(f"tracing {len(result.bom):,} parts")
         traced = trace(result.bom, options)
         progress(f"evaluating {_count(len(rules), 'rule')}")
-        evaluation = evaluate(traced, rules, as_of=args.as_of, end_use=args.end_use, end_user=args.end_user, destination=args.destination, overrides=overrides, prices=prices)
+        evaluation = evaluate(
+            traced, rules, as_of=args.as_of, end_use=args.end_use, end_user=args.end_user, destination=args.destination, overrides=overrides, prices=prices, policy=args.policy
+        )
         progress.done()
         _print_findings((*result.findings, *(f for f in traced.findings if f not in result.findings), *evaluation.findings), quiet=args.quiet)
         inputs.append(Input(path, result.format, evaluation, result.findings))

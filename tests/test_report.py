@@ -143,3 +143,13 @@ def test_the_text_report_fits_a_100_column_terminal(datas):
     for name, data in datas.items():
         long = [line for line in render(data, "text").splitlines() if len(line) > 100 and " " in line.strip()]
         assert not long, (name, long[:3])
+
+
+def test_a_nominal_policy_report_says_so_first(capsys):
+    argv = ["trace", str(EXAMPLES / "smartphone.xml"), "--as-of", "2026-11-22", "--policy", "nominal"]
+    assert main(argv) == 0
+    assert capsys.readouterr().out.startswith("POLICY NOMINAL: these verdicts compare the declared nominal values")
+    assert main([*argv, "-o", "json"]) == 0
+    assert json.loads(capsys.readouterr().out)["policy"] == "nominal"
+    assert main([*argv, "-o", "markdown"]) == 0
+    assert "> **Policy nominal:**" in capsys.readouterr().out

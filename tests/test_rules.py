@@ -642,3 +642,20 @@ def test_article_and_any_levels_from_a_users_own_pack(tmp_path):
     anywhere = evaluation.get("product", "ACME-REACH-LIKE/any-node")
     assert {n.part for n in anywhere.nodes} == {"product", "magnet", "steel", "compound"}
     assert {n.part: n.verdict for n in anywhere.nodes} == {"product": ABOVE, "magnet": ABOVE, "steel": BELOW, "compound": BELOW}
+
+
+def test_the_nominal_policy_decides_on_declared_values_only_when_asked():
+    # Dy 0.1 % [0.05, 0.2] of a magnet: conservative says INDETERMINATE, nominal says BELOW
+    # (the screen is "> 0.1 %"), and 0.15 % nominal says ABOVE.
+    def magnet_with(nominal: str) -> Bom:
+        dy = Substance(element="Dy", amount=Amount.parse(nominal, "%", Kind.FRACTION, min="0.05", max="0.2"))
+        fe = Substance(element="Fe", amount=Amount.parse(str(70 - F(nominal)), "%", Kind.FRACTION, min="69.8", max="69.95"))
+        material = Material(amount=pct("100"), completeness=Completeness.FULL, substances=(dy, Substance(element="Nd", amount=pct("30")), fe))
+        part = Part(id="magnet", mass=grams("10"), materials=(material,), origins=CN, classifications=item("ndfeb-magnet"))
+        return Bom(parts=(product(("magnet", "1")), part))
+
+    assert verdict_of(magnet_with("0.1"), SCREEN).verdict is INDETERMINATE
+    assert verdict_of(magnet_with("0.1"), SCREEN, policy="nominal").verdict is BELOW
+    assert verdict_of(magnet_with("0.15"), SCREEN, policy="nominal").verdict is ABOVE
+    with pytest.raises(ValueError, match="not conservative or nominal"):
+        verdict_of(magnet_with("0.1"), SCREEN, policy="optimistic")

@@ -278,6 +278,7 @@ def report_data(inputs: Sequence[Input], *, generated: dt.datetime | None = None
         "rarebom_version": __version__,
         "generated": (generated or dt.datetime.now(dt.UTC)).isoformat(timespec="seconds"),
         "as_of": first.as_of.isoformat(),
+        "policy": first.policy,
         "inputs": [{"file": item.file, "format": item.format, "parts": len(item.evaluation.trace), "sha256": _digest(item.file)} for item in inputs],
         "rules": [rule_data(rule, first.as_of) for rule in rules],
         "price_table": None if prices is None else {"name": prices.name, "date": prices.date.isoformat(), "source": prices.source, "currency": prices.currency},

@@ -83,6 +83,8 @@ def _product(p: dict, as_of: str, verbose: bool) -> list[str]:
 def render_markdown(data: dict, *, verbose: bool = False) -> str:
     """The report as Markdown (CommonMark with pipe tables); text from input files is escaped."""
     out = [f"# rarebom report, as of {data['as_of']}", ""]
+    if data["policy"] == "nominal":
+        out += ["> **Policy nominal:** these verdicts compare the declared nominal values with the thresholds and ignore the bounds. A BELOW here is not a clearance.", ""]
     if len(data["summary"]) > 1:
         out += ["| File | Finished good | Worst | Above | Indeterminate | Below |", "|---|---|---|---:|---:|---:|"]
         for s in data["summary"]:

@@ -129,6 +129,14 @@ def render_text(data: dict, *, colour: bool = False, verbose: bool = False) -> s
     asks for them only on a TTY, and never with NO_COLOR); ``verbose`` shows every line
     of arithmetic, not just the deciding one."""
     w = _Writer(colour)
+    if data["policy"] == "nominal":
+        w.wrap(
+            "POLICY NOMINAL: these verdicts compare the declared nominal values with the thresholds and ignore the bounds, "
+            "so missing data cannot make them indeterminate. A BELOW here is not a clearance.",
+            "",
+            "",
+        )
+        w.lines.append("")
     for n, product in enumerate(data["products"]):
         if n:
             w.lines += ["", ""]

@@ -108,8 +108,10 @@ class Evaluation:
         overrides: tuple[Override, ...],
         applied: list[Override],
         prices: PriceTable | None,
+        policy: str = "conservative",
     ):
         self.trace = trace
+        self.policy = policy
         self.rules = rules
         self.as_of = as_of
         self.verdicts = tuple(verdicts)
@@ -153,6 +155,7 @@ def evaluate(
     destination: str | None = None,
     overrides: Iterable[Override] = (),
     prices: PriceTable | None = None,
+    policy: str = "conservative",
 ) -> Evaluation:
     """Evaluate ``rules`` (rarebom's shipped packs by default) against ``trace`` on ``as_of`` (today by default).
 
@@ -160,10 +163,17 @@ def evaluate(
     outlook of the rules that give one; their codes are listed in docs/rules.md.
     ``overrides`` come from :func:`~rarebom.rules.load_overrides`, ``prices`` from
     :func:`~rarebom.rules.load_prices`.
+
+    ``policy`` is ``conservative`` (the default: the bounds decide, so unknown data can only
+    make a verdict INDETERMINATE) or ``nominal`` (the declared nominal values decide, and
+    the bounds are ignored: a faster answer that can be wrong where data are missing; every
+    report says which policy was used).
     """
+    if policy not in ("conservative", "nominal"):
+        raise ValueError(f"policy {policy!r} is not conservative or nominal")
     rules = load_rules() if rules is None else rules
     day = as_date(as_of)
-    context = _Context(trace, day, tuple(overrides), prices)
+    context = _Context(trace, day, tuple(overrides), prices, nominal=policy == "nominal")
     findings = context.findings
     uses, users = frozenset(end_use), frozenset(end_user)
     known_uses = frozenset().union(*(p.outlook_codes[0] for p in rules.packs))
@@ -187,12 +197,13 @@ def evaluate(
             elif any(matches(o.rule, rule.id) for rule in rules):
                 findings.append(warning("override-unused", f"{o.where}: the override for {o.part} × {o.rule} matched no evaluated node (check the part id)"))
             # else: its rule was loaded but not selected for this run: nothing to say.
-    return Evaluation(trace, rules, day, verdicts, findings, context.overrides, context.applied, prices)
+    return Evaluation(trace, rules, day, verdicts, findings, context.overrides, context.applied, prices, policy)
 
 
 class _Context:
-    def __init__(self, trace: Trace, as_of: dt.date, overrides: tuple[Override, ...], prices: PriceTable | None):
+    def __init__(self, trace: Trace, as_of: dt.date, overrides: tuple[Override, ...], prices: PriceTable | None, *, nominal: bool = False):
         self.trace = trace
+        self.nominal = nominal
         self.as_of = as_of
         self.overrides = overrides
         self.applied: list[Override] = []
@@ -386,7 +397,7 @@ def _node(context: _Context, rule: Rule, part_id: str) -> NodeVerdict:
     reassign = {o.element: o.origin for o in moves if o.element is not None}
     evaluate_with = _BASES[rule.basis]
     found = evaluate_with(context, rule, part_id, getter(trace.__getitem__, False), reassign)
-    if found.measured is not None and not trace.options.exact and _near(rule, found.measured):
+    if found.measured is not None and not trace.options.exact and _near(rule, found.measured, context.nominal):
         # Floats decide nothing at the boundary: recompute this node exactly.
         found = attrs.evolve(evaluate_with(context, rule, part_id, getter(trace.exact, True), reassign), exact=True)
     elif found.measured is not None and trace.options.exact:
@@ -416,14 +427,21 @@ def _moved(trace: Trace, result: PartResult, moves: list[Override], exact: bool)
     return result
 
 
-def _near(rule: Rule, measured: Bounds) -> bool:
+def _near(rule: Rule, measured: Bounds, nominal: bool) -> bool:
     t = rule.threshold_value
     if t is None:
         return False
-    return any(x is not None and not isinstance(x, Fraction) and x != math.inf and abs(x - float(t)) <= _NEAR * float(t) for x in (measured.min, measured.max))
+    deciding = (measured.nominal,) if nominal else (measured.min, measured.max)
+    return any(x is not None and not isinstance(x, Fraction) and x != math.inf and abs(x - float(t)) <= _NEAR * float(t) for x in deciding)
 
 
-def _compare(share: Bounds, operator: str, threshold: Fraction) -> Verdict:
+def _compare(share: Bounds, operator: str, threshold: Fraction, *, nominal: bool = False) -> Verdict:
+    if nominal:
+        # The nominal policy, on request only: the declared values decide, the bounds do not.
+        if share.nominal is None:
+            return Verdict.INDETERMINATE
+        crosses = share.nominal >= threshold if operator == ">=" else share.nominal > threshold
+        return Verdict.ABOVE if crosses else Verdict.BELOW
     if operator == ">=":
         if share.min >= threshold:
             return Verdict.ABOVE
@@ -476,7 +494,9 @@ def _presence(context: _Context, rule: Rule, part_id: str, get: Callable[[str], 
     origin = _origin_of(rule)
     mass = result.mass_of(rule.symbols, origin)
     what = f"{'China-origin ' if origin else ''}{'+'.join(rule.symbols)}"
-    if mass.min > 0:
+    if context.nominal:
+        verdict = Verdict.INDETERMINATE if mass.nominal is None else (Verdict.ABOVE if mass.nominal > 0 else Verdict.BELOW)
+    elif mass.min > 0:
         verdict = Verdict.ABOVE
     elif mass.max == 0:
         verdict = Verdict.BELOW
@@ -492,7 +512,7 @@ def _mass_share(context: _Context, rule: Rule, part_id: str, get: Callable[[str]
     origin = _origin_of(rule)
     mass = result.mass_of(rule.symbols, origin)
     share = ratio(mass, result.mass)
-    verdict = _compare(share, rule.operator, rule.threshold_value)
+    verdict = _compare(share, rule.operator, rule.threshold_value, nominal=context.nominal)
     what = f"{'China-origin ' if origin else ''}{'+'.join(rule.symbols) if len(rule.symbols) <= 4 else 'rare earths'}"
     lines = (
         f"{what} in one {part_id}: {mass}",
@@ -625,7 +645,7 @@ def _value_share(context: _Context, rule: Rule, part_id: str, get: Callable[[str
         share = Bounds(0, None, 1)
     else:
         share = ratio(numerator, denominator)
-    verdict = _compare(share, rule.operator, rule.threshold_value)
+    verdict = _compare(share, rule.operator, rule.threshold_value, nominal=context.nominal)
     test = f"value share {_share_text(share)} against {rule.operator} {_pct(rule.threshold_value)}" + (" (estimated)" if estimated else "")
     lines.append(test)
     if verdict is Verdict.INDETERMINATE:
