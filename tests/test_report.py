@@ -47,7 +47,7 @@ def _schema():
 
 
 @pytest.mark.parametrize("name", EXAMPLE_NAMES)
-@pytest.mark.parametrize("fmt", [f for f in FORMATS if f != "html"])
+@pytest.mark.parametrize("fmt", FORMATS)
 def test_every_example_report_matches_its_golden_file(datas, name, fmt):
     got = render(datas[name], fmt)
     path = GOLDEN / f"{name}.{SUFFIX[fmt]}"

@@ -1,10 +1,15 @@
-"""Number and text formatting shared by the text, Markdown and HTML reports."""
+"""Number and text formatting shared by the text, Markdown and HTML reports, so that all
+three write every number the same way."""
 
 from __future__ import annotations
 
+import math
 import re
 
-__all__ = ["mass", "mass_bounds", "money_bounds", "neutral", "share", "share_bounds"]
+__all__ = ["SIGNIFICANT", "bounds_text", "mass_text", "neutral", "share_text"]
+
+#: Significant digits of every number a report prints (the JSON report keeps them all).
+SIGNIFICANT = 4
 
 # C0 and C1 control characters (ESC, CSI, DEL, ...), but not tab or newline: text from an
 # input file must never steer a terminal or break a table.
@@ -16,75 +21,66 @@ def neutral(text: object) -> str:
     return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", str(text))
 
 
-def _unit_for(grams: float) -> tuple[str, float]:
-    size = abs(grams)
-    if size >= 1000:
-        return "kg", 1000.0
-    if 0 < size < 0.1:
-        return "mg", 0.001
-    return "g", 1.0
+def _digits(x: float, significant: int = SIGNIFICANT) -> str:
+    text = f"{x:.{significant}g}"
+    if "e+" in text:  # no exponent for large numbers: 1234567 stays readable
+        text = f"{x:,.0f}"
+    return text
 
 
-def _num(x: float) -> str:
-    return f"{x:.4g}"
-
-
-def mass(grams: float | str | None) -> str:
-    if grams is None:
-        return "?"
-    if grams == "unbounded":
-        return "∞"
-    unit, factor = _unit_for(float(grams))
-    return f"{_num(float(grams) / factor)} {unit}"
-
-
-def mass_bounds(b: dict | None) -> str:
-    """``465.4 g [418.9, 466.4]``: the nominal, then the range, in one readable unit."""
-    if b is None:
-        return "unknown"
-    pick = next((b[k] for k in ("nominal", "max", "min") if isinstance(b[k], float | int) and b[k]), 0.0)
-    unit, factor = _unit_for(float(pick))
-
-    def one(x):
-        if x is None:
-            return "?"
-        if x == "unbounded":
-            return "∞"
-        return _num(float(x) / factor)
-
-    if b["min"] == b["max"]:
-        return f"{one(b['min'])} {unit}"
-    return f"{one(b['nominal'])} {unit} [{one(b['min'])}, {one(b['max'])}]"
-
-
-def money_bounds(b: dict | None) -> str:
-    if b is None:
-        return "unknown"
-
-    def one(x):
-        if x is None:
-            return "?"
-        if x == "unbounded":
-            return "∞"
-        return f"{float(x):.6g}"
-
-    unit = f" {b['unit']}" if b["unit"] else ""
-    if b["min"] == b["max"]:
-        return f"{one(b['min'])}{unit}"
-    return f"{one(b['nominal'])}{unit} [{one(b['min'])}, {one(b['max'])}]"
-
-
-def share(x: float | str | None) -> str:
+def _float(x: float | str | None) -> float | None:
     if x is None:
-        return "?"
-    if x == "unbounded":
-        return "∞"
-    return f"{float(x) * 100:.4g} %"
+        return None
+    return math.inf if x == "unbounded" else float(x)
 
 
-def share_bounds(b: dict | None) -> str:
-    if b is None:
+def mass_text(grams: float | str | None) -> str:
+    """Grams in a readable unit: 465.4 g, 38.48 kg, 272.7 mg; ``unbounded`` is ∞."""
+    g = _float(grams)
+    if g is None:
         return "unknown"
-    if b["min"] == b["max"]:
-        return share(b["min"])
-    return f"{share(b['nominal'])} [{share(b['min'])}, {share(b['max'])}]"
+    if g == math.inf:
+        return "∞"
+    size = abs(g)
+    if size == 0:
+        return "0 g"
+    if size >= 1000:
+        return f"{_digits(g / 1000)} kg"
+    if size >= 1:
+        return f"{_digits(g)} g"
+    if size >= 1e-3:
+        return f"{_digits(g * 1e3)} mg"
+    return f"{_digits(g * 1e6)} µg"
+
+
+def share_text(ratio: float | str | None) -> str:
+    """A ratio as a percentage: 0.010178 is 1.018 %."""
+    r = _float(ratio)
+    if r is None:
+        return "unknown"
+    if r == math.inf:
+        return "∞"
+    return f"{_digits(r * 100)} %"
+
+
+def _one(x: float | str | None, unit: str) -> str:
+    if unit == "g":
+        return mass_text(x)
+    if unit == "":
+        return share_text(x)
+    v = _float(x)
+    if v is None:
+        return "unknown"
+    return "∞" if v == math.inf else f"{_digits(v, 6)} {unit}"
+
+
+def bounds_text(b: dict | None, *, missing: str = "unknown") -> str:
+    """``nominal [min, max]`` in the bounds' unit (g, a currency, or '' for a share), or
+    one number when all three agree."""
+    if b is None:
+        return missing
+    unit = b["unit"]
+    nominal, low, high = _one(b["nominal"], unit), _one(b["min"], unit), _one(b["max"], unit)
+    if low == nominal == high:
+        return nominal
+    return f"{nominal} [{low}, {high}]"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ._format import mass_bounds, money_bounds, neutral, share_bounds
+from ._format import bounds_text, neutral
 
 __all__ = ["render_markdown"]
 
@@ -51,7 +51,7 @@ def _verdict(v: dict, verbose: bool) -> list[str]:
 def _product(p: dict, as_of: str, verbose: bool) -> list[str]:
     title = f"{p['finished_good']}" + (f" ({p['name']})" if p["name"] else "")
     out = [f"## {_inline(title)}", ""]
-    out.append(f"`{_cell(p['file'])}`, as of {as_of}. Mass {mass_bounds(p['mass'])} ({p['mass_basis']}); value {money_bounds(p['value'])}.")
+    out.append(f"`{_cell(p['file'])}`, as of {as_of}. Mass {bounds_text(p['mass'])} ({p['mass_basis']}); value {bounds_text(p['value'])}.")
     out += ["", "### Verdicts", "", "| Verdict | Rule | Reading | Status on the date | Where |", "|---|---|---|---|---|"]
     for v in p["verdicts"]:
         out.append(f"| **{v['verdict'].upper()}** | `{_cell(v['rule'])}` | {_cell(v['label'])} | {_cell(v['status'])} | {_cell(v['node'] or '')} |")
@@ -60,12 +60,12 @@ def _product(p: dict, as_of: str, verbose: bool) -> list[str]:
         out += _verdict(v, verbose)
     out += ["### Rare earths in one unit, and mass of unknown composition", "", "| Element | Total | China | Not China | Unknown origin |", "|---|---:|---:|---:|---:|"]
     for e in p["elements"]:
-        out.append(f"| {e['symbol']} | {mass_bounds(e['total'])} | {mass_bounds(e['china'])} | {mass_bounds(e['not-china'])} | {mass_bounds(e['unknown'])} |")
+        out.append(f"| {e['symbol']} | {bounds_text(e['total'])} | {bounds_text(e['china'])} | {bounds_text(e['not-china'])} | {bounds_text(e['unknown'])} |")
     share = p["china_share"]
-    by_value = f"{share_bounds(share['value'])} of the value" if share["value"] else "no value share computed"
-    out += ["", f"China-origin rare earths: {share_bounds(share['mass'])} of the mass; {by_value}.", ""]
+    by_value = f"{bounds_text(share['value'])} of the value" if share["value"] else "no value share computed"
+    out += ["", f"China-origin rare earths: {bounds_text(share['mass'])} of the mass; {by_value}.", ""]
     cov = p["coverage"]
-    declared, known = share_bounds(cov["composition_declared"]), share_bounds(cov["origin_known"])
+    declared, known = bounds_text(cov["composition_declared"]), bounds_text(cov["origin_known"])
     out += ["### Coverage", "", f"Composition declared for {declared} of the mass; origin known for {known} of the rare-earth mass.", ""]
     for key, what in (("missing_mass", "No mass"), ("missing_composition", "Undeclared composition"), ("missing_value", "No unit value"), ("missing_origin", "No origin claims")):
         if cov[key]:
@@ -75,7 +75,7 @@ def _product(p: dict, as_of: str, verbose: bool) -> list[str]:
         out += ["### Top contributors", "", "| Part | Element | Mass | Origin | Paths |", "|---|---|---:|---|---|"]
         for c in p["contributors"]:
             paths = "<br>".join(_cell(path) for path in c["paths"])
-            out.append(f"| `{_cell(c['part'])}` | {c['symbol']} | {mass_bounds(c['mass'])} | {c['origin']} | {paths} ({c['path_count']}) |")
+            out.append(f"| `{_cell(c['part'])}` | {c['symbol']} | {bounds_text(c['mass'])} | {c['origin']} | {paths} ({c['path_count']}) |")
         out.append("")
     return out
 

@@ -7,7 +7,7 @@ import textwrap
 
 from ..rules.model import Rule
 from ..rules.packs import RuleSet
-from ._format import mass, mass_bounds, money_bounds, neutral, share_bounds
+from ._format import bounds_text, mass_text, neutral
 
 __all__ = ["render_text", "rule_text", "rules_table"]
 
@@ -81,7 +81,7 @@ def _product(w: _Writer, p: dict, as_of: str, verbose: bool) -> None:
     title = neutral(f"{p['finished_good']}" + (f" ({p['name']})" if p["name"] else ""))
     w.lines += [title, "=" * min(WIDTH, len(title))]
     w.wrap(f"{p['file']}: {p['parts']:,} parts, {p['rules']} rule{'' if p['rules'] == 1 else 's'}, as of {as_of}", "", "")
-    w.wrap(f"mass {mass_bounds(p['mass'])} ({p['mass_basis']}); value {money_bounds(p['value'])}", "", "")
+    w.wrap(f"mass {bounds_text(p['mass'])} ({p['mass_basis']}); value {bounds_text(p['value'])}", "", "")
     w.heading("Verdicts")
     for v in p["verdicts"]:
         _verdict(w, v, as_of, verbose)
@@ -91,18 +91,18 @@ def _product(w: _Writer, p: dict, as_of: str, verbose: bool) -> None:
         rows = [("element", "min", "nominal", "max", "| China", "not China", "unknown origin")]
         for e in p["elements"]:
             t = e["total"]
-            by_origin = (mass(e[o]["nominal"]) for o in ("china", "not-china", "unknown"))
-            rows.append((e["symbol"], mass(t["min"]), mass(t["nominal"]), mass(t["max"]), "| " + next(by_origin), *by_origin))
+            by_origin = (mass_text(e[o]["nominal"]) for o in ("china", "not-china", "unknown"))
+            rows.append((e["symbol"], mass_text(t["min"]), mass_text(t["nominal"]), mass_text(t["max"]), "| " + next(by_origin), *by_origin))
         w.lines += _table(rows)
         w.lines.append("  (min, nominal and max of the total; the split by origin class is nominal)")
     else:
         w.lines.append("  none declared")
     share = p["china_share"]
-    by_value = f"{share_bounds(share['value'])} of the value" if share["value"] else "no value share (no value-share rule evaluated it)"
-    w.wrap(f"China-origin rare earths: {share_bounds(share['mass'])} of the mass; {by_value}", "  ", "  ")
+    by_value = f"{bounds_text(share['value'])} of the value" if share["value"] else "no value share (no value-share rule evaluated it)"
+    w.wrap(f"China-origin rare earths: {bounds_text(share['mass'])} of the mass; {by_value}", "  ", "  ")
     cov = p["coverage"]
     w.heading("Coverage")
-    declared, known = share_bounds(cov["composition_declared"]), share_bounds(cov["origin_known"])
+    declared, known = bounds_text(cov["composition_declared"]), bounds_text(cov["origin_known"])
     w.wrap(f"composition declared for {declared} of the mass; origin known for {known} of the rare-earth mass", "  ", "  ")
     gaps = {
         "missing_mass": "no mass",
@@ -119,7 +119,7 @@ def _product(w: _Writer, p: dict, as_of: str, verbose: bool) -> None:
         w.heading("Top contributors")
         for n, c in enumerate(p["contributors"], 1):
             times = f", ×{c['multiplier']:g} in all" if c["multiplier"] is not None else ""
-            w.wrap(f"{n}. {c['part']}: {c['symbol']} {mass_bounds(c['mass'])}, {c['origin']}{times} ({c['path_count']} path{'s' if c['path_count'] != 1 else ''})", "  ", "     ")
+            w.wrap(f"{n}. {c['part']}: {c['symbol']} {bounds_text(c['mass'])}, {c['origin']}{times} ({c['path_count']} path{'s' if c['path_count'] != 1 else ''})", "  ", "     ")
             for path in c["paths"]:
                 w.wrap(path, "     ", "       ")
 
