@@ -23,6 +23,14 @@ __all__ = ["Override", "load_overrides"]
 
 @attrs.frozen(kw_only=True)
 class Override:
+    """One justified override, as read from an overrides file (see docs/rules.md).
+
+    ``part`` is the node a rule is evaluated at and ``rule`` a rule id or a pack id. It
+    sets ``verdict``, or moves the content of ``element`` (or of the part's own
+    ``substance``) to origin class ``origin``. ``justification`` and ``document`` say why;
+    after ``expires`` it is not applied.
+    """
+
     part: str
     rule: str
     justification: str

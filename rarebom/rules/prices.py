@@ -36,6 +36,10 @@ class Price:
 
 @attrs.frozen(kw_only=True)
 class PriceTable:
+    """A caller's price table (see docs/rules.md): prices per gram, in ``currency``, of
+    elements (given directly or through a compound) and of items by item class, with the
+    table's ``name``, ``date`` and ``source`` for the report."""
+
     name: str
     date: dt.date
     source: str
