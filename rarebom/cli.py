@@ -21,7 +21,7 @@ from pathlib import Path
 from . import __version__
 from ._resources import SCHEMAS, schema_path
 from .checks import DEFAULT_FRACTION_TOLERANCE, DEFAULT_MASS_TOLERANCE, CheckOptions
-from .errors import Finding, InputError, InvalidBomError, RarebomError, Severity
+from .errors import Finding, InputError, InvalidBomError, Location, RarebomError, Severity
 from .formats import FORMATS, LoadResult, dump, load
 from .units import parse_number
 
@@ -101,6 +101,7 @@ def _parser() -> argparse.ArgumentParser:
     trace.add_argument("--prices", metavar="FILE", help="a price table for values the BOM lacks (marked estimated)")
     trace.add_argument("--currency", metavar="CODE", help="report values in this ISO 4217 currency (default: the finished good's)")
     trace.add_argument("--rate", action="append", default=[], type=_rate_arg, metavar="CODE=RATE", help="units of --currency one unit of CODE is worth, e.g. EUR=1.08 (repeatable)")
+    trace.add_argument("--rates", metavar="FILE", help='a TOML file of exchange rates: [rates] EUR = "1.08" (and currency = "USD"); --rate and --currency win over it')
     trace.add_argument("--alternates", choices=["selected", "worst"], default="selected", help="which alternate parts count (default selected)")
     trace.add_argument(
         "--policy",
@@ -269,6 +270,32 @@ class _Progress:
             sys.stderr.flush()
 
 
+def _rates_file(path: str) -> tuple[str | None, dict[str, str]]:
+    """A rates file: ``currency = "USD"`` (optional) and a ``[rates]`` table of CODE = "rate"."""
+    import tomllib
+
+    location = Location(path)
+    try:
+        data = tomllib.loads(Path(path).read_text(encoding="utf-8-sig"))
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError(f"not valid TOML: {exc}", location=location) from None
+    unknown = sorted(set(data) - {"currency", "rates"})
+    if unknown or not isinstance(data.get("rates"), dict):
+        where = location.at(pointer=f"/{unknown[0]}" if unknown else "/rates")
+        raise InputError('a rates file has a [rates] table (CODE = "rate") and, optionally, currency = "CODE"', location=where)
+    rates = {}
+    for code, rate in data["rates"].items():
+        text = f"{code}={rate}"
+        try:
+            rates.update([_rate_arg(text)])
+        except argparse.ArgumentTypeError as exc:
+            raise InputError(str(exc), location=location.at(pointer=f"/rates/{code}"), value=rate) from None
+    currency = data.get("currency")
+    if currency is not None and (not isinstance(currency, str) or len(currency) != 3):
+        raise InputError(f"currency {currency!r} is not an ISO 4217 code", location=location.at(pointer="/currency"), value=currency)
+    return currency, rates
+
+
 def _colour(choice: str) -> bool:
     """ANSI colours: on a TTY unless NO_COLOR is set (https://no-color.org), or as asked."""
     if choice == "always":
@@ -286,7 +313,8 @@ def _trace(args) -> int:
     rules = _load_rules(args)
     overrides = tuple(o for path in args.overrides for o in load_overrides(path))
     prices = load_prices(args.prices) if args.prices else None
-    options = TraceOptions(alternates=args.alternates, typical_compositions=args.typical_compositions, currency=args.currency, rates=dict(args.rate))
+    currency, rates = _rates_file(args.rates) if args.rates else (None, {})
+    options = TraceOptions(alternates=args.alternates, typical_compositions=args.typical_compositions, currency=args.currency or currency, rates={**rates, **dict(args.rate)})
     inputs = []
     for path in args.files:
         large = os.path.isfile(path) and os.path.getsize(path) > _Progress.LARGE

@@ -153,3 +153,34 @@ def test_a_nominal_policy_report_says_so_first(capsys):
     assert json.loads(capsys.readouterr().out)["policy"] == "nominal"
     assert main([*argv, "-o", "markdown"]) == 0
     assert "> **Policy nominal:**" in capsys.readouterr().out
+
+
+def test_the_json_report_carries_the_finished_goods_derivation(datas):
+    [product] = json.loads(render(datas["ev-traction-motor"], "json"))["products"]
+    assert product["derivation"][0].startswith("mass: declared 45700 g")
+    assert any(line.startswith("uses 1 × 'rotor-assembly'") for line in product["derivation"])
+
+
+def test_a_rates_file_converts_values_and_a_broken_one_is_a_located_error(write, capsys):
+    eur = (EXAMPLES / "prices-usgs-2020.toml").read_text(encoding="utf-8").replace('currency = "USD"', 'currency = "EUR"')
+    prices = write("prices-eur.toml", eur)
+    rates = write("rates.toml", 'currency = "USD"\n[rates]\nEUR = "2"\n')
+    argv = ["trace", str(EXAMPLES / "ev-traction-motor.xml"), "--as-of", "2026-11-22", "--rules", "CN-MOFCOM-2025-61/prong-1-value-share", "--prices", str(prices)]
+    assert main([*argv, "--rates", str(rates)]) == 0
+    assert "value share 13.44 %" in capsys.readouterr().out
+    broken = write("broken-rates.toml", '[rates]\nEUR = "-1"\n')
+    assert main([*argv, "--rates", str(broken)]) == 2
+    err = capsys.readouterr().err
+    assert f"{broken}: /rates/EUR:" in err and "a rate is positive" in err
+
+
+def test_progress_goes_to_stderr_only_when_enabled(capsys):
+    from rarebom.cli import _Progress
+
+    _Progress(False)("reading big.xml")
+    assert capsys.readouterr() == ("", "")
+    shown = _Progress(True)
+    shown("tracing 1,000,000 parts")
+    shown.done()
+    captured = capsys.readouterr()
+    assert captured.out == "" and "tracing 1,000,000 parts (" in captured.err and captured.err.endswith("\r\x1b[2K")

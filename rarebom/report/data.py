@@ -252,6 +252,7 @@ def _product(item: Input, fg: str) -> dict:
         "verdicts": [_verdict(v) for v in verdicts],
         "worst": max((v.verdict for v in verdicts), key=lambda v: v.rank, default=Verdict.BELOW).value,
         "contributors": _contributors(evaluation, fg),
+        "derivation": list(trace.derivation(fg).lines),
         "chart": _chart(evaluation, fg),
     }
 
