@@ -18,6 +18,8 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+import attrs
+
 from . import __version__
 from ._resources import SCHEMAS, schema_path
 from .checks import DEFAULT_FRACTION_TOLERANCE, DEFAULT_MASS_TOLERANCE, CheckOptions
@@ -154,7 +156,7 @@ def _print_findings(findings: Sequence[Finding], *, quiet: bool) -> None:
         print(finding, file=sys.stderr)
 
 
-def _load(path: str, args) -> LoadResult:
+def _load(path, args) -> LoadResult:
     options = CheckOptions(fraction_tolerance=args.fraction_tolerance, mass_tolerance=args.mass_tolerance)
     return load(path, format=None if args.format == "auto" else args.format, check_options=options)
 
@@ -250,24 +252,45 @@ def _load_rules(args):
 
 
 class _Progress:
-    """Stage messages on stderr while a large input is read and rolled up: only on a TTY,
+    """A progress bar on stderr while a large input is read and rolled up: only on a TTY,
     never with -q, and never mixed into the report (which goes to stdout)."""
 
     LARGE = 1 << 20  # bytes: below this a file is traced before anyone would look
+    WIDTH = 30
 
     def __init__(self, enabled: bool):
         self.enabled = enabled
         self.start = time.monotonic()
 
-    def __call__(self, text: str) -> None:
-        if self.enabled:
-            sys.stderr.write(f"\r\x1b[2K{text} ({time.monotonic() - self.start:.1f} s)")
-            sys.stderr.flush()
+    def __call__(self, text: str, share: float | None = None) -> None:
+        if not self.enabled:
+            return
+        bar = ""
+        if share is not None:
+            done = int(self.WIDTH * min(max(share, 0.0), 1.0))
+            bar = f" [{'#' * done}{'.' * (self.WIDTH - done)}] {share:4.0%}"
+        sys.stderr.write(f"\r\x1b[2K{text}{bar} ({time.monotonic() - self.start:.1f} s)")
+        sys.stderr.flush()
 
     def done(self) -> None:
         if self.enabled:
             sys.stderr.write("\r\x1b[2K")
             sys.stderr.flush()
+
+
+class _Counting:
+    """A binary file that reports how much of it has been read, for the progress bar."""
+
+    def __init__(self, handle, size: int, report):
+        self._handle, self._size, self._report = handle, max(size, 1), report
+
+    def read(self, n: int = -1) -> bytes:
+        data = self._handle.read(n)
+        self._report(self._handle.tell() / self._size)
+        return data
+
+    def __getattr__(self, name: str):
+        return getattr(self._handle, name)
 
 
 def _rates_file(path: str) -> tuple[str | None, dict[str, str]]:
@@ -319,10 +342,12 @@ def _trace(args) -> int:
     for path in args.files:
         large = os.path.isfile(path) and os.path.getsize(path) > _Progress.LARGE
         progress = _Progress(large and sys.stderr.isatty() and not args.quiet)
-        progress(f"reading {path}")
-        result = _load(path, args)
-        progress(f"tracing {len(result.bom):,} parts")
-        traced = trace(result.bom, options)
+        if progress.enabled:
+            with open(path, "rb") as handle:
+                result = _load(_Counting(handle, os.path.getsize(path), lambda share, bar=progress, name=path: bar(f"reading {name}", share)), args)
+        else:
+            result = _load(path, args)
+        traced = trace(result.bom, attrs.evolve(options, progress=progress if progress.enabled else None))
         progress(f"evaluating {_count(len(rules), 'rule')}")
         evaluation = evaluate(
             traced, rules, as_of=args.as_of, end_use=args.end_use, end_user=args.end_user, destination=args.destination, overrides=overrides, prices=prices, policy=args.policy

@@ -184,3 +184,19 @@ def test_progress_goes_to_stderr_only_when_enabled(capsys):
     shown.done()
     captured = capsys.readouterr()
     assert captured.out == "" and "tracing 1,000,000 parts (" in captured.err and captured.err.endswith("\r\x1b[2K")
+
+
+def test_a_large_input_on_a_terminal_gets_a_progress_bar_on_stderr_and_a_clean_report(monkeypatch, capsys):
+    from rarebom import cli
+
+    monkeypatch.setattr(cli._Progress, "LARGE", 0)  # every file is "large" for this test
+    monkeypatch.setattr("sys.stderr.isatty", lambda: True, raising=False)
+    assert main(["trace", str(EXAMPLES / "ev-traction-motor.xml"), "--as-of", "2026-11-22", "-o", "json"]) == 0
+    captured = capsys.readouterr()
+    frames = [f for f in captured.err.split("\r\x1b[2K") if f]
+    assert any(f.startswith(f"reading {EXAMPLES / 'ev-traction-motor.xml'} [") for f in frames)
+    assert any(f.startswith("compiling [") for f in frames) and any(f.startswith("rolling up [") for f in frames)
+    assert any(f.startswith("evaluating 9 rules") for f in frames)
+    assert json.loads(captured.out)["format"] == "rarebom-report/1"  # nothing of it in the report
+    assert main(["trace", str(EXAMPLES / "ev-traction-motor.xml"), "--as-of", "2026-11-22", "-q", "-o", "json"]) == 0
+    assert "reading" not in capsys.readouterr().err  # -q: no bar

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import functools
 import math
+from collections.abc import Callable
 from fractions import Fraction
 from typing import Any
 
@@ -81,6 +82,10 @@ class Resolved:
     material: str
     substance: str
     resolution: chemistry.Resolution | None
+
+
+#: A progress callback: (what is being done, the share of it done, 0 to 1).
+Progress = Callable[[str, float], None]
 
 
 @attrs.define
@@ -282,8 +287,12 @@ def _own_content(part: Part, declared: Triple | None, compiled: Compiled, typica
     return vector, (total[0], total[1], total[2]), gap_shares, m_absolute
 
 
-def compile_bom(bom: Bom, *, policy: OriginPolicy, currency: str | None, rates: dict[str, Fraction], typical: bool, exact: bool) -> Compiled:
-    """Compile ``bom`` (already checked: no cycles, no dangling references) for :func:`rollup`."""
+def compile_bom(
+    bom: Bom, *, policy: OriginPolicy, currency: str | None, rates: dict[str, Fraction], typical: bool, exact: bool, progress: Progress | None = None
+) -> Compiled:
+    """Compile ``bom`` (already checked: no cycles, no dangling references) for :func:`rollup`.
+
+    ``progress``, if given, is called now and then with ("compiling", share done)."""
     order = [bom.part(pid) for pid in topological_order(bom, alternates=True)]
     index = {part.id: i for i, part in enumerate(order)}
     compiled = Compiled(
@@ -305,7 +314,10 @@ def compile_bom(bom: Bom, *, policy: OriginPolicy, currency: str | None, rates: 
     )
     missing_rates: dict[str, list[str]] = {}
     too_large: list[Finding] = []
-    for part in order:
+    step = max(1, len(order) // 100)
+    for n, part in enumerate(order):
+        if progress is not None and n % step == 0:
+            progress("compiling", n / len(order))
         try:
             _compile_part(compiled, bom, part, index, policy, currency, rates, typical, exact, missing_rates)
         except OverflowError:
@@ -407,7 +419,7 @@ class Rolled:
     gap: list[Triple | None]
 
 
-def rollup(compiled: Compiled, *, alternates: Alternates, inherit: bool, only: list[int] | None = None) -> Rolled:
+def rollup(compiled: Compiled, *, alternates: Alternates, inherit: bool, only: list[int] | None = None, progress: Progress | None = None) -> Rolled:
     """Roll up every part (or the parts in ``only``, which must be closed under children).
 
     Cost: one visit per part and one per usage, times the columns a child carries.
@@ -428,7 +440,10 @@ def rollup(compiled: Compiled, *, alternates: Alternates, inherit: bool, only: l
     tie = 0 if compiled.exact else 1e-9
     vectors = out.vector
     worst = alternates is Alternates.WORST
+    step = max(1, n // 100)
     for i in only if only is not None else range(n):
+        if progress is not None and i % step == 0:
+            progress("rolling up", i / n)
         origin = ORIGIN_INDEX[compiled.origin[i].origin]
         # Without inheritance a part's class covers its own content only: apply it now,
         # before the children arrive. With it, it also covers the children's unknowns: below.

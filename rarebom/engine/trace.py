@@ -63,6 +63,9 @@ class TraceOptions:
     typical_compositions: bool = False
     exact: bool = False
     check: CheckOptions = attrs.field(factory=CheckOptions)
+    #: called now and then with (what is being done, the share of it done): for a progress
+    #: bar on a large BOM. It changes no result.
+    progress: Callable[[str, float], None] | None = attrs.field(default=None, eq=False, repr=False)
 
 
 def _pick_currency(bom: Bom) -> str | None:
@@ -90,8 +93,10 @@ def trace(bom: Bom, options: TraceOptions | None = None, **kwargs: Any) -> Trace
     if any(f.severity is Severity.ERROR for f in findings):
         raise InvalidBomError(findings, bom.source)
     currency = options.currency or _pick_currency(bom)
-    compiled = compile_bom(bom, policy=options.policy, currency=currency, rates=options.rates, typical=options.typical_compositions, exact=options.exact)
-    rolled = rollup(compiled, alternates=options.alternates, inherit=options.policy.inherit)
+    compiled = compile_bom(
+        bom, policy=options.policy, currency=currency, rates=options.rates, typical=options.typical_compositions, exact=options.exact, progress=options.progress
+    )
+    rolled = rollup(compiled, alternates=options.alternates, inherit=options.policy.inherit, progress=options.progress)
     findings += _mass_balance(bom, compiled, rolled, options.check.mass_tolerance)
     return Trace(bom, options, currency, compiled, rolled, findings)
 
