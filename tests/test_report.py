@@ -34,7 +34,13 @@ def example_data(name: str, bom: rarebom.Bom | None = None) -> dict:
     loaded = rarebom.load(path)
     overrides = load_overrides(EXAMPLES / "overrides-ev-traction-motor.toml") if name == "ev-traction-motor" else ()
     evaluation = evaluate(rarebom.trace(bom or loaded.bom), as_of="2026-11-22", prices=load_prices(EXAMPLES / "prices-usgs-2020.toml"), overrides=overrides)
-    return report_data([Input(f"examples/{name}.xml", loaded.format, evaluation, loaded.findings)], generated=GENERATED)
+    data = report_data([Input(f"examples/{name}.xml", loaded.format, evaluation, loaded.findings)], generated=GENERATED)
+    # Findings name the file as it was opened (an absolute path here): make them relative,
+    # so the golden files do not depend on where the checkout is.
+    for finding in data["findings"]:
+        if finding["file"]:
+            finding["file"] = os.path.relpath(finding["file"], REPO)
+    return data
 
 
 @pytest.fixture(scope="module")

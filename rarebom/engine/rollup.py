@@ -231,8 +231,10 @@ def _split(whole: Triple, shares: Triple, absolute: Triple, unknown_share: Tripl
     rest_nominal = used[1] - (w_nom * f_nom + s_nom)
     floor = top if full else f_lo
     rest_max = max(0, mul(w_hi, max(0, 1 - floor)) - (s_hi if full else s_lo))
-    if rest_nominal > rest_max:  # a full declaration whose nominals fall short (NaN compares false)
-        rest_nominal = rest_max
+    if rest_nominal > rest_max:
+        # A full declaration whose nominals fall short of the whole (check_bom warns): the
+        # shortfall is real undeclared mass, so the max must hold it (NaN compares false).
+        rest_max = rest_nominal
     rest = (max(0, mul(w_lo, max(0, 1 - top)) - s_hi), rest_nominal, rest_max)
     return used, rest
 
