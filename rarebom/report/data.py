@@ -12,6 +12,7 @@ nobody knows is the string ``"unbounded"``; a nominal nobody knows is ``null``.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import math
 from collections.abc import Iterable, Sequence
@@ -22,10 +23,10 @@ import attrs
 
 from .. import __version__, chemistry
 from ..engine.policy import ORIGIN_CLASSES, OriginClass
-from ..engine.results import Bounds, ratio
+from ..engine.results import Bounds
 from ..errors import Finding
 from ..rules.evaluate import Evaluation, RuleVerdict
-from ..rules.model import CONFIDENCE_WORDS, Rule, Verdict
+from ..rules.model import CONFIDENCE_WORDS, Basis, Level, Rule, Verdict
 
 __all__ = ["REPORT_FORMAT", "Input", "report_data"]
 
@@ -176,7 +177,8 @@ def _chart(evaluation: Evaluation, fg: str) -> dict:
     trace = evaluation.trace
     symbols = chemistry.RARE_EARTHS
 
-    def grams(pid: str) -> dict[str, float]:
+    @functools.cache
+    def grams(pid: str) -> dict[str, float]:  # each part's split once, however often it is met
         result = trace[pid]
         split = {o.value: 0.0 for o in ORIGIN_CLASSES}
         for s in symbols:
@@ -194,7 +196,7 @@ def _chart(evaluation: Evaluation, fg: str) -> dict:
 
     def node(pid: str, multiplier: float, depth: int) -> dict:
         part = trace.bom.part(pid)
-        split = {k: v * multiplier for k, v in grams(pid).items()}
+        split = {k: v * multiplier for k, v in grams(pid).items()}  # a new dict: the cached one is shared
         budget[0] -= 1
         children = []
         if depth < 12:
@@ -222,7 +224,12 @@ def _product(item: Input, fg: str) -> dict:
     result = trace[fg]
     coverage = trace.coverage(fg)
     verdicts = evaluation.for_finished_good(fg)
-    value_share = next((v.node.measured for v in verdicts if v.rule.id.endswith("broad-reading-product-value") and v.node is not None), None)
+    # The value share is whatever a whole-product, China-origin value-share rule measured;
+    # the reporter computes no value of its own.
+    value_share = next(
+        (v.node.measured for v in verdicts if v.rule.basis is Basis.VALUE_SHARE and v.rule.level is Level.FINISHED_GOOD and v.node is not None and v.node.part == fg),
+        None,
+    )
     return {
         "file": item.file,
         "parts": len(trace),
@@ -236,7 +243,7 @@ def _product(item: Input, fg: str) -> dict:
         "origin": result.origin.origin.value,
         "elements": _elements(result),
         "china_share": {
-            "mass": bounds(ratio(result.mass_of(chemistry.RARE_EARTHS, OriginClass.CHINA), result.mass)),
+            "mass": bounds(result.share(chemistry.RARE_EARTHS, OriginClass.CHINA)),
             "value": bounds(value_share),
         },
         "coverage": {

@@ -162,9 +162,7 @@ def rules_table(rules: RuleSet, as_of: dt.date) -> str:
     rows = [("RULE", "STATUS", "BASIS", "LEVEL", "READING")]
     for rule in rules:
         rows.append((rule.id, rule.status(as_of).status.value, rule.basis.value, rule.level.value, rule.reading.value))
-    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-    lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip() for row in rows]
-    return "\n".join(lines) + f"\n\nStatus as of {as_of}. `rarebom rules show ID` explains a rule and its sources.\n"
+    return "\n".join(_table(rows, indent="")) + f"\n\nStatus as of {as_of}. `rarebom rules show ID` explains a rule and its sources.\n"
 
 
 def rule_text(rule: Rule, as_of: dt.date) -> str:
