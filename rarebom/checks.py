@@ -245,7 +245,14 @@ def _check_materials(part: Part, options: CheckOptions) -> Iterable[Finding]:
             else:
                 shares_known = False
             if substance.cas is not None:
-                if not chemistry.is_cas_shaped(substance.cas):
+                if chemistry.is_ec_number(substance.cas):
+                    yield warning(
+                        "ec-number-in-cas-field",
+                        f"part {part.id!r}: {swhere} has the EC number {substance.cas!r} in its CAS field; it is kept but not resolved",
+                        part.location,
+                        (part.id,),
+                    )
+                elif not chemistry.is_cas_shaped(substance.cas):
                     yield warning(
                         "not-a-cas-number",
                         f"part {part.id!r}: {swhere} has {substance.cas!r} in its CAS field, which is not a CAS number; it is kept but not resolved",

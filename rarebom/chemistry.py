@@ -39,6 +39,7 @@ __all__ = [
     "cas_record",
     "formula_fractions",
     "is_cas_shaped",
+    "is_ec_number",
     "load_substances",
     "load_typical_compositions",
     "resolve",
@@ -75,6 +76,23 @@ def is_element(symbol: str) -> bool:
 def is_cas_shaped(text: str) -> bool:
     """True if ``text`` has the shape of a CAS number (2–7 digits, 2 digits, 1 check digit)."""
     return _CAS.fullmatch(text) is not None
+
+
+_EC = re.compile(r"([2-9]\d{2})-(\d{3})-(\d)")
+
+
+def is_ec_number(text: str) -> bool:
+    """True if ``text`` is a European Community (EINECS/ELINCS/NLP) number with a valid check digit.
+
+    EC numbers are written NNN-NNN-R and start with 2, 3, 4 or 5 (EINECS, ELINCS, NLP) or
+    6, 7, 9 (ECHA list numbers). R is the sum of the other digits times their positions from
+    the left, modulo 11 (ECHA, "EC Inventory"; a remainder of 10 is never issued).
+    """
+    match = _EC.fullmatch(text.strip())
+    if not match:
+        return False
+    digits = match.group(1) + match.group(2)
+    return sum(i * int(d) for i, d in enumerate(digits, start=1)) % 11 == int(match.group(3))
 
 
 def cas_check_digit_ok(text: str) -> bool:

@@ -60,6 +60,8 @@ def _parser() -> argparse.ArgumentParser:
     formats = sorted(FORMATS)
     checks = argparse.ArgumentParser(add_help=False)
     checks.add_argument("--format", choices=["auto", *formats], default="auto", help="the input format (default auto: detected from the content, not the name)")
+    checks.add_argument("--columns", metavar="MAP", help="for tables: map rarebom's fields to your headers, e.g. 'part=PN,quantity=Menge' (see docs/formats.md)")
+    checks.add_argument("--sheet", metavar="NAME", help="for Excel workbooks: the sheet to read (default: the first)")
     checks.add_argument(
         "--fraction-tolerance",
         type=_fraction_arg,
@@ -83,7 +85,7 @@ def _parser() -> argparse.ArgumentParser:
     convert = commands.add_parser("convert", parents=[checks], help="convert a BOM between formats (by the output's suffix)")
     convert.add_argument("input", metavar="IN")
     convert.add_argument("output", metavar="OUT")
-    convert.add_argument("--to", choices=[f for f in formats if FORMATS[f].write], help="the output format (default: from OUT's suffix)")
+    convert.add_argument("--to", choices=[f for f in formats if FORMATS[f].writes], help="the output format (default: from OUT's suffix)")
 
     schema = commands.add_parser("schema", help="print one of rarebom's schemas")
     schema.add_argument("name", choices=sorted(SCHEMAS), help="bom-xml (the XSD), or the JSON Schema of bom-json, rules, overrides, prices or report")
@@ -158,7 +160,7 @@ def _print_findings(findings: Sequence[Finding], *, quiet: bool) -> None:
 
 def _load(path, args) -> LoadResult:
     options = CheckOptions(fraction_tolerance=args.fraction_tolerance, mass_tolerance=args.mass_tolerance)
-    return load(path, format=None if args.format == "auto" else args.format, check_options=options)
+    return load(path, format=None if args.format == "auto" else args.format, check_options=options, columns=args.columns, sheet=args.sheet)
 
 
 def _finding_json(finding: Finding) -> dict:

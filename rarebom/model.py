@@ -65,6 +65,16 @@ def _text(instance, attribute, value):
 _optional_str = _text
 
 
+def _provenance(instance, attribute, value):
+    if value is not None and not isinstance(value, Location):
+        raise TypeError(f"{attribute.name} must be a Location, not {type(value).__name__}")
+    if value is not None:
+        if value.file is None and value.line is None and value.pointer is None:
+            raise ValueError(f"{attribute.name} must name a file, a line or a path")
+        _text(instance, attribute, value.file)
+        _text(instance, attribute, value.pointer)
+
+
 def _non_empty(instance, attribute, value):
     _text(instance, attribute, value)
     if not value or not value.strip():
@@ -207,6 +217,9 @@ class Substance:
     substance with no identity at all ("proprietary", "other substances") is undeclared
     content: its mass is known, what it is is not. A substance with no amount is present in
     an unknown amount.
+
+    ``provenance`` is where the substance came from in the original declaration (see
+    :attr:`Part.provenance`).
     """
 
     name: str | None = attrs.field(default=None, validator=_optional_str)
@@ -214,6 +227,7 @@ class Substance:
     cas: str | None = attrs.field(default=None, validator=_optional_str)
     formula: str | None = attrs.field(default=None, validator=_optional_str)
     amount: Amount | None = attrs.field(default=None, validator=_amount_of(Kind.MASS, Kind.FRACTION))
+    provenance: Location | None = attrs.field(default=None, validator=_provenance)
 
     @element.validator
     def _known_element(self, attribute, value):
@@ -231,13 +245,17 @@ class Substance:
 
 @attrs.frozen(kw_only=True)
 class Material:
-    """A homogeneous material in a part: a mass per unit of the part, or a mass fraction of it."""
+    """A homogeneous material in a part: a mass per unit of the part, or a mass fraction of it.
+
+    ``provenance`` is where it came from in the original declaration (see :attr:`Part.provenance`).
+    """
 
     name: str | None = attrs.field(default=None, validator=_optional_str)
     id: str | None = attrs.field(default=None, validator=_optional_str)
     amount: Amount | None = attrs.field(default=None, validator=_amount_of(Kind.MASS, Kind.FRACTION))
     completeness: Completeness = attrs.field(default=Completeness.PARTIAL, validator=attrs.validators.instance_of(Completeness))
     substances: tuple[Substance, ...] = attrs.field(default=(), converter=tuple, validator=_tuple_of(Substance))
+    provenance: Location | None = attrs.field(default=None, validator=_provenance)
 
     @property
     def label(self) -> str:
@@ -314,6 +332,12 @@ class Part:
     ``china_re_technology`` says whether the part was produced with China-origin rare-earth
     technology: ``True``, ``False`` or ``None`` for unknown. ``attributes`` are free
     name/value pairs from the source, kept in order and never dropped.
+
+    ``location`` is where the part is in the file it was just read from. ``provenance`` is
+    where it came from in the original declaration (the file, and the XPath or row there)
+    when it was imported from another format. Unlike ``location`` it is data: it takes
+    part in equality, and rarebom's own formats write it, so a BOM converted from an IPC
+    or IEC declaration still cites its source.
     """
 
     id: str = attrs.field(validator=[attrs.validators.instance_of(str), _non_empty])
@@ -328,6 +352,7 @@ class Part:
     classifications: tuple[Classification, ...] = attrs.field(default=(), converter=tuple, validator=_tuple_of(Classification))
     china_re_technology: bool | None = attrs.field(default=None, validator=attrs.validators.optional(attrs.validators.instance_of(bool)))
     attributes: tuple[tuple[str, str], ...] = attrs.field(default=(), converter=_attribute_pairs, validator=_unique_names)
+    provenance: Location | None = attrs.field(default=None, validator=_provenance)
     location: Location | None = attrs.field(default=None, eq=False, repr=False)
 
     @uom.validator

@@ -29,6 +29,7 @@ except ImportError as exc:  # pragma: no cover - exercised only without the extr
     raise ImportError("rarebom.testing needs hypothesis: pip install 'rarebom[testing]'") from exc
 
 from . import chemistry
+from .errors import Location
 from .model import ITEM_CLASSES, Amount, Bom, Classification, Completeness, Material, OriginClaim, Part, Stage, Substance, Usage
 from .units import Kind
 
@@ -108,6 +109,10 @@ def amounts(kind: Kind, *, ranges: bool = True, max_fraction: Fraction | None = 
     return build()
 
 
+#: Where an imported entity came from: a file, and a line and an XPath or row in it.
+_provenances = st.none() | st.builds(Location, file=texts(), line=st.none() | st.integers(1, 10**9), pointer=st.none() | st.text(_CHARS, max_size=20))
+
+
 @functools.cache
 def substances() -> st.SearchStrategy[Substance]:
     identity = st.one_of(
@@ -117,7 +122,7 @@ def substances() -> st.SearchStrategy[Substance]:
         st.just({}),  # unidentified: undeclared content
     )
     amount = st.one_of(st.none(), amounts(Kind.FRACTION, max_fraction=Fraction(1)), amounts(Kind.MASS))
-    return st.builds(lambda ident, name, a: Substance(name=name, amount=a, **ident), identity, st.none() | texts(), amount)
+    return st.builds(lambda ident, name, a, p: Substance(name=name, amount=a, provenance=p, **ident), identity, st.none() | texts(), amount, _provenances)
 
 
 @functools.cache
@@ -129,6 +134,7 @@ def materials() -> st.SearchStrategy[Material]:
         amount=st.none() | amounts(Kind.FRACTION, max_fraction=Fraction(1)) | amounts(Kind.MASS),
         completeness=st.sampled_from(Completeness),
         substances=st.lists(substances(), max_size=4).map(tuple),
+        provenance=_provenances,
     )
 
 
@@ -180,6 +186,7 @@ def boms(draw, *, max_parts: int = 12, max_uses: int = 4) -> Bom:
                 classifications=tuple(draw(st.lists(_classifications, max_size=2))),
                 china_re_technology=draw(st.sampled_from([None, True, False])),
                 attributes=draw(_attributes),
+                provenance=draw(_provenances),
             )
         )
     return Bom(parts=draw(st.permutations(parts)), name=draw(st.none() | texts()), attributes=draw(_attributes))

@@ -96,9 +96,11 @@ def test_shared_subassembly_mass_balance_uses_quantities_along_paths():
 
 
 def test_cas_problems_warn_and_keep_the_entry():
-    subs = [Substance(cas="215-169-8"), Substance(cas="1308-87-9"), Substance(cas="1308-87-8")]
+    # 215-169-8 is the EC number of Nd2O3; SN0015 a chemSHERPA list code; 1308-87-9 a
+    # CAS number with a wrong check digit; 1308-87-8 (Dy2O3) is right.
+    subs = [Substance(cas="215-169-8"), Substance(cas="SN0015"), Substance(cas="1308-87-9"), Substance(cas="1308-87-8")]
     codes = [c for _, c, _ in _codes(Bom(parts=[Part(id="p", materials=[Material(substances=subs)])]))]
-    assert codes == ["not-a-cas-number", "cas-check-digit"]
+    assert codes == ["ec-number-in-cas-field", "not-a-cas-number", "cas-check-digit"]
 
 
 def test_unknown_item_class_warns():

@@ -11,8 +11,9 @@ import pytest
 
 from .conftest import REPO
 
-# warning("code", ...) / error("code", ...) calls, and the code= of exception classes.
-_EMITTED = re.compile(r"""\b(?:warning|error)\(\s*["']([a-z0-9-]+)["']""")
+# warning("code", ...) / error("code", ...) calls (and the importers' warn/fail), and the
+# code= of exception classes.
+_EMITTED = re.compile(r"""\b(?:warning|error|warn|fail)\(\s*["']([a-z0-9-]+)["']""")
 
 
 def emitted_codes() -> set[str]:

@@ -103,8 +103,8 @@ def test_xml_structure_errors(write, body, code, line):
 
 
 def test_unrecognised_files_are_input_errors(write):
-    with pytest.raises(rarebom.InputError, match="neither XML nor JSON"):
-        rarebom.load(write("x.txt", "Level,Part\n1,A\n"))
+    with pytest.raises(rarebom.InputError, match="neither XML, JSON, a text table nor an Excel workbook"):
+        rarebom.load(write("x.bin", b"\x00\x01\x02 binary"))
     with pytest.raises(rarebom.InputError, match="root element <foo>"):
         rarebom.load(write("x.xml", "<foo/>"))
     with pytest.raises(rarebom.InputError, match="cannot open"):

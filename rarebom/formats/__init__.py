@@ -8,9 +8,11 @@ raises :class:`~rarebom.errors.InvalidBomError` with every problem located.
 
 from __future__ import annotations
 
+import importlib
 import io
 import os
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import BinaryIO
 
@@ -20,24 +22,54 @@ from lxml import etree
 from ..checks import CheckOptions, check_bom
 from ..errors import Finding, InputError, InvalidBomError, Location, Severity, error
 from ..model import Bom
-from . import _xmlsafe, native_json, native_xml
+from . import _xmlsafe, native_xml
 
-__all__ = ["FORMATS", "LoadResult", "detect_format", "dump", "load"]
+__all__ = ["FORMATS", "Format", "LoadResult", "detect_format", "dump", "load"]
 
 
 @attrs.frozen
-class _Format:
+class Format:
+    """A file format rarebom reads: its name, what it is, and how to recognise it.
+
+    Readers are imported when first used, so ``rarebom trace`` on a rarebom file never
+    pays for the importers of other formats.
+    """
+
     name: str
     description: str
-    read: Callable[[BinaryIO, str | None], tuple[Bom | None, list[Finding]]]
-    write: Callable[[Bom, BinaryIO], None] | None
-    suffixes: tuple[str, ...]
+    module: str
+    writes: bool = False
+    suffixes: tuple[str, ...] = ()
+    #: for XML formats: the root element's local name, and its namespace (a regular
+    #: expression matched in full)
+    root: str | None = None
+    namespace: str | None = None
+    #: keyword options the reader takes beyond ``(stream, file)``, such as a column mapping
+    options: tuple[str, ...] = ()
 
+    @property
+    def read(self) -> Callable[[BinaryIO, str | None], tuple[Bom | None, list[Finding]]]:
+        return importlib.import_module(f"{__name__}.{self.module}").read
+
+    @property
+    def write(self) -> Callable[[Bom, BinaryIO], None] | None:
+        return importlib.import_module(f"{__name__}.{self.module}").write if self.writes else None
+
+
+_NATIVE_NS = re.escape(native_xml.NAMESPACE)
 
 #: The formats rarebom reads, by the name ``--format`` takes.
-FORMATS: dict[str, _Format] = {
-    "rarebom-xml": _Format("rarebom-xml", "rarebom BOM format 1, XML", native_xml.read, native_xml.write, (".xml",)),
-    "rarebom-json": _Format("rarebom-json", "rarebom BOM format 1, JSON", native_json.read, native_json.write, (".json",)),
+FORMATS: dict[str, Format] = {
+    f.name: f
+    for f in (
+        Format("rarebom-xml", "rarebom BOM format 1, XML", "native_xml", True, (".xml",), "bom", _NATIVE_NS),
+        Format("rarebom-json", "rarebom BOM format 1, JSON", "native_json", True, (".json",)),
+        Format("ipc-1752", "IPC-1752A (Class C and D) and IPC-1752B material declarations", "ipc1752", root="MainDeclaration", namespace=r"https?://webstds\.ipc\.org/175x/.*"),
+        Format("iec-62474", "IEC 62474 and chemSHERPA-AI/CI declarations", "iec62474", root="Main", namespace=r"http://std\.iec\.ch/iec62474"),
+        Format("granta-bom", "Ansys Granta BoM XML (BillOfMaterialsEco 17/11 to 25/05)", "granta", root="PartsEco", namespace=r"http://www\.grantadesign\.com/\d\d/\d\d/BillOfMaterialsEco"),
+        Format("csv", "indented or parent-child BOM tables: CSV, TSV, Markdown tables", "table", options=("columns",)),
+        Format("xlsx", "indented or parent-child BOM tables in an Excel workbook", "table_xlsx", options=("columns", "sheet")),
+    )
 }
 
 
@@ -65,6 +97,17 @@ def _open(source: Source) -> tuple[BinaryIO, str | None, bool]:
     return source, getattr(source, "name", None), False
 
 
+_XMLNS = re.compile(r"""xmlns(?::([\w.\-]+))?\s*=\s*(["'])(.*?)\2""")
+
+
+def _root_namespace(tag: str, start_tag: str) -> str:
+    prefix = tag.rpartition(":")[0] if ":" in tag else None
+    for match in _XMLNS.finditer(start_tag):
+        if match.group(1) == prefix:
+            return match.group(3)
+    return ""
+
+
 def detect_format(stream: BinaryIO, file: str | None = None) -> str:
     """The name of the format of ``stream``, judged from its content, not its name."""
     start = stream.tell()
@@ -75,14 +118,46 @@ def detect_format(stream: BinaryIO, file: str | None = None) -> str:
         return "rarebom-json"
     if text.startswith(b"<") or head.startswith((b"\xff\xfe", b"\xfe\xff")):
         tag, start_tag = _xmlsafe.read_prolog(stream, file)
-        if native_xml.NAMESPACE in start_tag and tag.rsplit(":", 1)[-1] == "bom":
-            return "rarebom-xml"
-        raise InputError(f"an XML file whose root element <{tag}> is not one rarebom reads (expected <bom xmlns=\"{native_xml.NAMESPACE}\">)", location=Location(file))
-    raise InputError("the file is neither XML nor JSON; rarebom cannot tell its format", location=Location(file))
+        local = tag.rpartition(":")[2]
+        namespace = _root_namespace(tag, start_tag)
+        for candidate in FORMATS.values():
+            if candidate.root == local and re.fullmatch(candidate.namespace or "", namespace):
+                return candidate.name
+        known = "; ".join(f"<{f.root}> ({f.name})" for f in FORMATS.values() if f.root)
+        in_ns = f" in namespace {namespace!r}" if namespace else " in no namespace"
+        raise InputError(f"an XML file whose root element <{local}>{in_ns} is not one rarebom reads; it reads {known}", location=Location(file))
+    if head.startswith(b"PK\x03\x04"):
+        return "xlsx"
+    if _looks_like_text(head):
+        return "csv"
+    raise InputError("the file is neither XML, JSON, a text table nor an Excel workbook; rarebom cannot tell its format", location=Location(file))
 
 
-def load(source: Source, *, format: str | None = None, check_options: CheckOptions = CheckOptions()) -> LoadResult:
+def _looks_like_text(head: bytes) -> bool:
+    """A text table: decodable text, no NUL bytes, and a delimiter on its first line."""
+    if not head.strip() or b"\x00" in head:
+        return False
+    for encoding in ("utf-8-sig", "cp1252"):
+        try:
+            first = head.decode(encoding).splitlines()[0]
+        except (UnicodeDecodeError, IndexError):
+            continue
+        return any(delimiter in first for delimiter in (",", ";", "\t", "|"))
+    return False
+
+
+def load(
+    source: Source,
+    *,
+    format: str | None = None,
+    check_options: CheckOptions = CheckOptions(),
+    columns: Mapping[str, str] | str | None = None,
+    sheet: str | None = None,
+) -> LoadResult:
     """Read a BOM file (a path, bytes or a binary stream), check it, and return it with its warnings.
+
+    ``columns`` maps rarebom's field names to a table's headers (``"part=PN,quantity=Menge"``
+    or a dict) and ``sheet`` picks a workbook's sheet; both apply to tables only.
 
     Raises :class:`~rarebom.errors.InvalidBomError` listing every located error, or
     :class:`~rarebom.errors.InputError` when the file cannot be opened or recognised.
@@ -92,8 +167,14 @@ def load(source: Source, *, format: str | None = None, check_options: CheckOptio
         name = format or detect_format(stream, file)
         if name not in FORMATS:
             raise InputError(f"unknown format {name!r}; rarebom reads {', '.join(FORMATS)}", location=Location(file))
+        chosen = FORMATS[name]
+        options = {key: value for key, value in (("columns", columns), ("sheet", sheet)) if value is not None}
+        misplaced = sorted(set(options) - set(chosen.options))
+        if misplaced:
+            takers = ", ".join(f.name for f in FORMATS.values() if set(misplaced) <= set(f.options))
+            raise InputError(f"{' and '.join(misplaced)} apply only to {takers}; this file is {name}", location=Location(file))
         try:
-            bom, findings = FORMATS[name].read(stream, file)
+            bom, findings = chosen.read(stream, file, **options)
         except etree.XMLSyntaxError as exc:
             raise InvalidBomError([error("xml-syntax", f"XML syntax: {exc.msg}", Location(file, exc.lineno))], file) from None
     finally:
@@ -112,10 +193,10 @@ def dump(bom: Bom, target: str | os.PathLike | BinaryIO, *, format: str | None =
     """Write ``bom`` to a path or binary stream; ``format`` defaults from the path's suffix."""
     if format is None:
         suffix = Path(os.fspath(target)).suffix.lower() if isinstance(target, (str, os.PathLike)) else ""
-        format = next((f.name for f in FORMATS.values() if suffix in f.suffixes and f.write), None)
+        format = next((f.name for f in FORMATS.values() if suffix in f.suffixes and f.writes), None)
         if format is None:
             raise InputError(f"cannot tell which format to write from {suffix or 'the target'!r}; give format= (one of {', '.join(FORMATS)})")
-    writer = FORMATS[format].write
+    writer = FORMATS[format].write if format in FORMATS else None
     if writer is None:
         raise InputError(f"rarebom does not write {format}")
     if isinstance(target, (str, os.PathLike)):

@@ -18,11 +18,21 @@ from ..errors import Finding, InputError, Location, error
 from ..model import Amount, Bom, Classification, Completeness, Material, OriginClaim, Part, Stage, Substance, Usage
 from ..units import Kind, kind_of_unit
 
-__all__ = ["EXPECTED_TEXT", "FORMAT_VERSION", "Locate", "PartList", "build_bom", "check_version", "structure_part", "unstructure_part"]
+__all__ = ["EXPECTED_TEXT", "FORMAT_VERSION", "version_for", "Locate", "PartList", "build_bom", "check_version", "structure_part", "unstructure_part"]
 
-#: The format version this code writes; it reads every 1.x.
-FORMAT_VERSION = "1.0"
+#: The format version this code writes when the BOM needs it; it reads every 1.x.
+#: Version 1.1 added ``provenance``. A BOM without any is written as 1.0, so that a
+#: rarebom which knows only 1.0 still reads it.
+FORMAT_VERSION = "1.1"
 MAJOR_VERSION = 1
+
+
+def version_for(bom: Bom) -> str:
+    """The lowest format version that holds everything in ``bom``."""
+    for part in bom.parts:
+        if part.provenance is not None or any(m.provenance is not None or any(s.provenance is not None for s in m.substances) for m in part.materials):
+            return FORMAT_VERSION
+    return "1.0"
 
 #: What a field whose pattern failed should hold, in words (for both encodings' messages).
 EXPECTED_TEXT = {
@@ -77,6 +87,21 @@ class _Structurer:
             return None
 
 
+def _provenance(s: _Structurer, raw: dict, path: tuple) -> Location | None:
+    """The ``provenance`` of a raw entity: where it came from in the original declaration."""
+    source = raw.get("provenance")
+    if source is None:
+        return None
+    line = source.get("line")
+    return Location(source.get("file"), None if line is None else int(line), source.get("path"))
+
+
+def unstructure_provenance(location: Location | None) -> dict[str, str] | None:
+    if location is None:
+        return None
+    return _drop_none(file=location.file, line=None if location.line is None else str(location.line), path=location.pointer)
+
+
 def _mass_or_fraction(s: _Structurer, raw: dict, path: tuple, what: str) -> Amount | None:
     if "mass" in raw:
         return s.amount(raw["mass"], (*path, "mass"), Kind.MASS, f"{what} mass")
@@ -109,6 +134,7 @@ def structure_part(raw: dict, locate: Locate, problems: list[Finding]) -> Part |
                     cas=raw_substance.get("cas"),
                     formula=raw_substance.get("formula"),
                     amount=_mass_or_fraction(s, raw_substance, spath, slabel),
+                    provenance=_provenance(s, raw_substance, spath),
                 )
             )
         materials.append(
@@ -121,6 +147,7 @@ def structure_part(raw: dict, locate: Locate, problems: list[Finding]) -> Part |
                 amount=_mass_or_fraction(s, raw_material, mpath, mlabel),
                 completeness=Completeness(raw_material.get("completeness", "partial")),
                 substances=tuple(substances),
+                provenance=_provenance(s, raw_material, mpath),
             )
         )
 
@@ -169,6 +196,7 @@ def structure_part(raw: dict, locate: Locate, problems: list[Finding]) -> Part |
         classifications=tuple(classifications),
         china_re_technology=raw.get("chinaRareEarthTechnology"),
         attributes=tuple(raw.get("attributes", {}).items()),
+        provenance=_provenance(s, raw, ()),
         location=locate(()),
     )
 
@@ -229,11 +257,13 @@ def unstructure_part(part: Part) -> dict:
     """The raw dict of a part: the JSON shape, numbers as exact decimal strings, defaults left out."""
     materials = []
     for material in part.materials:
-        raw_material = _drop_none(name=material.name, id=material.id, completeness=material.completeness.value)
+        raw_material = _drop_none(name=material.name, id=material.id, completeness=material.completeness.value, provenance=unstructure_provenance(material.provenance))
         _put_amount(raw_material, material.amount)
         substances = []
         for substance in material.substances:
-            raw_substance = _drop_none(name=substance.name, element=substance.element, cas=substance.cas, formula=substance.formula)
+            raw_substance = _drop_none(
+                name=substance.name, element=substance.element, cas=substance.cas, formula=substance.formula, provenance=unstructure_provenance(substance.provenance)
+            )
             _put_amount(raw_substance, substance.amount)
             substances.append(raw_substance)
         if substances:
@@ -243,6 +273,7 @@ def unstructure_part(part: Part) -> dict:
         id=part.id,
         name=part.name,
         description=part.description,
+        provenance=unstructure_provenance(part.provenance),
         uom=None if part.uom == "each" else part.uom,
         chinaRareEarthTechnology=part.china_re_technology,
         mass=None if part.mass is None else unstructure_amount(part.mass),

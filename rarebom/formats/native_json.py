@@ -20,7 +20,7 @@ import jsonschema
 from .._resources import schema_path
 from ..errors import Finding, Location, error
 from ..model import Bom
-from .native import EXPECTED_TEXT, FORMAT_VERSION, PartList, build_bom, check_version, structure_part, unstructure_part
+from .native import EXPECTED_TEXT, version_for, PartList, build_bom, check_version, structure_part, unstructure_part
 
 __all__ = ["read", "write"]
 
@@ -175,6 +175,12 @@ def read(stream: BinaryIO, file: str | None) -> tuple[Bom | None, list[Finding]]
     except _SyntaxProblem as exc:
         problems.append(error("json-syntax", exc.message, Location(file, text.count("\n", 0, exc.pos) + 1)))
         return None, problems
+    if "format" not in header and "parts" not in header:
+        # Some other JSON document (a Catena-X passport, a VDA 231-301 file): one clear
+        # message, not a schema error for every key it has.
+        keys = ", ".join(repr(k) for k in list(header)[:5]) + (", ..." if len(header) > 5 else "")
+        problems.append(error("not-rarebom", f'a JSON document that is not a rarebom BOM: it has no "format": "rarebom" (its keys are {keys or "none"})', Location(file, 1, "/")))
+        return None, problems
     if "formatVersion" in header and isinstance(header["formatVersion"], str):
         bad = check_version(header["formatVersion"], Location(file, None, "/formatVersion"))
         if bad:
@@ -219,7 +225,7 @@ def _read_parts(decoder: _Decoder, pos: int, file, lines: _Lines, validator, par
 
 def write(bom: Bom, stream: BinaryIO) -> None:
     """Write ``bom`` as rarebom JSON, one part at a time, numbers as exact decimal strings."""
-    head: dict[str, Any] = {"format": "rarebom", "formatVersion": FORMAT_VERSION}
+    head: dict[str, Any] = {"format": "rarebom", "formatVersion": version_for(bom)}
     if bom.name is not None:
         head["name"] = bom.name
     if bom.attributes:

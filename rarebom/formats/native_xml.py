@@ -18,7 +18,7 @@ from .._resources import schema_path
 from ..errors import Finding, Location, error
 from ..model import Bom
 from . import _xmlsafe
-from .native import EXPECTED_TEXT, FORMAT_VERSION, PartList, build_bom, check_version, structure_part, unstructure_part
+from .native import EXPECTED_TEXT, version_for, PartList, build_bom, check_version, structure_part, unstructure_part
 
 __all__ = ["NAMESPACE", "read", "write"]
 
@@ -59,6 +59,10 @@ def _amount(element: etree._Element) -> dict[str, str]:
     return {k: element.get(k) for k in ("value", "unit", "min", "max") if element.get(k) is not None}
 
 
+def _provenance(element: etree._Element) -> dict[str, str]:
+    return {k: element.get(k) for k in ("file", "line", "path") if element.get(k) is not None}
+
+
 _TRI_STATE = {"true": True, "false": False, "unknown": None}
 
 
@@ -74,6 +78,8 @@ def _raw_part(element: etree._Element) -> tuple[dict, dict[tuple, int]]:
         tag = _local(child.tag)
         if tag == "description":
             raw["description"] = child.text or ""
+        elif tag == "provenance":
+            raw["provenance"] = _provenance(child)
         elif tag in ("mass", "unitValue"):
             raw[tag] = _amount(child)
             lines[(tag,)] = child.sourceline
@@ -113,15 +119,21 @@ def _raw_material(element: etree._Element, path: tuple, lines: dict) -> dict:
         if tag in ("mass", "fraction"):
             raw[tag] = _amount(child)
             lines[(*path, tag)] = child.sourceline
+        elif tag == "provenance":
+            raw["provenance"] = _provenance(child)
         elif tag == "substance":
             spath = (*path, "substances", len(raw.setdefault("substances", [])))
             lines[spath] = child.sourceline
             substance = {k: child.get(k) for k in ("name", "element", "cas", "formula") if child.get(k) is not None}
             if "element" in substance:
                 substance["element"] = substance["element"].strip()  # xs:token
-            for amount in child:
-                substance[_local(amount.tag)] = _amount(amount)
-                lines[(*spath, _local(amount.tag))] = amount.sourceline
+            for grandchild in child:
+                name = _local(grandchild.tag)
+                if name == "provenance":
+                    substance["provenance"] = _provenance(grandchild)
+                    continue
+                substance[name] = _amount(grandchild)
+                lines[(*spath, name)] = grandchild.sourceline
             raw["substances"].append(substance)
     return raw
 
@@ -209,6 +221,8 @@ def _part_element(raw: dict) -> etree._Element:
         element.set("chinaRareEarthTechnology", "true" if raw["chinaRareEarthTechnology"] else "false")
     if "description" in raw:
         _sub(element, "description", {}).text = raw["description"]
+    if "provenance" in raw:
+        _sub(element, "provenance", raw["provenance"])
     for tag in ("mass", "unitValue"):
         if tag in raw:
             _sub(element, tag, raw[tag])
@@ -220,11 +234,15 @@ def _part_element(raw: dict) -> etree._Element:
         _sub(element, "attribute", {"name": name, "value": value})
     for material in raw.get("materials", ()):
         m = _sub(element, "material", {k: material.get(k) for k in ("name", "id", "completeness")})
+        if "provenance" in material:
+            _sub(m, "provenance", material["provenance"])
         for tag in ("mass", "fraction"):
             if tag in material:
                 _sub(m, tag, material[tag])
         for substance in material.get("substances", ()):
             s = _sub(m, "substance", {k: substance.get(k) for k in ("name", "element", "cas", "formula")})
+            if "provenance" in substance:
+                _sub(s, "provenance", substance["provenance"])
             for tag in ("mass", "fraction"):
                 if tag in substance:
                     _sub(s, tag, substance[tag])
@@ -247,7 +265,7 @@ def _bytes(element: etree._Element) -> bytes:
 
 def write(bom: Bom, stream: BinaryIO) -> None:
     """Write ``bom`` as rarebom XML, one part at a time (memory does not grow with the BOM)."""
-    root = etree.Element(_NS + "bom", {"formatVersion": FORMAT_VERSION}, nsmap={None: NAMESPACE})
+    root = etree.Element(_NS + "bom", {"formatVersion": version_for(bom)}, nsmap={None: NAMESPACE})
     if bom.name is not None:
         root.set("name", bom.name)
     stream.write(b'<?xml version="1.0" encoding="UTF-8"?>\n')

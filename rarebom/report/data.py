@@ -103,7 +103,15 @@ def rule_data(rule: Rule, as_of: dt.date) -> dict:
     }
 
 
-def _verdict(v: RuleVerdict) -> dict:
+def _source(bom, part_id: str | None) -> str | None:
+    """Where a part came from in the declaration it was imported from, for citing."""
+    if part_id is None or part_id not in bom:
+        return None
+    provenance = bom.part(part_id).provenance
+    return None if provenance is None else str(provenance)
+
+
+def _verdict(v: RuleVerdict, bom) -> dict:
     node = v.node
     return {
         "rule": v.rule.id,
@@ -117,6 +125,7 @@ def _verdict(v: RuleVerdict) -> dict:
         "reason": v.reason,
         "consequence": v.rule.consequence if v.verdict is Verdict.ABOVE else None,
         "node": None if node is None else node.part,
+        "source": None if node is None else _source(bom, node.part),
         "path": [{"part": s.part, "multiplier": float(s.multiplier)} for s in v.path],
         "measured": None if node is None else bounds(node.measured),
         "numerator": None if node is None else bounds(node.numerator),
@@ -162,6 +171,7 @@ def _contributors(evaluation: Evaluation, fg: str) -> list[dict]:
             "multiplier": float(c.multiplier.nominal) if c.multiplier.nominal is not None else None,
             "paths": [c.path_text(p) for p in c.paths],
             "path_count": c.path_count,
+            "source": _source(evaluation.trace.bom, c.part),
         }
         for c in found
     ]
@@ -256,7 +266,7 @@ def _product(item: Input, fg: str) -> dict:
             "missing_origin": list(coverage.missing_origin),
             "typical_composition": list(coverage.typical_composition),
         },
-        "verdicts": [_verdict(v) for v in verdicts],
+        "verdicts": [_verdict(v, trace.bom) for v in verdicts],
         "worst": max((v.verdict for v in verdicts), key=lambda v: v.rank, default=Verdict.BELOW).value,
         "contributors": _contributors(evaluation, fg),
         "derivation": list(trace.derivation(fg).lines),

@@ -184,6 +184,8 @@ def _verdict_row(v: dict) -> str:
     where = '<span class="muted">no deciding part</span>'
     if v["node"] is not None:
         where = f'<code>{esc(v["node"])}</code><p class="path">{esc(_path_text(v["path"]))}</p>'
+        if v["source"]:
+            where += f'<p class="source">declared in <code>{esc(v["source"])}</code></p>'
     if v["measured"] is None and v["threshold"] is None:
         measured = '<span class="muted">no threshold</span>'
     else:
@@ -357,6 +359,10 @@ def _shares_and_coverage(p: dict) -> str:
     return f'<h3>China share and coverage</h3><dl class="facts coverage">{items}</dl>'
 
 
+def _source_note(source: str | None) -> str:
+    return "" if not source else f'<p class="source">{esc(source)}</p>'
+
+
 def _contributors(rows: list[dict]) -> str:
     if not rows:
         return '<p class="muted">No rare-earth contributors.</p>'
@@ -368,7 +374,7 @@ def _contributors(rows: list[dict]) -> str:
             paths.append(f"and {more} more path{'s' if more > 1 else ''}")
         multiplier = "unknown" if c["multiplier"] is None else f"{c['multiplier']:g}"
         body.append(
-            f"<tr><td><code>{esc(c['part'])}</code></td><td>{esc(c['symbol'])}</td><td>{esc(ORIGIN_LABELS.get(c['origin'], c['origin']))}</td>"
+            f"<tr><td><code>{esc(c['part'])}</code>{_source_note(c['source'])}</td><td>{esc(c['symbol'])}</td><td>{esc(ORIGIN_LABELS.get(c['origin'], c['origin']))}</td>"
             f'<td class="num">{esc(bounds_text(c["mass"]))}</td><td class="num">×{esc(multiplier)}</td><td>{_list(paths, "paths")}</td></tr>'
         )
     return _table("contributors", ["Part", "Element", "Origin", "Mass in the product", "Count", "BOM paths"], body)
@@ -488,6 +494,7 @@ tr.status-row-unverified td.status { background: #fff8c4; }
 .estimated { background: #ede7f6; color: #4527a0; border-color: #b39ddb; }
 .exact { background: #e8f5e9; color: #1b5e20; border-color: #a5d6a7; }
 .path { font-family: ui-monospace, "DejaVu Sans Mono", Menlo, Consolas, monospace; font-size: .85em; overflow-wrap: anywhere; }
+.source { font-size: .8em; color: var(--muted, #555); overflow-wrap: anywhere; margin: .2em 0 0; }
 .details { font-size: .9em; min-width: 18rem; }
 ul.arithmetic { list-style: none; padding-left: 0; border-left: 3px solid var(--border); padding-left: .5rem; color: #333333; }
 .missing li { color: #8a4b00; }

@@ -31,6 +31,8 @@ def _verdict(v: dict, verbose: bool) -> list[str]:
     out.append(f"- Status on the date: **{status}**" if v["status"] == "unverified" else f"- Status on the date: {status}")
     if v["path"]:
         out.append(f"- At: {_inline(_path(v['path']))}")
+    if v["source"]:
+        out.append(f"- Declared in: {_inline(v['source'])}")
     out.append(f"- Why: {_inline(v['reason'])}")
     if v["verdict"] == "above":
         meaning = v["consequence"] if v["in_force"] else f"if the rule were in force: {v['consequence']}"

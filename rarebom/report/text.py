@@ -56,6 +56,8 @@ def _verdict(w: _Writer, v: dict, as_of: str, verbose: bool) -> None:
     w.lines += [w.paint(line, "unverified") for line in status] if v["status"] == "unverified" else status
     if v["path"]:
         w.wrap(f"at {_path_text(v['path'])}")
+    if v["source"]:
+        w.wrap(f"declared in {neutral(v['source'])}")
     # The deciding line, or with -v the whole arithmetic.
     lines = v["arithmetic"] if verbose else [v["reason"].split(": ", 1)[-1]] + [a for a in v["arithmetic"] if a.startswith("override:")]
     for line in lines:

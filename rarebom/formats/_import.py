@@ -1,0 +1,241 @@
+"""What every importer of a foreign format shares: locations, amounts, ids and findings.
+
+An importer reads a declaration or an ERP export that rarebom did not write (IPC-1752,
+IEC 62474, Granta BoM XML, CSV) and builds the same model the native readers build. The
+rules below are the same for all of them, so they live here once:
+
+- **Locations.** Every part, material and substance keeps its ``provenance``: the file and
+  the XPath (by local names, so namespaces do not matter) or the row it came from.
+- **Amounts.** A number that cannot be parsed, or a unit that is unknown or measures the
+  wrong thing, is a located error. A value that parses but cannot be true (a negative mass,
+  a mass heavier than anything ever built, a share below zero) is rejected with a warning
+  and becomes *unknown*; it never enters a sum. A part mass of exactly 0 (CAD exports that
+  never computed one) is unknown too, never a weightless part.
+- **Ids.** Declarations repeat part numbers. A repeat that is the same part (same content)
+  becomes one shared part, which is what the BOM graph is for; a repeat that differs is
+  kept under a new id, with a warning.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from fractions import Fraction
+from typing import Any
+
+import attrs
+from lxml import etree
+
+from ..errors import Finding, InputError, Location, Severity, error, warning
+from ..model import Amount, Bom, Part
+from ..units import Kind, parse_number, unit_factor
+
+__all__ = ["MAX_MASS_G", "Importer", "local_name", "xpath"]
+
+#: The heaviest mass rarebom believes for one unit of anything: 10^12 g, a million tonnes.
+#: The largest ship ever built displaced about 650 000 t; a declared mass above this is
+#: a data error (one published Catena-X example carries -1.8e308 kg), not a product.
+MAX_MASS_G = Fraction(10**12)
+
+
+def local_name(tag: Any) -> str | None:
+    """The tag without its namespace; None for comments and processing instructions."""
+    if not isinstance(tag, str):
+        return None
+    return tag.rpartition("}")[2]
+
+
+def xpath(element: etree._Element) -> str:
+    """An XPath to ``element`` by local names, with positions where siblings share a name.
+
+    ``/Main/Product/Composition/ProductPart[2]/Material[1]``. It is for people and reports:
+    it ignores namespaces, so it reads the same whatever prefixes a file uses.
+    """
+    steps = []
+    node = element
+    while node is not None:
+        name = local_name(node.tag)
+        parent = node.getparent()
+        if parent is None:
+            steps.append(name)
+            break
+        same = [child for child in parent if local_name(child.tag) == name]
+        steps.append(f"{name}[{same.index(node) + 1}]" if len(same) > 1 else name)
+        node = parent
+    return "/" + "/".join(reversed(steps))
+
+
+class Importer:
+    """The state of one import: the file, its findings, and the parts built so far."""
+
+    def __init__(self, file: str | None):
+        self.file = file
+        self.findings: list[Finding] = []
+        self.parts: list[Part] = []
+        self._by_id: dict[str, Part] = {}
+        self._renamed: dict[str, int] = {}
+
+    # --- findings -------------------------------------------------------------------
+
+    @property
+    def failed(self) -> bool:
+        return any(f.severity is Severity.ERROR for f in self.findings)
+
+    def warn(self, code: str, message: str, where: Location | None, parts: Iterable[str] = ()) -> None:
+        self.findings.append(warning(code, message, where, parts))
+
+    def fail(self, code: str, message: str, where: Location | None, parts: Iterable[str] = ()) -> None:
+        self.findings.append(error(code, message, where, parts))
+
+    # --- locations ------------------------------------------------------------------
+
+    def at(self, element: etree._Element) -> Location:
+        """The location of an XML element: file, line, XPath."""
+        return Location(self.file, element.sourceline, xpath(element))
+
+    def at_row(self, row: int, column: str | None = None) -> Location:
+        """The location of a table row (1-based, counting the header), and optionally a column."""
+        return Location(self.file, row, f"row {row}" + (f", column {column!r}" if column else ""))
+
+    # --- amounts --------------------------------------------------------------------
+
+    def number(self, text: str | None, where: Location, what: str) -> Fraction | None:
+        """``text`` as an exact number; None (and a located error) if it is not one."""
+        if text is None:
+            return None
+        try:
+            return parse_number(text)
+        except InputError as exc:
+            self.fail("invalid-number", f"{what}: {exc.message}", where)
+            return None
+
+    def amount(
+        self,
+        value: str | None,
+        unit: str,
+        kind: Kind,
+        where: Location,
+        what: str,
+        *,
+        min: str | None = None,
+        max: str | None = None,
+        part_mass: bool = False,
+    ) -> Amount | None:
+        """An :class:`Amount` from decimal strings written in ``unit``, or None.
+
+        None with a located error when a number or the unit cannot be read; None with a
+        warning (``rejected-value``) when a value is impossible: negative, or a mass over
+        :data:`MAX_MASS_G`, or a share over 100 % or below zero. With ``part_mass`` a
+        value of 0 is unknown too (``zero-mass``). A bound that is impossible is dropped
+        and the rest kept.
+        """
+        numbers, texts = {}, {}
+        for name, text in (("value", value), ("min", min), ("max", max)):
+            if text is not None and text.strip() != "":
+                number = self.number(text, where, what)
+                if number is None:
+                    return None
+                numbers[name], texts[name] = number, text.strip()
+        if not numbers:
+            return None
+        try:
+            factor = unit_factor(unit, kind)
+        except InputError as exc:
+            self.fail("unit", f"{what}: {exc.message}", where)
+            return None
+        canonical = {name: number * factor for name, number in numbers.items()}
+        for name, number in list(canonical.items()):
+            problem = self._impossible(number, kind)
+            if problem is None:
+                continue
+            written = f"{texts[name]} {unit}".strip()
+            if name == "value" or len(canonical) == 1:
+                self.warn("rejected-value", f"{what}: {written} {problem}; it is treated as unknown", where)
+                return None
+            self.warn("rejected-value", f"{what}: the {name} {written} {problem}; the bound is dropped", where)
+            del canonical[name]
+        if part_mass and canonical.get("value") == 0 and not canonical.get("max"):
+            self.warn("zero-mass", f"{what} is 0, which no real part weighs; it is treated as unknown", where)
+            return None
+        if "value" not in canonical and "max" not in canonical:
+            return None  # only a min: "at least x" bounds nothing above, so the amount is unknown
+        try:
+            return Amount(kind=kind, unit=unit, **canonical)
+        except ValueError as exc:
+            self.fail("invalid-value", f"{what}: {exc}", where)
+            return None
+
+    @staticmethod
+    def _impossible(number: Fraction, kind: Kind) -> str | None:
+        if number < 0:
+            return "is negative"
+        if kind is Kind.MASS and number > MAX_MASS_G:
+            return "is more than any manufactured object weighs (over a million tonnes)"
+        if kind is Kind.FRACTION and number > 1:
+            return "is more than 100 %"
+        return None
+
+    # --- building -------------------------------------------------------------------
+
+    def build(self, cls, where: Location | None, what: str, **fields):
+        """``cls(**fields)``, or None with a located error when the model refuses the values."""
+        try:
+            return cls(**fields)
+        except (ValueError, TypeError) as exc:
+            self.fail("invalid-value", f"{what}: {exc}", where)
+            return None
+
+    def add_part(self, part: Part) -> str:
+        """Add ``part`` and return the id it is known by.
+
+        A part whose id is taken by an equal part (ignoring where each was found) is the
+        same part declared twice: the first is kept and shared. One that differs is kept
+        as ``"<id> (2)"``, ``"<id> (3)"``, ... with a ``repeated-part-number`` warning.
+        """
+        existing = self._by_id.get(part.id)
+        if existing is None:
+            self._keep(part)
+            return part.id
+        if _same(existing, part):
+            return existing.id
+        for candidate in self._variants(part.id):
+            if candidate in self._by_id and _same(self._by_id[candidate], part):
+                return candidate
+        n = self._renamed.get(part.id, 1) + 1
+        while f"{part.id} ({n})" in self._by_id:
+            n += 1
+        self._renamed[part.id] = n
+        new_id = f"{part.id} ({n})"
+        first = existing.provenance or existing.location
+        self.warn(
+            "repeated-part-number",
+            f"part number {part.id!r} is used again for a part that differs from the first (at {first}); this one is kept as {new_id!r}",
+            part.location,
+            (new_id,),
+        )
+        renamed = attrs.evolve(part, id=new_id)
+        self._keep(renamed)
+        return new_id
+
+    def _variants(self, part_id: str):
+        for n in range(2, self._renamed.get(part_id, 1) + 1):
+            yield f"{part_id} ({n})"
+
+    def _keep(self, part: Part) -> None:
+        self._by_id[part.id] = part
+        self.parts.append(part)
+
+    def bom(self, name: str | None = None, attributes: Iterable[tuple[str, str]] = (), where: Location | None = None) -> Bom | None:
+        """The BOM of the parts added, or None with a located error."""
+        return self.build(Bom, where or Location(self.file), "the BOM", parts=self.parts, name=name, attributes=tuple(attributes), source=self.file)
+
+
+def _content(part: Part) -> Part:
+    """``part`` without any provenance, for comparing what two declarations say."""
+    materials = tuple(
+        attrs.evolve(m, provenance=None, substances=tuple(attrs.evolve(s, provenance=None) for s in m.substances)) for m in part.materials
+    )
+    return attrs.evolve(part, id="-", provenance=None, materials=materials)
+
+
+def _same(a: Part, b: Part) -> bool:
+    return _content(a) == _content(b)
