@@ -15,6 +15,8 @@ from rarebom.formats._import import Importer, xpath
 from rarebom.model import Amount, Completeness, Material, Part, Substance
 from rarebom.units import Kind
 
+from .conftest import REPO
+
 WHERE = Location("decl.xml", 7, "/Main/Product")
 
 
@@ -146,6 +148,30 @@ def test_a_part_number_reused_for_different_content_is_renamed_with_a_warning():
     assert [p.id for p in imp.parts] == ["screw", "screw (2)", "screw (3)"]
     assert _codes(imp) == ["repeated-part-number", "repeated-part-number"]
     assert "(at decl.xml:1: /a)" in imp.findings[0].message and imp.findings[0].parts == ("screw (2)",)
+
+
+def _naive_xpath(element) -> str:
+    """The XPath the slow way: every sibling list scanned for every element."""
+    steps = []
+    while element is not None:
+        name = etree.QName(element).localname
+        parent = element.getparent()
+        if parent is None:
+            steps.append(name)
+            break
+        same = [c for c in parent if isinstance(c.tag, str) and etree.QName(c).localname == name]
+        steps.append(f"{name}[{same.index(element) + 1}]" if len(same) > 1 else name)
+        element = parent
+    return "/" + "/".join(reversed(steps))
+
+
+@pytest.mark.parametrize("path", sorted((REPO / "tests" / "data" / "import").rglob("*.xml")), ids=lambda p: p.name)
+def test_the_importer_s_cached_xpaths_match_a_naive_walk(path):
+    root = etree.parse(str(path), etree.XMLParser(resolve_entities=False, no_network=True)).getroot()
+    imp = Importer(str(path))
+    elements = [e for e in root.iter() if isinstance(e.tag, str)]
+    assert [imp.at(e).pointer for e in elements] == [_naive_xpath(e) for e in elements] == [xpath(e) for e in elements]
+    assert imp.at(elements[-1]).line == elements[-1].sourceline
 
 
 def test_xpaths_use_local_names_and_positions_only_where_siblings_share_a_name():

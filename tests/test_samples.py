@@ -11,6 +11,7 @@ from __future__ import annotations
 import pytest
 
 import rarebom
+import rarebom.cli
 from rarebom.errors import InputError, InvalidBomError, RarebomError
 
 from .conftest import SAMPLES
@@ -78,3 +79,15 @@ def test_each_sample_is_read_or_refused_with_a_located_reason(path):
     assert all(part.provenance is not None and part.provenance.file == str(path) for part in result.bom)
     trace = rarebom.trace(result.bom)
     assert trace.results  # the engine takes every imported model
+
+
+@pytest.mark.parametrize("path", [p for p in _samples() if p is None or EXPECTED_FORMAT.get(p.name)], ids=lambda p: p.name if p else "absent")
+def test_convert_keeps_everything_the_model_holds(path, tmp_path, capsys):
+    bom = rarebom.load(path).bom
+    for suffix in (".json", ".xml"):
+        out = tmp_path / f"converted{suffix}"
+        assert rarebom.cli.main(["convert", "-q", str(path), str(out)]) == 0
+        back = rarebom.load(out)
+        assert back.bom == bom  # provenance included: the converted file still cites the declaration
+        assert back.format == f"rarebom-{suffix[1:]}"
+        assert b'formatVersion="1.1"' in out.read_bytes() or b'"formatVersion": "1.1"' in out.read_bytes()

@@ -133,16 +133,32 @@ def detect_format(stream: BinaryIO, file: str | None = None) -> str:
     raise InputError("the file is neither XML, JSON, a text table nor an Excel workbook; rarebom cannot tell its format", location=Location(file))
 
 
+#: A Markdown table's delimiter row: ``|---|:--:|``.
+_MARKDOWN_DELIMITER_ROW = re.compile(r"\s*\|?\s*:?-+:?\s*(?:\|\s*:?-+:?\s*)*\|?\s*")
+
+
 def _looks_like_text(head: bytes) -> bool:
-    """A text table: decodable text, no NUL bytes, and a delimiter on its first line."""
+    """A text table: decodable text, no NUL bytes, and either a delimiter on one of its
+    first 11 non-blank lines (CSV, TSV, ``;``; an export may open with title lines, and the
+    table reader looks for the header that far) or a Markdown pipe table (a line with ``|``
+    over a ``|---|`` row) among the lines of ``head``: Markdown BOMs open with a heading."""
     if not head.strip() or b"\x00" in head:
         return False
     for encoding in ("utf-8-sig", "cp1252"):
-        try:
-            first = head.decode(encoding).splitlines()[0]
-        except (UnicodeDecodeError, IndexError):
+        # ``head`` may end inside a UTF-8 sequence (up to 3 bytes of one): drop them.
+        lines = None
+        for cut in range(4):
+            try:
+                lines = head[: len(head) - cut].decode(encoding).splitlines()
+                break
+            except UnicodeDecodeError:
+                continue
+        if lines is None:
             continue
-        return any(delimiter in first for delimiter in (",", ";", "\t", "|"))
+        first = [line for line in lines if line.strip()][:11]
+        if any(delimiter in line for line in first for delimiter in (",", ";", "\t", "|")):
+            return True
+        return any("|" in line and _MARKDOWN_DELIMITER_ROW.fullmatch(after) for line, after in zip(lines, lines[1:], strict=False))
     return False
 
 
