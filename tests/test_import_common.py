@@ -41,6 +41,8 @@ def _codes(imp: Importer) -> list[str]:
         (b"Level,Part Number,Quantity\n0,A,1\n", "csv"),
         (b"Ebene;Sachnummer;Menge\n0;A;1\n", "csv"),
         (b"PK\x03\x04rest of a zip", "xlsx"),
+        ("Level\tPart Number\tQuantity\n0\tA\t1\n".encode("utf-16"), "csv"),  # Excel's "Unicode text"
+        ('<bom xmlns="urn:rarebom:bom:1" formatVersion="1.0"/>'.encode("utf-16"), "rarebom-xml"),
     ],
 )
 def test_the_format_is_told_from_the_content(head, expected):

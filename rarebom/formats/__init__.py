@@ -66,7 +66,13 @@ FORMATS: dict[str, Format] = {
         Format("rarebom-json", "rarebom BOM format 1, JSON", "native_json", True, (".json",)),
         Format("ipc-1752", "IPC-1752A (Class C and D) and IPC-1752B material declarations", "ipc1752", root="MainDeclaration", namespace=r"https?://webstds\.ipc\.org/175x/.*"),
         Format("iec-62474", "IEC 62474 and chemSHERPA-AI/CI declarations", "iec62474", root="Main", namespace=r"http://std\.iec\.ch/iec62474"),
-        Format("granta-bom", "Ansys Granta BoM XML (BillOfMaterialsEco 17/11 to 25/05)", "granta", root="PartsEco", namespace=r"http://www\.grantadesign\.com/\d\d/\d\d/BillOfMaterialsEco"),
+        Format(
+            "granta-bom",
+            "Ansys Granta BoM XML (BillOfMaterialsEco 17/11 to 25/05)",
+            "granta",
+            root="PartsEco",
+            namespace=r"http://www\.grantadesign\.com/\d\d/\d\d/BillOfMaterialsEco",
+        ),
         Format("csv", "indented or parent-child BOM tables: CSV, TSV, Markdown tables", "table", options=("columns",)),
         Format("xlsx", "indented or parent-child BOM tables in an Excel workbook", "table_xlsx", options=("columns", "sheet")),
     )
@@ -114,9 +120,14 @@ def detect_format(stream: BinaryIO, file: str | None = None) -> str:
     head = stream.read(4096)
     stream.seek(start)
     text = head.lstrip(b"\xef\xbb\xbf \t\r\n")
+    table_probe = head
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        # UTF-16: XML, or a table (Excel's "Unicode text" export is tab-separated UTF-16).
+        decoded = head[: len(head) // 2 * 2].decode("utf-16", errors="replace").lstrip("\ufeff \t\r\n")
+        text = table_probe = b"<" if decoded.startswith("<") else decoded.encode("utf-8", errors="replace")
     if text.startswith(b"{"):
         return "rarebom-json"
-    if text.startswith(b"<") or head.startswith((b"\xff\xfe", b"\xfe\xff")):
+    if text.startswith(b"<"):
         tag, start_tag = _xmlsafe.read_prolog(stream, file)
         local = tag.rpartition(":")[2]
         namespace = _root_namespace(tag, start_tag)
@@ -128,7 +139,7 @@ def detect_format(stream: BinaryIO, file: str | None = None) -> str:
         raise InputError(f"an XML file whose root element <{local}>{in_ns} is not one rarebom reads; it reads {known}", location=Location(file))
     if head.startswith(b"PK\x03\x04"):
         return "xlsx"
-    if _looks_like_text(head):
+    if _looks_like_text(table_probe):
         return "csv"
     raise InputError("the file is neither XML, JSON, a text table nor an Excel workbook; rarebom cannot tell its format", location=Location(file))
 

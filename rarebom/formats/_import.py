@@ -30,7 +30,7 @@ from ..errors import Finding, InputError, Location, Severity, error, warning
 from ..model import Amount, Bom, Part
 from ..units import Kind, parse_number, unit_factor
 
-__all__ = ["MAX_MASS_G", "Importer", "local_name", "xpath"]
+__all__ = ["MAX_MASS_G", "Importer", "local_name", "same_part", "xpath"]
 
 #: The heaviest mass rarebom believes for one unit of anything: 10^12 g, a million tonnes.
 #: The largest ship ever built displaced about 650 000 t; a declared mass above this is
@@ -219,10 +219,10 @@ class Importer:
         if existing is None:
             self._keep(part)
             return part.id
-        if _same(existing, part):
+        if same_part(existing, part):
             return existing.id
         for candidate in self._variants(part.id):
-            if candidate in self._by_id and _same(self._by_id[candidate], part):
+            if candidate in self._by_id and same_part(self._by_id[candidate], part):
                 return candidate
         n = self._renamed.get(part.id, 1) + 1
         while f"{part.id} ({n})" in self._by_id:
@@ -259,5 +259,6 @@ def _content(part: Part) -> Part:
     return attrs.evolve(part, id="-", provenance=None, materials=materials)
 
 
-def _same(a: Part, b: Part) -> bool:
+def same_part(a: Part, b: Part) -> bool:
+    """True if two parts say the same thing, whatever their ids and wherever each was found."""
     return _content(a) == _content(b)

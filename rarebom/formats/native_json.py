@@ -20,7 +20,7 @@ import jsonschema
 from .._resources import schema_path
 from ..errors import Finding, Location, error
 from ..model import Bom
-from .native import EXPECTED_TEXT, version_for, PartList, build_bom, check_version, structure_part, unstructure_part
+from .native import EXPECTED_TEXT, PartList, build_bom, check_version, structure_part, unstructure_part, version_for
 
 __all__ = ["read", "write"]
 
