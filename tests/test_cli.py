@@ -81,8 +81,10 @@ def test_missing_file_exits_2(capsys):
 
 
 def test_tolerances_from_the_command_line(write, capsys):
-    text = ('<bom xmlns="urn:rarebom:bom:1" formatVersion="1.0"><part id="a"><mass value="100" unit="g"/><use part="b"><quantity value="2"/></use></part>'
-            '<part id="b"><mass value="45" unit="g"/></part></bom>')
+    text = (
+        '<bom xmlns="urn:rarebom:bom:1" formatVersion="1.0"><part id="a"><mass value="100" unit="g"/><use part="b"><quantity value="2"/></use></part>'
+        '<part id="b"><mass value="45" unit="g"/></part></bom>'
+    )
     path = write("mb.xml", text)
     assert main(["validate", str(path)]) == 0
     assert "[mass-balance]" in capsys.readouterr().err
@@ -349,3 +351,46 @@ def test_trace_stops_quietly_when_the_reader_goes_away(monkeypatch, capsys):
     monkeypatch.setattr("sys.stdout", Gone())
     assert main(["trace", str(EXAMPLES / "ev-traction-motor.xml"), "--as-of", "2026-11-22"]) == 141
     assert "Broken pipe" not in capsys.readouterr().err
+
+
+# --- industry formats and tables ----------------------------------------------------------
+
+TABLES = EXAMPLES.parent / "tests" / "data" / "import" / "table"
+
+
+def test_columns_remap_a_table_from_the_command_line(capsys):
+    path = TABLES / "stepper_kit_no_mass_unit.csv"
+    assert main(["validate", str(path)]) == 2
+    assert "[missing-unit]" in capsys.readouterr().err
+    assert main(["validate", "--columns", "unit_mass=Weight (g)", str(path)]) == 0
+    assert "valid csv" in capsys.readouterr().out
+
+
+def test_a_misspelt_column_field_is_a_located_usage_error(capsys):
+    assert main(["validate", "--columns", "part=Part Number,wieght=Unit Mass (g)", str(TABLES / "ev_axle_indented.csv")]) == 2
+    err = capsys.readouterr().err
+    assert "[column-mapping]" in err and "Traceback" not in err
+
+
+def test_table_options_on_a_declaration_exit_2(capsys):
+    assert main(["validate", "--columns", "part=PN", str(EV_XML)]) == 2
+    assert "columns apply only to csv, xlsx; this file is rarebom-xml" in capsys.readouterr().err
+
+
+def test_sheet_picks_a_workbook_sheet_and_trace_reads_it(tmp_path, capsys):
+    openpyxl = pytest.importorskip("openpyxl")
+    book = openpyxl.Workbook()
+    book.active.title = "Notes"
+    book.active.append(["nothing here"])
+    sheet = book.create_sheet("BOM")
+    for row in (["Level", "Part Number", "Quantity", "Unit Mass (g)"], [0, "KIT", 1, 100], [1, "MAG", 4, 2.5]):
+        sheet.append(row)
+    path = tmp_path / "kit.xlsx"
+    book.save(path)
+    assert main(["validate", "--sheet", "Nope", str(path)]) == 2
+    assert "[sheet-not-found]" in capsys.readouterr().err
+    assert main(["trace", "-q", "-o", "json", "--sheet", "BOM", "--as-of", "2026-11-22", str(path)]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["inputs"][0]["format"] == "xlsx"
+    (product,) = report["products"]
+    assert product["finished_good"] == "KIT" and product["mass"]["nominal"] == 100

@@ -206,3 +206,30 @@ def test_a_large_input_on_a_terminal_gets_a_progress_bar_on_stderr_and_a_clean_r
     assert json.loads(captured.out)["format"] == "rarebom-report/1"  # nothing of it in the report
     assert main(["trace", str(EXAMPLES / "ev-traction-motor.xml"), "--as-of", "2026-11-22", "-q", "-o", "json"]) == 0
     assert "reading" not in capsys.readouterr().err  # -q: no bar
+
+
+def test_reports_cite_where_an_imported_part_was_declared():
+    path = REPO / "tests" / "data" / "import" / "table" / "ev_axle_indented.csv"
+    loaded = rarebom.load(path)
+    evaluation = evaluate(rarebom.trace(loaded.bom, typical_compositions=True), as_of="2026-11-22")
+    data = report_data([Input(str(path), loaded.format, evaluation, loaded.findings)], generated=GENERATED)
+    _schema().validate(data)
+    (product,) = data["products"]
+    cited = [v for v in product["verdicts"] if v["node"] is not None]
+    assert cited, "some verdict decides at a part"
+    for v in cited:
+        assert v["source"] == str(loaded.bom.part(v["node"]).provenance)
+        assert v["source"].startswith(f"{path}:") and "row " in v["source"]
+    assert product["contributors"] and all(c["source"] == str(loaded.bom.part(c["part"]).provenance) for c in product["contributors"])
+    text, markdown, html = (render(data, fmt) for fmt in ("text", "markdown", "html"))
+    source = cited[0]["source"]
+    assert f"declared in {source}" in " ".join(text.split())
+    assert "- Declared in: " in markdown
+    assert 'class="source"' in html
+
+
+def test_reports_of_rarebom_files_cite_no_declaration(datas):
+    for data in datas.values():
+        for product in data["products"]:
+            assert all(v["source"] is None for v in product["verdicts"])
+            assert all(c["source"] is None for c in product["contributors"])

@@ -318,6 +318,11 @@ class _Reader:
 
     # --- materials, substances, specifications --------------------------------------------
 
+    def _entry(self, element: etree._Element, n: int, pid: str, kind: str) -> tuple[Location, str | None, str | None, str]:
+        """A material's or substance's location, Identity, Name, and how messages name it."""
+        identity, name = _text(element, "Identity"), _text(element, "Name")
+        return self.imp.at(element), identity, name, f"part {pid!r} {kind} {name or identity or f'{kind} {n}'!r}"
+
     def _material(
         self,
         element: etree._Element,
@@ -330,10 +335,7 @@ class _Reader:
     ) -> Material | None:
         """A Material: a share or a mass of the part, partial, with no substances of its own."""
         imp = self.imp
-        where = imp.at(element)
-        identity, name = _text(element, "Identity"), _text(element, "Name")
-        label = name or identity or f"material {n}"
-        what = f"part {pid!r} material {label!r}"
+        where, identity, name, what = self._entry(element, n, pid, "material")
         amount = None
         percentage, mass = _child(element, "Percentage"), _child(element, "Mass")
         if percentage is not None and by_volume:
@@ -369,10 +371,7 @@ class _Reader:
     ) -> Substance | None:
         """A Substance: Identity is its CAS field (kept as written), Percentage its share of the part."""
         imp = self.imp
-        where = imp.at(element)
-        identity, name = _text(element, "Identity"), _text(element, "Name")
-        label = name or identity or f"substance {n}"
-        what = f"part {pid!r} substance {label!r}"
+        where, identity, name, what = self._entry(element, n, pid, "substance")
         reference = _child(element, "MISubstanceReference")
         record = _record(reference) if reference is not None else None
         if record is not None:
