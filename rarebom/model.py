@@ -49,7 +49,7 @@ def _tuple_of(item_type):
 
 # Characters XML 1.0 cannot carry at all. Refusing them here keeps every model writable in
 # both encodings, whichever one it was read from.
-_NOT_XML_CHAR = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+NOT_XML_CHAR = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
 def _text(instance, attribute, value):
@@ -57,7 +57,7 @@ def _text(instance, attribute, value):
         return
     if not isinstance(value, str):
         raise TypeError(f"{attribute.name} must be a string, not {type(value).__name__}")
-    bad = _NOT_XML_CHAR.search(value)
+    bad = NOT_XML_CHAR.search(value)
     if bad:
         raise ValueError(f"{attribute.name} holds the control character U+{ord(bad.group()):04X}, which no BOM file can carry")
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 import enum
 import functools
 import re
+import tokenize
 from fractions import Fraction
 from importlib import resources
 
@@ -230,7 +231,9 @@ def unit_factor(unit: str, kind: Kind) -> Fraction:
     registry = _registry()
     try:
         quantity = registry.Quantity(1, written)
-    except (pint.errors.UndefinedUnitError, pint.errors.DefinitionSyntaxError, AttributeError, ValueError, TypeError, SyntaxError):
+    # pint's parser is a Python tokenizer: odd text can also fail inside it with a
+    # TokenError ("EOF in multi-line statement") or an AssertionError in its evaluator.
+    except (pint.errors.UndefinedUnitError, pint.errors.DefinitionSyntaxError, AttributeError, ValueError, TypeError, SyntaxError, AssertionError, tokenize.TokenError):
         raise UnitError(f"unknown unit {unit!r}", value=unit) from None
     if kind is Kind.FRACTION:
         ok = quantity.dimensionless

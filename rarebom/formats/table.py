@@ -39,7 +39,7 @@ from typing import BinaryIO
 import attrs
 
 from ..errors import Finding, InputError, Location, UnitError
-from ..model import Amount, Bom, Classification, Material, OriginClaim, Part, Stage, Usage
+from ..model import NOT_XML_CHAR, Amount, Bom, Classification, Material, OriginClaim, Part, Stage, Usage
 from ..units import COUNT_UNITS, CURRENCIES, Kind, kind_of_unit, parse_number, unit_factor
 from ._import import Importer, same_part
 
@@ -611,6 +611,9 @@ class _Builder:
     # --- the frame: headers, shape ----------------------------------------------------
 
     def run(self, tables: list[Table], mapping: dict[str, str]) -> tuple[Bom | None, list[Finding]]:
+        self.control_characters(tables)
+        if self.imp.failed:
+            return None, self.imp.findings
         sheets = [sheet for table in tables if (sheet := self.sheet(table, mapping, several=len(tables) > 1)) is not None]
         if not tables:
             self.imp.fail("missing-column", "no table found: a BOM table needs a header row naming at least a part or name column", Location(self.imp.file))
@@ -645,6 +648,17 @@ class _Builder:
         else:
             self.single_level(sheets)
         return self.finish()
+
+    def control_characters(self, tables: list[Table]) -> None:
+        """A located error for each cell holding a character no BOM file can carry (U+0000-U+001F
+        but tab and line breaks): ids and names with them could not be written back."""
+        for table in tables:
+            for row in table.rows:
+                for n, cell in enumerate(row.cells):
+                    bad = NOT_XML_CHAR.search(cell)
+                    if bad:
+                        where = Location(self.imp.file, row.line, f"{row.pointer}, cell {n + 1}")
+                        self.imp.fail("invalid-value", f"the cell holds the control character U+{ord(bad.group()):04X}, which no BOM file can carry", where)
 
     def sheet(self, table: Table, mapping: dict[str, str], several: bool) -> _Sheet | None:
         """``table`` with its header row found and its columns resolved, or None."""
