@@ -69,3 +69,51 @@ def test_cli_refuses_with_exit_2_and_no_traceback(write, secret, capsys):
     captured = capsys.readouterr()
     assert "DOCTYPE" in captured.err and "Traceback" not in captured.err
     assert "TOP-SECRET-MARKER" not in captured.out + captured.err
+
+
+# --- the importers share the hardened parser --------------------------------------------
+
+IMPORTER_ROOTS = {
+    "ipc-1752": '<MainDeclaration xmlns="http://webstds.ipc.org/175x/2.0" version="2.0"><Product><ProductID itemName="&xxe;"/></Product></MainDeclaration>',
+    "iec-62474": '<Main xmlns="http://std.iec.ch/iec62474"><Product><ProductID name="&xxe;"/></Product></Main>',
+    "granta-bom": '<PartsEco xmlns="http://www.grantadesign.com/24/12/BillOfMaterialsEco"><Components><Part><Quantity Unit="Each">1</Quantity><PartNumber>&xxe;</PartNumber></Part></Components></PartsEco>',
+}
+
+
+@pytest.mark.parametrize("fmt", sorted(IMPORTER_ROOTS))
+@pytest.mark.parametrize("forced", [False, True], ids=["detected", "forced"])
+def test_every_xml_importer_refuses_entities(fmt, forced, write, secret):
+    root = IMPORTER_ROOTS[fmt]
+    name = root[1 : root.index(" ")]
+    path = write("decl.xml", f'<?xml version="1.0"?>\n<!DOCTYPE {name} [<!ENTITY xxe SYSTEM "file://{secret}">]>\n{root}')
+    with pytest.raises(UnsafeInputError, match="DOCTYPE") as info:
+        rarebom.load(path, format=fmt if forced else None)
+    assert "TOP-SECRET-MARKER" not in str(info.value)
+
+
+def test_a_workbook_sheet_with_entities_is_refused(tmp_path, secret):
+    import zipfile
+
+    path = tmp_path / "evil.xlsx"
+    sheet = (
+        f'<?xml version="1.0"?>\n<!DOCTYPE worksheet [<!ENTITY xxe SYSTEM "file://{secret}">]>\n'
+        '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>'
+        '<row r="1"><c r="A1" t="inlineStr"><is><t>Part Number</t></is></c><c r="B1" t="inlineStr"><is><t>Quantity</t></is></c></row>'
+        '<row r="2"><c r="A2" t="inlineStr"><is><t>&xxe;</t></is></c><c r="B2"><v>1</v></c></row></sheetData></worksheet>'
+    )
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("[Content_Types].xml", '<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"/>')
+        archive.writestr(
+            "xl/workbook.xml",
+            '<?xml version="1.0"?><workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
+            'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><sheets><sheet name="BOM" sheetId="1" r:id="rId1"/></sheets></workbook>',
+        )
+        archive.writestr(
+            "xl/_rels/workbook.xml.rels",
+            '<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+            '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/></Relationships>',
+        )
+        archive.writestr("xl/worksheets/sheet1.xml", sheet)
+    with pytest.raises(rarebom.InputError) as info:
+        rarebom.load(path)
+    assert "DOCTYPE" in str(info.value) and "TOP-SECRET-MARKER" not in str(info.value)
