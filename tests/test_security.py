@@ -76,7 +76,10 @@ def test_cli_refuses_with_exit_2_and_no_traceback(write, secret, capsys):
 IMPORTER_ROOTS = {
     "ipc-1752": '<MainDeclaration xmlns="http://webstds.ipc.org/175x/2.0" version="2.0"><Product><ProductID itemName="&xxe;"/></Product></MainDeclaration>',
     "iec-62474": '<Main xmlns="http://std.iec.ch/iec62474"><Product><ProductID name="&xxe;"/></Product></Main>',
-    "granta-bom": '<PartsEco xmlns="http://www.grantadesign.com/24/12/BillOfMaterialsEco"><Components><Part><Quantity Unit="Each">1</Quantity><PartNumber>&xxe;</PartNumber></Part></Components></PartsEco>',
+    "granta-bom": (
+        '<PartsEco xmlns="http://www.grantadesign.com/24/12/BillOfMaterialsEco"><Components><Part>'
+        '<Quantity Unit="Each">1</Quantity><PartNumber>&xxe;</PartNumber></Part></Components></PartsEco>'
+    ),
 }
 
 
