@@ -538,3 +538,22 @@ def test_part_ids_fall_back_from_part_number_to_name_to_id_to_the_path(write):
     )
     bom = rarebom.load(write("ids.xml", PARTS_ECO.format(parts))).bom
     assert [p.id for p in bom] == ["Named", "R7", "/PartsEco/Components/Part[3]", "PartsEco"]
+
+
+def test_a_shared_part_written_under_two_parents_is_warned_about_once(write):
+    screw = (
+        "<Part><Quantity Unit='Each'>4</Quantity><MassPerUom Unit='kg/Part'>0.003</MassPerUom><PartNumber>SCREW</PartNumber>"
+        "<Materials><Material><Percentage>100</Percentage><MIMaterialReference><dbKey xmlns='http://www.grantadesign.com/12/05/GrantaBaseTypes'>MI_RS</dbKey>"
+        "<recordGUID xmlns='http://www.grantadesign.com/12/05/GrantaBaseTypes'>11111111-2222-3333-4444-555555555555</recordGUID></MIMaterialReference>"
+        "<Identity>stainless</Identity></Material></Materials></Part>"
+    )
+    assembly = "<Part><Quantity Unit='Each'>1</Quantity><PartNumber>{}</PartNumber><Components>" + screw + "</Components></Part>"
+    text = (
+        "<PartsEco xmlns='http://www.grantadesign.com/24/12/BillOfMaterialsEco'><Components><Part><Quantity Unit='Each'>1</Quantity>"
+        f"<PartNumber>TOP</PartNumber><Components>{assembly.format('A')}{assembly.format('B')}</Components></Part></Components></PartsEco>"
+    )
+    result = rarebom.load(write("shared.xml", text))
+    assert sorted(p.id for p in result.bom) == ["A", "B", "SCREW", "TOP"]  # one screw, used by both
+    (warning,) = by_code(result.findings, "granta-record-unresolved")
+    assert warning.parts == ("SCREW",) and warning.location.pointer.endswith("/Part/Components/Part[1]/Components/Part/Materials/Material")
+    assert rarebom.trace(result.bom, exact=True)["TOP"].mass.nominal == 24  # 2 assemblies x 4 screws x 3 g

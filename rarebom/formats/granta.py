@@ -132,6 +132,9 @@ class _Reader:
 
     def __init__(self, imp: Importer):
         self.imp = imp
+        #: parts whose warnings were given: a tree format writes a shared sub-assembly under
+        #: every parent, and one part gets one set of warnings, not one per occurrence
+        self.warned: set[str] = set()
 
     def read(self, root: etree._Element) -> Bom | None:
         imp = self.imp
@@ -255,7 +258,9 @@ class _Reader:
         if part is None:
             return None
         known_as = imp.add_part(part)
-        later.emit(imp, known_as)
+        if known_as not in self.warned:
+            self.warned.add(known_as)
+            later.emit(imp, known_as)
         return _Placed(known_as, quantity, where)
 
     def _quantity(self, element: etree._Element, pid: str) -> tuple[Amount | None, str | None]:
