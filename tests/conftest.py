@@ -21,6 +21,21 @@ EXAMPLES = REPO / "examples"
 SAMPLES = REPO.parent / "shared" / "samples"
 
 
+def iec62474_schema():
+    """The IEC 62474 X8.21 XSD from the samples, for validating files we write; skips if absent."""
+    from lxml import etree
+
+    xsd = SAMPLES / "iec62474_schema__IEC62474_Schema_X8.21-120240831.xsd"
+    if not xsd.exists():
+        pytest.skip(f"real samples not found at {SAMPLES}")
+    schema_doc = etree.parse(str(xsd)).getroot()
+    xs = "{http://www.w3.org/2001/XMLSchema}"
+    # The XSD imports xmldsig from the web for <Signature>; the files we write have none.
+    for node in [*schema_doc.findall(f"{xs}import"), *(e for e in schema_doc.iter(f"{xs}element") if e.get("name") == "Signature")]:
+        node.getparent().remove(node)
+    return etree.XMLSchema(schema_doc)
+
+
 def documented_minimal_pack() -> str:
     """The pack in docs/rules.md's "A minimal pack": the tests use the example the docs show."""
     text = (REPO / "docs" / "rules.md").read_text(encoding="utf-8")
