@@ -11,6 +11,7 @@ from .checks import CheckOptions, check_bom
 from .engine import Alternates, Bounds, OriginClass, OriginPolicy, PartResult, Trace, TraceOptions, trace
 from .errors import Finding, InputError, InvalidBomError, Location, RarebomError, Severity, UnitError, UnsafeInputError
 from .formats import FORMATS, LoadResult, detect_format, dump, load
+from .limits import LimitExceededError, Limits
 from .model import Amount, Bom, Classification, Completeness, Material, OriginClaim, Part, Stage, Substance, Usage
 from .units import Kind
 
@@ -35,6 +36,8 @@ __all__ = [
     "InputError",
     "InvalidBomError",
     "Kind",
+    "LimitExceededError",
+    "Limits",
     "LoadResult",
     "Location",
     "Material",

@@ -48,7 +48,10 @@ def _g(grams: float) -> str:
 
 
 def _pct(ratio: Fraction | float) -> str:
-    return f"{float(ratio * 100):.6g} %"
+    try:
+        return f"{float(ratio * 100):.6g} %"
+    except OverflowError:  # a Fraction beyond float range, from absurd masses in a file
+        return "more than 1e308 %"
 
 
 def check_bom(bom: Bom, options: CheckOptions = CheckOptions(), *, graph: bool = True, mass_balance: bool = True) -> list[Finding]:

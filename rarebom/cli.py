@@ -13,6 +13,7 @@ import argparse
 import datetime as dt
 import json
 import os
+import re
 import sys
 import time
 from collections.abc import Sequence
@@ -25,6 +26,7 @@ from ._resources import SCHEMAS, schema_path
 from .checks import DEFAULT_FRACTION_TOLERANCE, DEFAULT_MASS_TOLERANCE, CheckOptions
 from .errors import Finding, InputError, InvalidBomError, Location, RarebomError, Severity
 from .formats import FORMATS, LoadResult, dump, load
+from .limits import DEFAULT_LIMITS, Limits, parse_size
 from .units import parse_number
 
 __all__ = ["main"]
@@ -75,6 +77,24 @@ def _parser() -> argparse.ArgumentParser:
         default=DEFAULT_MASS_TOLERANCE,
         metavar="X",
         help="relative gap allowed between a declared mass and the sum of its contents (default 5%%)",
+    )
+    checks.add_argument(
+        "--max-input-size",
+        type=_size_arg,
+        default=DEFAULT_LIMITS.max_input_bytes,
+        metavar="SIZE",
+        help="refuse an input file larger than this, e.g. 500MB or 4GiB (default 2GiB; see docs/robustness.md)",
+    )
+    checks.add_argument(
+        "--max-depth", type=_limit_arg(int), default=DEFAULT_LIMITS.max_depth, metavar="N", help="refuse a document nested more than N elements or objects deep (default 256)"
+    )
+    checks.add_argument("--max-parts", type=_limit_arg(int), default=DEFAULT_LIMITS.max_parts, metavar="N", help="refuse a BOM of more than N parts (default 10000000)")
+    checks.add_argument(
+        "--max-multiplicity",
+        type=_limit_arg(float),
+        default=DEFAULT_LIMITS.max_multiplicity,
+        metavar="X",
+        help="refuse a BOM path whose quantities multiply to more than X, e.g. 1e18 (default 1e15)",
     )
     checks.add_argument("-q", "--quiet", action="store_true", help="do not print warnings")
 
@@ -128,6 +148,31 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _size_arg(text: str) -> int:
+    try:
+        return parse_size(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _limit_arg(kind: type):
+    def parse(text: str):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not {'a whole number' if kind is int else 'a number'}") from None
+        if not value >= 1 or value == float("inf"):
+            raise argparse.ArgumentTypeError(f"{text!r}: a limit is a finite number of 1 or more")
+        return value
+
+    parse.__name__ = kind.__name__  # argparse names the type in its messages
+    return parse
+
+
+def _limits(args) -> Limits:
+    return Limits(max_input_bytes=args.max_input_size, max_depth=args.max_depth, max_parts=args.max_parts, max_multiplicity=args.max_multiplicity)
+
+
 def _rate_arg(text: str) -> tuple[str, str]:
     code, sep, rate = text.partition("=")
     if not sep or len(code.strip()) != 3 or not code.strip().isalpha():
@@ -151,16 +196,26 @@ def _count(n: int, noun: str) -> str:
     return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
+# C0 and C1 control characters but tab and newline, as the reports neutralise them
+# (report/_format.py): a message quoting a hostile file must not steer the terminal.
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def neutral(text: object) -> str:
+    """Text for the terminal, with control characters shown as ``\\xNN`` instead of acting."""
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", str(text))
+
+
 def _print_findings(findings: Sequence[Finding], *, quiet: bool) -> None:
     for finding in findings:
         if quiet and finding.severity is Severity.WARNING:
             continue
-        print(finding, file=sys.stderr)
+        print(neutral(finding), file=sys.stderr)  # messages quote text from the input file
 
 
 def _load(path, args) -> LoadResult:
     options = CheckOptions(fraction_tolerance=args.fraction_tolerance, mass_tolerance=args.mass_tolerance)
-    return load(path, format=None if args.format == "auto" else args.format, check_options=options, columns=args.columns, sheet=args.sheet)
+    return load(path, format=None if args.format == "auto" else args.format, check_options=options, columns=args.columns, sheet=args.sheet, limits=_limits(args))
 
 
 def _finding_json(finding: Finding) -> dict:
@@ -185,15 +240,15 @@ def _validate(args) -> int:
         except InvalidBomError as exc:
             status = EXIT_INPUT
             if args.output == "text":
-                print(f"{path}: invalid, {_count(len(exc.errors), 'error')}")
+                print(f"{neutral(path)}: invalid, {_count(len(exc.errors), 'error')}")
                 _print_findings(exc.findings, quiet=args.quiet)
             results.append({"file": path, "valid": False, "findings": [_finding_json(f) for f in exc.findings]})
             continue
         except InputError as exc:
             status = EXIT_INPUT
             if args.output == "text":
-                print(f"{path}: invalid")
-                print(exc, file=sys.stderr)
+                print(f"{neutral(path)}: invalid")
+                print(neutral(exc), file=sys.stderr)
             results.append({"file": path, "valid": False, "findings": [_finding_json(exc.to_finding())]})
             continue
         bom = result.bom
@@ -201,8 +256,10 @@ def _validate(args) -> int:
         if args.output == "text":
             warnings = len(result.findings)
             print(
-                f"{path}: valid {result.format}, {_count(len(bom), 'part')}, {_count(len(goods), 'finished good')}"
-                f" ({', '.join(p.id for p in goods[:5])}{', ...' if len(goods) > 5 else ''}), {_count(warnings, 'warning')}"
+                neutral(
+                    f"{path}: valid {result.format}, {_count(len(bom), 'part')}, {_count(len(goods), 'finished good')}"
+                    f" ({', '.join(p.id for p in goods[:5])}{', ...' if len(goods) > 5 else ''}), {_count(warnings, 'warning')}"
+                )
             )
             _print_findings(result.findings, quiet=args.quiet)
         results.append(
@@ -339,7 +396,9 @@ def _trace(args) -> int:
     overrides = tuple(o for path in args.overrides for o in load_overrides(path))
     prices = load_prices(args.prices) if args.prices else None
     currency, rates = _rates_file(args.rates) if args.rates else (None, {})
-    options = TraceOptions(alternates=args.alternates, typical_compositions=args.typical_compositions, currency=args.currency or currency, rates={**rates, **dict(args.rate)})
+    options = TraceOptions(
+        alternates=args.alternates, typical_compositions=args.typical_compositions, currency=args.currency or currency, rates={**rates, **dict(args.rate)}, limits=_limits(args)
+    )
     inputs = []
     for path in args.files:
         large = os.path.isfile(path) and os.path.getsize(path) > _Progress.LARGE
@@ -414,7 +473,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         _print_findings(exc.findings, quiet=getattr(args, "quiet", False))
         return EXIT_INPUT
     except RarebomError as exc:
-        print(f"rarebom {args.command}: {exc}", file=sys.stderr)
+        print(neutral(f"rarebom {args.command}: {exc}"), file=sys.stderr)
         return EXIT_INPUT
     except BrokenPipeError:
         # The reader went away (`| head`): stop quietly, and exit like a process killed by

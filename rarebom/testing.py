@@ -30,6 +30,7 @@ except ImportError as exc:  # pragma: no cover - exercised only without the extr
 
 from . import chemistry
 from .errors import Location
+from .limits import DEFAULT_LIMITS
 from .model import ITEM_CLASSES, Amount, Bom, Classification, Completeness, Material, OriginClaim, Part, Stage, Substance, Usage
 from .units import Kind
 
@@ -189,7 +190,24 @@ def boms(draw, *, max_parts: int = 12, max_uses: int = 4) -> Bom:
                 provenance=draw(_provenances),
             )
         )
+    # Valid under the default limits too: no path's quantities multiply past max_multiplicity.
+    assume(_max_multiplicity(parts) <= DEFAULT_LIMITS.max_multiplicity)
     return Bom(parts=draw(st.permutations(parts)), name=draw(st.none() | texts()), attributes=draw(_attributes))
+
+
+def _max_multiplicity(parts: list[Part]) -> Fraction:
+    """The largest product of quantities (in the child's units of measure) down any path;
+    ``parts`` only use parts after them."""
+    by_id = {p.id: p for p in parts}
+    most: dict[str, Fraction] = {}
+    for part in reversed(parts):
+        best = Fraction(1)
+        for use in part.uses:
+            q = use.quantity.max if use.quantity.max is not None else use.quantity.value
+            for ref in (use.child, *use.alternates):
+                best = max(best, q / by_id[ref].uom_size * most[ref])
+        most[part.id] = best
+    return max(most.values())
 
 
 # -- roll-up invariants ----------------------------------------------------------------

@@ -10,6 +10,7 @@ import datetime as dt
 import hashlib
 import json
 import os
+import re
 
 import attrs
 import jsonschema
@@ -233,3 +234,94 @@ def test_reports_of_rarebom_files_cite_no_declaration(datas):
         for product in data["products"]:
             assert all(v["source"] is None for v in product["verdicts"])
             assert all(c["source"] is None for c in product["contributors"])
+
+
+# --- guarantee 5: no text from an input steers a terminal or breaks Markdown ---------------
+
+#: ANSI colour (CSI), an OSC 8 hyperlink ended by BEL, backspace, carriage return, C1 CSI,
+#: a Markdown table pipe, HTML and a code-span backtick.
+HOSTILE = "\x1b[31mRED\x1b[2J\x1b]8;;http://127.0.0.1:9/\x07link\x1b]8;;\x07\x08\rX\x9b2J|<script>alert(1)</script>`"
+CONTROLS = "\x1b\x07\x08\r\x9b"
+#: Fields the renderers read as keys (verdict words, units, codes) or that rarebom computes
+#: itself (dates, hashes, the mass basis); everything else may come from an input file or a pack.
+COMPUTED_KEYS = {
+    *("verdict", "worst", "status", "unit", "operator", "symbol", "origin", "level", "confidence", "computed", "result"),
+    *("as_of", "generated", "date", "data_as_of", "currency", "format", "sha256", "rarebom_version", "severity", "code", "mass_basis"),
+}
+
+
+def _poisoned(value, key=None):
+    """``value`` with HOSTILE appended to every string a user's file or pack can set."""
+    if isinstance(value, dict):
+        return {k: _poisoned(v, k) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_poisoned(v, key) for v in value]
+    return value + HOSTILE if isinstance(value, str) and key not in COMPUTED_KEYS else value
+
+
+@pytest.fixture(scope="module")
+def poisoned():
+    inputs = []
+    for name in EXAMPLE_NAMES:
+        loaded = rarebom.load(EXAMPLES / f"{name}.xml")
+        hostile_warning = rarebom.Finding(rarebom.Severity.WARNING, "unit", f"part {HOSTILE}: odd unit", rarebom.Location(f"{HOSTILE}.csv", 3, f"/p{HOSTILE}"), (HOSTILE,))
+        inputs.append(Input(f"{name}{HOSTILE}.xml", loaded.format, evaluate(rarebom.trace(loaded.bom), as_of="2026-11-22"), (*loaded.findings, hostile_warning)))
+    return _poisoned(report_data(inputs, generated=GENERATED))
+
+
+@pytest.mark.parametrize("verbose", [False, True], ids=["short", "verbose"])
+@pytest.mark.parametrize("fmt", ["text", "markdown"])
+def test_every_input_string_is_neutralised_in_text_and_markdown(poisoned, fmt, verbose):
+    out = render(poisoned, fmt, verbose=verbose)
+    leaked = sorted({repr(c) for c in CONTROLS if c in out})
+    assert not leaked, f"{fmt} passes {', '.join(leaked)} from the input to the reader's terminal"
+    # the text is still there, shown, not dropped: part ids, names, file names, rule text
+    assert out.count("x1b") >= 10
+    for product in poisoned["products"]:  # shown as \x1b (Markdown escapes the backslash: \\x1b)
+        assert re.search(re.escape(product["finished_good"].partition("\x1b")[0]) + r"\\+x1b", out)
+    if fmt == "markdown":
+        assert "odd unit" in out  # the warnings list, with the hostile message neutralised
+        assert not _markdown_tags(out), "markup from the input acts in the rendered Markdown"
+
+
+def _markdown_tags(markdown_text: str) -> list[str]:
+    """Each ``<`` that a CommonMark renderer would read as markup: one outside code spans and
+    fenced blocks and not backslash-escaped (CommonMark 0.31, sections 2.4 and 6.1)."""
+    found, fenced = [], False
+    for line in markdown_text.splitlines():
+        if line.startswith("```"):
+            fenced = not fenced
+            continue
+        i = 0
+        while i < len(line) and not fenced:
+            if line[i] == "\\":
+                i += 2
+            elif line[i] == "`":
+                run = len(re.match("`+", line[i:]).group())
+                close = re.compile(f"(?<!`){'`' * run}(?!`)").search(line, i + run)
+                i = close.end() if close else i + run  # an unclosed run is literal backticks
+            else:
+                if line[i] == "<":
+                    found.append(line[i : i + 20])
+                i += 1
+    return found
+
+
+def test_the_markdown_check_sees_markup():
+    assert _markdown_tags("| a |\n|---|\n| <script>x</script> |\n") == ["<script>x</script> |", "</script> |"]
+    assert _markdown_tags("`a`<img src=x>`b`") == ["<img src=x>`b`"]
+    assert _markdown_tags("`` a`<b> `` \\<i>\n```text\n<x>\n```") == []
+
+
+def test_the_poisoning_reaches_the_renderers(poisoned):
+    """The check above can fail: without neutralising, the raw escape would be printed."""
+    from rarebom.report import _format, markdown, text
+
+    original = _format.neutral
+    try:
+        for module in (_format, text, markdown):
+            module.neutral = str
+        assert "\x1b[31m" in render(poisoned, "text") and "\x1b[31m" in render(poisoned, "markdown")
+    finally:
+        for module in (_format, text, markdown):
+            module.neutral = original

@@ -359,3 +359,64 @@ def test_the_browser_shows_markup_from_the_data_as_text(browser, hostile, tmp_pa
     assert XSS in dom.content and XSS_FILE in dom.content
     assert not dom.all("script") and not dom.all("img") and "<script>alert" not in dom_text
     assert not _console(stderr), "\n".join(_console(stderr))
+
+
+# ------------------------------------------------- guarantee 5: every user string is text
+
+#: Breaks out of element content, a quoted attribute (either quote), a comment and CDATA.
+HOSTILE_HTML = "</title><script>alert(1)</script>\"'><img src=x onerror=alert(3)><!-- ]]> &amp;"
+#: Fields the renderer reads as keys or that rarebom computes; everything else may come
+#: from an input file (ids, names, file names, findings) or a user's rule pack (rule text).
+COMPUTED_KEYS = {
+    *("verdict", "worst", "status", "unit", "operator", "symbol", "origin", "level", "confidence", "computed", "result"),
+    *("as_of", "generated", "date", "data_as_of", "currency", "format", "sha256", "rarebom_version", "severity", "code", "mass_basis"),
+}
+
+
+def _poisoned(value, key=None):
+    if isinstance(value, dict):
+        return {k: _poisoned(v, k) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_poisoned(v, key) for v in value]
+    return value + HOSTILE_HTML if isinstance(value, str) and key not in COMPUTED_KEYS else value
+
+
+@pytest.fixture(scope="module")
+def poisoned() -> dict:
+    inputs = []
+    for path in EXAMPLE_FILES:
+        read = _evaluated(path)
+        hostile_warning = rarebom.Finding(rarebom.Severity.WARNING, "unit", f"odd {HOSTILE_HTML}", rarebom.Location(HOSTILE_HTML, 1), (HOSTILE_HTML,))
+        inputs.append(attrs.evolve(read, findings=(*read.findings, hostile_warning)))
+    return _poisoned(report_data(inputs))
+
+
+def _strings(value):
+    if isinstance(value, dict):
+        for v in value.values():
+            yield from _strings(v)
+    elif isinstance(value, list):
+        for v in value:
+            yield from _strings(v)
+    elif isinstance(value, str) and HOSTILE_HTML in value:
+        yield value
+
+
+def test_every_user_string_in_the_data_is_text_in_the_page(poisoned):
+    page = render_html(poisoned)
+    dom = _check_report(page, poisoned)
+    assert not dom.all("img") and not dom.all("script") and "<!-- ]]>" not in page
+    shown = dom.content + "".join(v or "" for _, a in dom.elements for v in a.values())
+    assert shown.count(HOSTILE_HTML) >= 20  # ids, names, file names, rule text, each intact
+    for product in poisoned["products"]:
+        assert product["finished_good"] in dom.content and product["file"] in dom.content
+
+
+def test_the_browser_shows_every_user_string_as_text(browser, poisoned, tmp_path):
+    page = tmp_path / "poisoned.html"
+    page.write_text(render_html(poisoned), encoding="utf-8")
+    dom_text, stderr = browser(page, "--dump-dom")
+    dom = _check_report(dom_text, poisoned)
+    assert not dom.all("script") and not dom.all("img")
+    assert poisoned["products"][0]["finished_good"] in dom.content
+    assert not _console(stderr), "\n".join(_console(stderr))

@@ -16,8 +16,10 @@ and products on their own, which keeps the inner loop free of special cases.
 
 from __future__ import annotations
 
+import decimal
 import functools
 import math
+import sys
 from collections.abc import Callable
 from fractions import Fraction
 from typing import Any
@@ -27,6 +29,7 @@ import attrs
 from .. import chemistry
 from ..checks import topological_order
 from ..errors import Finding, InvalidBomError, error, warning
+from ..limits import DEFAULT_LIMITS, Limits
 from ..model import Amount, Bom, Completeness, Part
 from ..units import Kind
 from .policy import ORIGIN_CLASSES, Alternates, OriginClass, OriginConflict, OriginDecision, OriginPolicy, conflicts
@@ -290,11 +293,22 @@ def _own_content(part: Part, declared: Triple | None, compiled: Compiled, typica
 
 
 def compile_bom(
-    bom: Bom, *, policy: OriginPolicy, currency: str | None, rates: dict[str, Fraction], typical: bool, exact: bool, progress: Progress | None = None
+    bom: Bom,
+    *,
+    policy: OriginPolicy,
+    currency: str | None,
+    rates: dict[str, Fraction],
+    typical: bool,
+    exact: bool,
+    progress: Progress | None = None,
+    limits: Limits = DEFAULT_LIMITS,
 ) -> Compiled:
     """Compile ``bom`` (already checked: no cycles, no dangling references) for :func:`rollup`.
 
-    ``progress``, if given, is called now and then with ("compiling", share done)."""
+    ``progress``, if given, is called now and then with ("compiling", share done).
+    A path whose quantities multiply past ``limits.max_multiplicity`` is a located
+    ``limit-exceeded`` error, in float and exact traces alike: it is a data error, and
+    the bound keeps float products finite."""
     order = [bom.part(pid) for pid in topological_order(bom, alternates=True)]
     index = {part.id: i for i, part in enumerate(order)}
     compiled = Compiled(
@@ -317,11 +331,31 @@ def compile_bom(
     missing_rates: dict[str, list[str]] = {}
     too_large: list[Finding] = []
     step = max(1, len(order) // 100)
+    # Per part, the largest product of quantities on a path down from it, and the child
+    # that path goes through (-1 at a leaf, -2 below a path already reported).
+    most: list[Any] = []
+    via: list[int] = []
+    # A float trace cannot go past float range whatever the limit: its products would be inf.
+    ceiling = limits.max_multiplicity if exact else min(limits.max_multiplicity, sys.float_info.max)
     for n, part in enumerate(order):
         if progress is not None and n % step == 0:
             progress("compiling", n / len(order))
+        best, through = 1, -2  # until the part compiles
         try:
             _compile_part(compiled, bom, part, index, policy, currency, rates, typical, exact, missing_rates)
+            through = -1
+            for candidates in compiled.uses[-1]:  # this part's, even after a part that failed
+                for j, _, _, q_hi in candidates:
+                    if via[j] == -2:
+                        through = -2  # reported below this part already
+                    m = q_hi * most[j]  # one product and one comparison per usage
+                    if m > best:
+                        best, child = m, j
+            if through == -1 and best > 1:
+                through = child
+            if best > ceiling and through != -2:
+                too_large.append(_multiplicity_error(compiled, order, n, through, via, best, limits))
+                through = -2
         except OverflowError:
             too_large.append(
                 error(
@@ -331,6 +365,8 @@ def compile_bom(
                     (part.id,),
                 )
             )
+        most.append(best)
+        via.append(through)
     if too_large:
         raise InvalidBomError(too_large, bom.source)
     for code, parts in missing_rates.items():
@@ -341,6 +377,23 @@ def compile_bom(
     for conflict in compiled.conflicts:
         compiled.findings.append(warning("origin-conflict", str(conflict), bom.part(conflict.part).location, (conflict.part,)))
     return compiled
+
+
+def _multiplicity_error(compiled: Compiled, order: list[Part], n: int, child: int, via: list[int], product, limits: Limits) -> Finding:
+    """The ``limit-exceeded`` error for the lowest part whose path down multiplies past the limit."""
+    path = [n, child]
+    while via[path[-1]] >= 0:
+        path.append(via[path[-1]])
+    names = [compiled.ids[i] for i in path]
+    shown = " -> ".join(names) if len(names) <= 6 else " -> ".join(names[:3]) + f" -> ... ({len(names) - 5} more) -> " + " -> ".join(names[-2:])
+    if product != product or product == INF:
+        amount = "beyond the range of floating point"
+    else:
+        exact = decimal.Decimal(product.numerator) / decimal.Decimal(product.denominator) if isinstance(product, Fraction) else decimal.Decimal(product)
+        amount = f"{exact:.3e}"  # the same text from a float and a Fraction
+    part = order[n]
+    message = limits.message("max_multiplicity", f"part {part.id!r}: the quantities along the path {shown} multiply to {amount}")
+    return error("limit-exceeded", message, part.location, (part.id, *names[1:]))
 
 
 def _compile_part(compiled: Compiled, bom: Bom, part: Part, index: dict[str, int], policy: OriginPolicy, currency, rates, typical: bool, exact: bool, missing_rates) -> None:

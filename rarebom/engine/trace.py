@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from fractions import Fraction
@@ -12,6 +13,7 @@ import attrs
 from .. import chemistry
 from ..checks import CheckOptions, check_bom, mass_balance_warning
 from ..errors import Finding, InvalidBomError, Severity, warning
+from ..limits import DEFAULT_LIMITS, Limits
 from ..model import Bom
 from ..units import parse_number
 from .explain import Derivation, contributors, derive, reachable
@@ -54,6 +56,8 @@ class TraceOptions:
       so such content stays unknown unless the caller opts in.
     - ``exact``: compute everything with exact fractions (slower; for audits and tests).
       A float trace recomputes any part exactly on request (:meth:`Trace.exact`).
+    - ``limits``: the trace uses ``max_multiplicity`` (:class:`~rarebom.Limits`): a BOM
+      path whose quantities multiply past it is a located ``limit-exceeded`` error.
     """
 
     policy: OriginPolicy = attrs.field(factory=OriginPolicy)
@@ -63,6 +67,7 @@ class TraceOptions:
     typical_compositions: bool = False
     exact: bool = False
     check: CheckOptions = attrs.field(factory=CheckOptions)
+    limits: Limits = DEFAULT_LIMITS
     #: called now and then with (what is being done, the share of it done): for a progress
     #: bar on a large BOM. It changes no result.
     progress: Callable[[str, float], None] | None = attrs.field(default=None, eq=False, repr=False)
@@ -94,7 +99,14 @@ def trace(bom: Bom, options: TraceOptions | None = None, **kwargs: Any) -> Trace
         raise InvalidBomError(findings, bom.source)
     currency = options.currency or _pick_currency(bom)
     compiled = compile_bom(
-        bom, policy=options.policy, currency=currency, rates=options.rates, typical=options.typical_compositions, exact=options.exact, progress=options.progress
+        bom,
+        policy=options.policy,
+        currency=currency,
+        rates=options.rates,
+        typical=options.typical_compositions,
+        exact=options.exact,
+        progress=options.progress,
+        limits=options.limits,
     )
     rolled = rollup(compiled, alternates=options.alternates, inherit=options.policy.inherit, progress=options.progress)
     findings += _mass_balance(bom, compiled, rolled, options.check.mass_tolerance)
@@ -108,10 +120,21 @@ def _mass_balance(bom: Bom, compiled: Compiled, rolled: Rolled, tolerance: Fract
         contents = rolled.contents_mass[i]
         if declared is None or contents is None:
             continue
-        finding = mass_balance_warning(bom.part(compiled.ids[i]), float(declared[1]), float(contents[1]), materials_absolute=compiled.materials_absolute[i], tolerance=tolerance)
+        finding = mass_balance_warning(
+            bom.part(compiled.ids[i]), _to_float(declared[1]), _to_float(contents[1]), materials_absolute=compiled.materials_absolute[i], tolerance=tolerance
+        )
         if finding is not None:
             findings.append(finding)
     return findings
+
+
+def _to_float(value) -> float:
+    """``value`` as a float; an exact trace's Fraction beyond float range becomes +-inf, as
+    in a float trace (``float(Fraction)`` raises OverflowError there)."""
+    try:
+        return float(value)
+    except OverflowError:
+        return math.inf if value > 0 else -math.inf
 
 
 def _origin_known(rare_earths) -> Bounds | None:
@@ -259,7 +282,7 @@ class Trace:
         cached = getattr(self, "_exact", None)
         if cached is None:
             o = self.options
-            cached = self._exact = compile_bom(self.bom, policy=o.policy, currency=self.currency, rates=o.rates, typical=o.typical_compositions, exact=True)
+            cached = self._exact = compile_bom(self.bom, policy=o.policy, currency=self.currency, rates=o.rates, typical=o.typical_compositions, exact=True, limits=o.limits)
         return cached
 
     # -- walking -----------------------------------------------------------------------

@@ -12,6 +12,7 @@ import importlib
 import io
 import os
 import re
+import stat
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import BinaryIO
@@ -21,6 +22,7 @@ from lxml import etree
 
 from ..checks import CheckOptions, check_bom
 from ..errors import Finding, InputError, InvalidBomError, Location, Severity, error
+from ..limits import DEFAULT_LIMITS, LimitExceededError, Limits, applied
 from ..model import Bom
 from . import _xmlsafe, native_xml
 
@@ -103,6 +105,36 @@ def _open(source: Source) -> tuple[BinaryIO, str | None, bool]:
     return source, getattr(source, "name", None), False
 
 
+def _bounded(stream: BinaryIO, file: str | None, owned: bool, limits: Limits) -> BinaryIO:
+    """``stream``, refused if more than ``limits.max_input_bytes`` remain in it, before any parsing.
+
+    Files and seekable streams are measured; any other stream is read into memory, never
+    more than one byte past the limit.
+    """
+    limit = limits.max_input_bytes
+    found = None
+    if isinstance(stream, io.BytesIO):
+        size = len(stream.getbuffer()) - stream.tell()
+    elif owned and stat.S_ISREG(os.fstat(stream.fileno()).st_mode):
+        size = os.fstat(stream.fileno()).st_size
+    elif not owned and getattr(stream, "seekable", lambda: False)():
+        start = stream.tell()
+        size = stream.seek(0, io.SEEK_END) - start
+        stream.seek(start)
+    else:  # a pipe or a device
+        data = stream.read(limit + 1)
+        if owned:
+            stream.close()
+        size, stream = len(data), io.BytesIO(data)
+        found = f"the input is more than {limit:,} bytes"
+    if size > limit:
+        raise limits.exceeded("max_input_bytes", found or f"the input is {size:,} bytes", location=Location(file))
+    return stream
+
+
+#: How deep libxml2 lets elements nest without ``huge_tree``.
+_LIBXML2_MAX_DEPTH = 256
+
 _XMLNS = re.compile(r"""xmlns(?::([\w.\-]+))?\s*=\s*(["'])(.*?)\2""")
 
 
@@ -180,17 +212,21 @@ def load(
     check_options: CheckOptions = CheckOptions(),
     columns: Mapping[str, str] | str | None = None,
     sheet: str | None = None,
+    limits: Limits = DEFAULT_LIMITS,
 ) -> LoadResult:
     """Read a BOM file (a path, bytes or a binary stream), check it, and return it with its warnings.
 
     ``columns`` maps rarebom's field names to a table's headers (``"part=PN,quantity=Menge"``
     or a dict) and ``sheet`` picks a workbook's sheet; both apply to tables only.
+    ``limits`` bounds the input's size, nesting depth and part count (:class:`~rarebom.Limits`).
 
     Raises :class:`~rarebom.errors.InvalidBomError` listing every located error, or
-    :class:`~rarebom.errors.InputError` when the file cannot be opened or recognised.
+    :class:`~rarebom.errors.InputError` when the file cannot be opened or recognised, and
+    :class:`~rarebom.LimitExceededError` when it goes past one of ``limits``.
     """
     stream, file, owned = _open(source)
     try:
+        stream = _bounded(stream, file, owned, limits)
         name = format or detect_format(stream, file)
         if name not in FORMATS:
             raise InputError(f"unknown format {name!r}; rarebom reads {', '.join(FORMATS)}", location=Location(file))
@@ -201,12 +237,22 @@ def load(
             takers = ", ".join(f.name for f in FORMATS.values() if set(misplaced) <= set(f.options))
             raise InputError(f"{' and '.join(misplaced)} apply only to {takers}; this file is {name}", location=Location(file))
         try:
-            bom, findings = chosen.read(stream, file, **options)
+            with applied(limits):
+                bom, findings = chosen.read(stream, file, **options)
+        except LimitExceededError as exc:  # found in the document (its depth, its parts): a located error like any other
+            raise InvalidBomError([exc.to_finding()], file) from None
         except etree.XMLSyntaxError as exc:
+            if exc.msg.startswith("Excessive depth in document"):
+                # libxml2's own ceiling: 256 without huge_tree, which rarebom never turns on
+                found = f"the XML nests elements more than {_LIBXML2_MAX_DEPTH} deep, the most libxml2 reads"
+                message = limits.message("max_depth", found) if limits.max_depth <= _LIBXML2_MAX_DEPTH else found + "; no limit raises it"
+                raise InvalidBomError([error("limit-exceeded", message, Location(file, exc.lineno))], file) from None
             raise InvalidBomError([error("xml-syntax", f"XML syntax: {exc.msg}", Location(file, exc.lineno))], file) from None
     finally:
         if owned:
             stream.close()
+    if bom is not None and len(bom.parts) > limits.max_parts:  # for readers that build parts their own way
+        raise InvalidBomError([limits.exceeded("max_parts", f"{len(bom.parts):,} parts", location=Location(file)).to_finding()], file)
     reader_failed = any(f.severity is Severity.ERROR for f in findings)
     if bom is not None:
         # After reader errors some parts are missing, so only per-part checks make sense.

@@ -16,6 +16,7 @@ from typing import BinaryIO
 
 from lxml import etree
 
+from .. import limits
 from ..errors import Location, UnsafeInputError
 
 __all__ = ["PARSER_OPTIONS", "iter_events", "read_prolog", "safe_parser"]
@@ -104,10 +105,24 @@ def read_prolog(stream: BinaryIO, file: str | None) -> tuple[str, str]:
 
 
 def iter_events(stream: BinaryIO, file: str | None, events=("start", "end")) -> Iterator[tuple[str, etree._Element]]:
-    """Parse ``stream`` incrementally and safely, yielding lxml ``(event, element)`` pairs."""
+    """Parse ``stream`` incrementally and safely, yielding lxml ``(event, element)`` pairs.
+
+    With start and end events, elements nested deeper than the active ``Limits.max_depth``
+    are refused with a :class:`~rarebom.LimitExceededError`; libxml2 itself stops at 256
+    without ``huge_tree``.
+    """
     read_prolog(stream, file)
     first = True
+    # Depth is counted where the caller asks for start and end events (the rarebom XML
+    # reader); other callers have libxml2's ceiling of 256.
+    counted = "start" in events and "end" in events
+    max_depth = limits.active().max_depth
+    depth = 0
     for event, element in etree.iterparse(stream, events=events, **PARSER_OPTIONS):
+        if counted:
+            depth += 1 if event == "start" else -1 if event == "end" else 0
+            if depth > max_depth:
+                raise limits.active().exceeded("max_depth", f"the XML nests elements more than {max_depth} deep", location=Location(file, element.sourceline))
         if first:
             first = False
             docinfo = element.getroottree().docinfo

@@ -14,6 +14,7 @@ from typing import Any
 
 import attrs
 
+from .. import limits
 from ..errors import Finding, InputError, Location, error
 from ..model import Amount, Bom, Classification, Completeness, Material, OriginClaim, Part, Stage, Substance, Usage
 from ..units import Kind, kind_of_unit
@@ -217,8 +218,11 @@ class PartList:
         self.parts: list[Part] = []
         self.problems = problems
         self._seen: dict[str, Location | None] = {}
+        self._max_parts = limits.active().max_parts
 
     def add(self, part: Part) -> None:
+        if len(self.parts) >= self._max_parts:
+            raise limits.active().exceeded("max_parts", f"more than {self._max_parts:,} parts", location=part.location)
         if part.id in self._seen:
             first = self._seen[part.id]
             where = f" (first at {first})" if first else ""

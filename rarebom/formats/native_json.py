@@ -13,10 +13,12 @@ from __future__ import annotations
 
 import functools
 import json
+import sys
 from typing import Any, BinaryIO
 
 import jsonschema
 
+from .. import limits
 from .._resources import schema_path
 from ..errors import Finding, Location, error
 from ..model import Bom
@@ -54,8 +56,21 @@ def _validators() -> tuple[jsonschema.protocols.Validator, jsonschema.protocols.
 
 
 class _SyntaxProblem(Exception):
-    def __init__(self, message: str, pos: int):
-        self.message, self.pos = message, pos
+    def __init__(self, message: str, pos: int, code: str = "json-syntax"):
+        self.message, self.pos, self.code = message, pos, code
+
+
+def _depth(value: Any) -> int:
+    """How many levels of objects and arrays ``value`` nests (0 for a scalar), without recursion."""
+    deepest = 0
+    stack = [(value, 1)] if isinstance(value, (dict, list)) else []
+    while stack:
+        node, depth = stack.pop()
+        deepest = max(deepest, depth)
+        for child in node.values() if isinstance(node, dict) else node:
+            if isinstance(child, (dict, list)):
+                stack.append((child, depth + 1))
+    return deepest
 
 
 class _Decoder:
@@ -64,6 +79,7 @@ class _Decoder:
     def __init__(self, text: str):
         self.text = text
         self.duplicates: list[str] = []
+        self.limits = limits.active()
         self._decoder = json.JSONDecoder(
             parse_float=JsonNumber, parse_int=JsonNumber, parse_constant=self._constant, object_pairs_hook=self._object
         )
@@ -79,15 +95,24 @@ class _Decoder:
             self.duplicates.extend(sorted({k for k in keys if keys.count(k) > 1}))
         return result
 
-    def value(self, pos: int) -> tuple[Any, int]:
+    def value(self, pos: int, level: int = 1) -> tuple[Any, int]:
+        """The JSON value at ``pos``, which sits ``level`` containers deep in the document."""
         try:
-            return self._decoder.raw_decode(self.text, pos)
+            value, end = self._decoder.raw_decode(self.text, pos)
         except json.JSONDecodeError as exc:
             raise _SyntaxProblem(exc.msg, exc.pos) from None
         except ValueError as exc:
             raise _SyntaxProblem(str(exc), pos) from None
         except RecursionError:
-            raise _SyntaxProblem("the JSON is nested too deeply", pos) from None
+            # The standard library's scanner recurses: past Python's recursion limit it stops.
+            deeper = "deeper than Python's JSON parser reads"
+            if self.limits.max_depth < sys.getrecursionlimit():
+                raise _SyntaxProblem(self.limits.message("max_depth", "the JSON nests " + deeper), pos, "limit-exceeded") from None
+            raise _SyntaxProblem("the JSON nests " + deeper, pos) from None
+        # One walk over the containers just decoded: cheap beside the schema validation.
+        if isinstance(value, (dict, list)) and level + _depth(value) > self.limits.max_depth:
+            raise _SyntaxProblem(self.limits.message("max_depth", f"the JSON nests {level + _depth(value)} levels deep"), pos, "limit-exceeded")
+        return value, end
 
     def skip_ws(self, pos: int) -> int:
         text = self.text
@@ -173,7 +198,7 @@ def read(stream: BinaryIO, file: str | None) -> tuple[Bom | None, list[Finding]]
         if end != len(text):
             raise _SyntaxProblem("extra data after the JSON document", end)
     except _SyntaxProblem as exc:
-        problems.append(error("json-syntax", exc.message, Location(file, text.count("\n", 0, exc.pos) + 1)))
+        problems.append(error(exc.code, exc.message, Location(file, text.count("\n", 0, exc.pos) + 1)))
         return None, problems
     if "format" not in header and "parts" not in header:
         # Some other JSON document (a Catena-X passport, a VDA 231-301 file): one clear
@@ -202,7 +227,7 @@ def _read_parts(decoder: _Decoder, pos: int, file, lines: _Lines, validator, par
     while True:
         start = decoder.skip_ws(pos)
         seen_duplicates = len(decoder.duplicates)
-        raw, pos = decoder.value(start)
+        raw, pos = decoder.value(start, 2)  # in the document object and its parts array
         line = lines.at(start)
         base = ("parts", index)
         if len(decoder.duplicates) > seen_duplicates:

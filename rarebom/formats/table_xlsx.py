@@ -20,6 +20,7 @@ import io
 import posixpath
 import re
 import zipfile
+import zlib
 from collections.abc import Mapping
 from typing import BinaryIO
 
@@ -62,8 +63,9 @@ def read(stream: BinaryIO, file: str | None, *, columns: Mapping[str, str] | str
     with archive:
         try:
             table = _Workbook(archive, imp).table(sheet)
-        except (zipfile.BadZipFile, NotImplementedError, RuntimeError) as exc:
-            # a damaged member, an unsupported compression method, an encrypted member
+        except (zipfile.BadZipFile, NotImplementedError, RuntimeError, zlib.error, EOFError) as exc:
+            # a damaged member, an unsupported compression method, an encrypted member,
+            # corrupt deflate data (zlib.error) or a truncated member (EOFError)
             imp.fail("invalid-workbook", f"the workbook cannot be read: {exc}", Location(file))
             return None, imp.findings
     if table is None:

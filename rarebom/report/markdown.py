@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from ._format import bounds_text, neutral
 
 __all__ = ["render_markdown"]
@@ -10,6 +12,24 @@ __all__ = ["render_markdown"]
 def _cell(text: object) -> str:
     """Text safe inside a table cell: no control characters, no pipes, no line breaks."""
     return neutral(text).replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
+
+
+def _text_cell(text: object) -> str:
+    """Text from an input file or a pack in a table cell: no HTML tag, code span or link can start."""
+    out = _cell(text)
+    for char in "<`[":
+        out = out.replace(char, "\\" + char)
+    return out
+
+
+def _code(text: object) -> str:
+    """A code span holding ``text`` as a table cell does: its fence is longer than any run of
+    backticks inside it (CommonMark), so a backtick from an input file cannot end the span
+    and let markup after it act."""
+    out = _cell(text)
+    fence = "`" * (max((len(run) for run in re.findall("`+", out)), default=0) + 1)
+    pad = " " if out.startswith("`") or out.endswith("`") else ""
+    return f"{fence}{pad}{out}{pad}{fence}"
 
 
 def _inline(text: object) -> str:
@@ -25,7 +45,7 @@ def _path(path: list[dict]) -> str:
 
 
 def _verdict(v: dict, verbose: bool) -> list[str]:
-    out = [f"#### {v['verdict'].upper()}: `{_cell(v['rule'])}`", ""]
+    out = [f"#### {v['verdict'].upper()}: {_code(v['rule'])}", ""]
     out.append(f"- Reading: {_inline(v['label'])}")
     status = _inline(v["status_text"])
     out.append(f"- Status on the date: **{status}**" if v["status"] == "unverified" else f"- Status on the date: {status}")
@@ -53,10 +73,10 @@ def _verdict(v: dict, verbose: bool) -> list[str]:
 def _product(p: dict, as_of: str, verbose: bool) -> list[str]:
     title = f"{p['finished_good']}" + (f" ({p['name']})" if p["name"] else "")
     out = [f"## {_inline(title)}", ""]
-    out.append(f"`{_cell(p['file'])}`, as of {as_of}. Mass {bounds_text(p['mass'])} ({p['mass_basis']}); value {bounds_text(p['value'])}.")
+    out.append(f"{_code(p['file'])}, as of {as_of}. Mass {bounds_text(p['mass'])} ({p['mass_basis']}); value {bounds_text(p['value'])}.")
     out += ["", "### Verdicts", "", "| Verdict | Rule | Reading | Status on the date | Where |", "|---|---|---|---|---|"]
     for v in p["verdicts"]:
-        out.append(f"| **{v['verdict'].upper()}** | `{_cell(v['rule'])}` | {_cell(v['label'])} | {_cell(v['status'])} | {_cell(v['node'] or '')} |")
+        out.append(f"| **{v['verdict'].upper()}** | {_code(v['rule'])} | {_text_cell(v['label'])} | {_text_cell(v['status'])} | {_text_cell(v['node'] or '')} |")
     out.append("")
     for v in p["verdicts"]:
         out += _verdict(v, verbose)
@@ -71,13 +91,13 @@ def _product(p: dict, as_of: str, verbose: bool) -> list[str]:
     out += ["### Coverage", "", f"Composition declared for {declared} of the mass; origin known for {known} of the rare-earth mass.", ""]
     for key, what in (("missing_mass", "No mass"), ("missing_composition", "Undeclared composition"), ("missing_value", "No unit value"), ("missing_origin", "No origin claims")):
         if cov[key]:
-            out.append(f"- {what}: " + ", ".join(f"`{_cell(pid)}`" for pid in cov[key]))
+            out.append(f"- {what}: " + ", ".join(f"{_code(pid)}" for pid in cov[key]))
     out.append("")
     if p["contributors"]:
         out += ["### Top contributors", "", "| Part | Element | Mass | Origin | Paths |", "|---|---|---:|---|---|"]
         for c in p["contributors"]:
-            paths = "<br>".join(_cell(path) for path in c["paths"])
-            out.append(f"| `{_cell(c['part'])}` | {c['symbol']} | {bounds_text(c['mass'])} | {c['origin']} | {paths} ({c['path_count']}) |")
+            paths = "<br>".join(_text_cell(path) for path in c["paths"])
+            out.append(f"| {_code(c['part'])} | {c['symbol']} | {bounds_text(c['mass'])} | {c['origin']} | {paths} ({c['path_count']}) |")
         out.append("")
     return out
 
@@ -90,7 +110,7 @@ def render_markdown(data: dict, *, verbose: bool = False) -> str:
     if len(data["summary"]) > 1:
         out += ["| File | Finished good | Worst | Above | Indeterminate | Below |", "|---|---|---|---:|---:|---:|"]
         for s in data["summary"]:
-            out.append(f"| `{_cell(s['file'])}` | `{_cell(s['finished_good'])}` | **{s['worst'].upper()}** | {s['above']} | {s['indeterminate']} | {s['below']} |")
+            out.append(f"| {_code(s['file'])} | {_code(s['finished_good'])} | **{s['worst'].upper()}** | {s['above']} | {s['indeterminate']} | {s['below']} |")
         out.append("")
     for product in data["products"]:
         out += _product(product, data["as_of"], verbose)
@@ -101,7 +121,7 @@ def render_markdown(data: dict, *, verbose: bool = False) -> str:
         out += ["### Overrides applied", ""] + [f"- {_inline(o)}" for o in data["overrides_applied"]] + [""]
     out += ["### Rules", "", "| Rule | Reading | Status | Pack data as of |", "|---|---|---|---|"]
     for r in data["rules"]:
-        out.append(f"| `{_cell(r['id'])}` | {_cell(r['label'])} | {_cell(r['status'])} | {r['data_as_of']} |")
+        out.append(f"| {_code(r['id'])} | {_text_cell(r['label'])} | {_text_cell(r['status'])} | {r['data_as_of']} |")
     if data["findings"]:
         out += ["", "### Warnings", ""] + [f"- `{f['code']}`: {_inline(f['message'])}" for f in data["findings"]]
     return "\n".join(out).rstrip() + "\n"
