@@ -27,8 +27,13 @@ SYMBOLS = ("Nd", "Pr", "Dy", "Tb", "Sm", "Fe", "B", "Co", "O")
 RATES = {"EUR": "1.08", "CNY": "0.14", "JPY": "0.0067"}
 
 
+# These properties are about arithmetic, not resource limits: scaling masses also scales
+# quantities measured by mass, which may carry a path past the default multiplicity limit.
+NO_MULTIPLICITY_LIMIT = rarebom.Limits(max_multiplicity=10**400)
+
+
 def exact(bom, **options):
-    return rarebom.trace(bom, exact=True, currency="USD", rates=RATES, **options)
+    return rarebom.trace(bom, exact=True, currency="USD", rates=RATES, limits=NO_MULTIPLICITY_LIMIT, **options)
 
 
 def fingerprint(result: rarebom.PartResult):
