@@ -36,6 +36,26 @@ def iec62474_schema():
     return etree.XMLSchema(schema_doc)
 
 
+#: Report fields the renderers read as keys (verdict words, units, codes) or that rarebom
+#: computes itself (dates, hashes, the mass basis); every other string may come from an input
+#: file or a user's rule pack, so the escaping tests poison it.
+COMPUTED_KEYS = frozenset(
+    {
+        *("verdict", "worst", "status", "unit", "operator", "symbol", "origin", "level", "confidence", "computed", "result"),
+        *("as_of", "generated", "date", "data_as_of", "currency", "format", "sha256", "rarebom_version", "severity", "code", "mass_basis"),
+    }
+)
+
+
+def poison(value, payload: str, key=None):
+    """``value`` (report data) with ``payload`` appended to every string a user's file or pack can set."""
+    if isinstance(value, dict):
+        return {k: poison(v, payload, k) for k, v in value.items()}
+    if isinstance(value, list):
+        return [poison(v, payload, key) for v in value]
+    return value + payload if isinstance(value, str) and key not in COMPUTED_KEYS else value
+
+
 def documented_minimal_pack() -> str:
     """The pack in docs/rules.md's "A minimal pack": the tests use the example the docs show."""
     text = (REPO / "docs" / "rules.md").read_text(encoding="utf-8")

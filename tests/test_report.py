@@ -22,7 +22,7 @@ from rarebom.cli import main
 from rarebom.report import FORMATS, Input, render, report_data
 from rarebom.rules import evaluate, load_overrides, load_prices
 
-from .conftest import EXAMPLES, REPO
+from .conftest import EXAMPLES, REPO, poison
 
 GOLDEN = REPO / "tests" / "data" / "golden" / "reports"
 EXAMPLE_NAMES = sorted(p.stem for p in EXAMPLES.glob("*.xml"))
@@ -242,21 +242,6 @@ def test_reports_of_rarebom_files_cite_no_declaration(datas):
 #: a Markdown table pipe, HTML and a code-span backtick.
 HOSTILE = "\x1b[31mRED\x1b[2J\x1b]8;;http://127.0.0.1:9/\x07link\x1b]8;;\x07\x08\rX\x9b2J|<script>alert(1)</script>`"
 CONTROLS = "\x1b\x07\x08\r\x9b"
-#: Fields the renderers read as keys (verdict words, units, codes) or that rarebom computes
-#: itself (dates, hashes, the mass basis); everything else may come from an input file or a pack.
-COMPUTED_KEYS = {
-    *("verdict", "worst", "status", "unit", "operator", "symbol", "origin", "level", "confidence", "computed", "result"),
-    *("as_of", "generated", "date", "data_as_of", "currency", "format", "sha256", "rarebom_version", "severity", "code", "mass_basis"),
-}
-
-
-def _poisoned(value, key=None):
-    """``value`` with HOSTILE appended to every string a user's file or pack can set."""
-    if isinstance(value, dict):
-        return {k: _poisoned(v, k) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_poisoned(v, key) for v in value]
-    return value + HOSTILE if isinstance(value, str) and key not in COMPUTED_KEYS else value
 
 
 @pytest.fixture(scope="module")
@@ -266,7 +251,7 @@ def poisoned():
         loaded = rarebom.load(EXAMPLES / f"{name}.xml")
         hostile_warning = rarebom.Finding(rarebom.Severity.WARNING, "unit", f"part {HOSTILE}: odd unit", rarebom.Location(f"{HOSTILE}.csv", 3, f"/p{HOSTILE}"), (HOSTILE,))
         inputs.append(Input(f"{name}{HOSTILE}.xml", loaded.format, evaluate(rarebom.trace(loaded.bom), as_of="2026-11-22"), (*loaded.findings, hostile_warning)))
-    return _poisoned(report_data(inputs, generated=GENERATED))
+    return poison(report_data(inputs, generated=GENERATED), HOSTILE)
 
 
 @pytest.mark.parametrize("verbose", [False, True], ids=["short", "verbose"])

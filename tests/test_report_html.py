@@ -25,7 +25,7 @@ from rarebom.report.data import Input, report_data
 from rarebom.report.html import CHART_WIDTH, chart_svg, render_html
 from rarebom.rules import evaluate, load_overrides, load_prices
 
-from .conftest import EXAMPLES, REPO
+from .conftest import EXAMPLES, REPO, poison
 
 AS_OF = "2026-11-22"
 EXAMPLE_FILES = sorted(EXAMPLES.glob("*.xml"))
@@ -365,20 +365,6 @@ def test_the_browser_shows_markup_from_the_data_as_text(browser, hostile, tmp_pa
 
 #: Breaks out of element content, a quoted attribute (either quote), a comment and CDATA.
 HOSTILE_HTML = "</title><script>alert(1)</script>\"'><img src=x onerror=alert(3)><!-- ]]> &amp;"
-#: Fields the renderer reads as keys or that rarebom computes; everything else may come
-#: from an input file (ids, names, file names, findings) or a user's rule pack (rule text).
-COMPUTED_KEYS = {
-    *("verdict", "worst", "status", "unit", "operator", "symbol", "origin", "level", "confidence", "computed", "result"),
-    *("as_of", "generated", "date", "data_as_of", "currency", "format", "sha256", "rarebom_version", "severity", "code", "mass_basis"),
-}
-
-
-def _poisoned(value, key=None):
-    if isinstance(value, dict):
-        return {k: _poisoned(v, k) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_poisoned(v, key) for v in value]
-    return value + HOSTILE_HTML if isinstance(value, str) and key not in COMPUTED_KEYS else value
 
 
 @pytest.fixture(scope="module")
@@ -388,7 +374,7 @@ def poisoned() -> dict:
         read = _evaluated(path)
         hostile_warning = rarebom.Finding(rarebom.Severity.WARNING, "unit", f"odd {HOSTILE_HTML}", rarebom.Location(HOSTILE_HTML, 1), (HOSTILE_HTML,))
         inputs.append(attrs.evolve(read, findings=(*read.findings, hostile_warning)))
-    return _poisoned(report_data(inputs))
+    return poison(report_data(inputs), HOSTILE_HTML)
 
 
 def _strings(value):
