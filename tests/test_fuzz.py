@@ -140,3 +140,27 @@ def test_a_workbook_with_corrupt_deflate_data_is_an_invalid_workbook():
     data[start : start + 8] = b"\xff" * 8
     with pytest.raises(InvalidBomError, match="cannot be read"):
         rarebom.load(bytes(data), format="xlsx")
+
+
+def test_a_workbook_cut_short_before_its_first_part_is_an_invalid_workbook():
+    """Regression (atheris, xlsx): bytes erased after the first member shift every offset
+    zipfile computes, and reading the first member seeked to -1: ValueError, not a
+    RarebomError. The first member here is the one the reader opens first."""
+    import zipfile
+
+    from rarebom.errors import InvalidBomError
+
+    from .fuzz_strategies import workbook
+
+    with zipfile.ZipFile(io.BytesIO(workbook([["Part Number", "Qty"], ["A-1", "1"]]))) as book:
+        members = {name: book.read(name) for name in sorted(book.namelist(), key=lambda name: name != "_rels/.rels")}
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as book:
+        for name, member in members.items():
+            book.writestr(name, member)
+        second = book.infolist()[1]
+    data = buffer.getvalue()
+    assert rarebom.load(data, format="xlsx").bom.parts  # readable before the cut
+    cut = second.header_offset + 40
+    with pytest.raises(InvalidBomError, match="cannot be read: part _rels/.rels: negative seek"):
+        rarebom.load(data[:cut] + data[cut + 1 :], format="xlsx")

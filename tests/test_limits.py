@@ -6,13 +6,18 @@ from __future__ import annotations
 import io
 import json
 import math
+import zipfile
+from pathlib import Path
 
 import pytest
 
 import rarebom
+from benchmarks.generate_formats import expected_parts, format_bom, write
 from rarebom import Amount, Bom, Kind, LimitExceededError, Limits, Part, Usage
 from rarebom.cli import main
 from rarebom.limits import parse_size
+
+IMPORT_DATA = Path(__file__).parent / "data" / "import"
 
 # -- documents of known size, depth and part count ------------------------------------------
 
@@ -152,15 +157,35 @@ def test_part_count_limit(encoding):
         data = json_chain(["1"] * 9)
     elif encoding == "xml":
         data = xml_chain(["1"] * 9)
-    else:  # a parent-child table: the limit holds for readers that build parts their own way
+    else:  # a parent-child table, whose parts are built once every row is read
         data = "parent,part,quantity,mass\n" + "".join(f"p{i},p{i + 1},1,\n" for i in range(9)) + ",p0,1,\n"
     assert len(rarebom.load(data.encode(), limits=Limits(max_parts=10)).bom.parts) == 10
     with pytest.raises(rarebom.InvalidBomError) as info:
         rarebom.load(data.encode(), limits=Limits(max_parts=9))
     [problem] = info.value.errors
     assert problem.code == "limit-exceeded" and "max_parts" in problem.message and "--max-parts" in problem.message
-    if encoding != "csv":  # built part by part: refused at the part past the limit, with its line
-        assert problem.location.line == (11 if encoding == "xml" else 1)
+    # refused at the part past the limit, with its line (a table's parts are built children first)
+    assert problem.location.line == {"xml": 11, "json": 1, "csv": 10}[encoding]
+
+
+IMPORTED = ["iec-62474", "ipc-1752", "granta-bom", "csv"]
+
+
+@pytest.mark.parametrize("fmt", IMPORTED)
+def test_importers_refuse_the_part_past_the_limit_where_it_is_declared(fmt, tmp_path):
+    """Each industry reader counts parts as it builds them (rarebom.formats._import.Importer),
+    so the error points at the declaration of the part past the limit, not at the file."""
+    bom = format_bom(60)
+    path = tmp_path / ("bom.csv" if fmt == "csv" else "bom.xml")
+    write(bom, fmt, path)
+    parts = expected_parts(bom, fmt)
+    assert len(rarebom.load(path, limits=Limits(max_parts=parts)).bom.parts) == parts
+    with pytest.raises(rarebom.InvalidBomError) as info:
+        rarebom.load(path, limits=Limits(max_parts=parts // 2))
+    [problem] = info.value.errors
+    assert problem.code == "limit-exceeded" and f"more than {parts // 2:,} parts" in problem.message
+    lines = path.read_text("utf-8").count("\n")
+    assert problem.location.file == str(path) and 1 < problem.location.line < lines
 
 
 # -- nesting depth ---------------------------------------------------------------------------
@@ -174,6 +199,52 @@ def test_depth_limit(encoding, depth):
         rarebom.load(data, limits=Limits(max_depth=depth - 1))
     [problem] = info.value.errors
     assert problem.code == "limit-exceeded" and "max_depth" in problem.message and problem.location.line is not None
+
+
+def document_depth(source) -> int:
+    """How deeply the elements of an XML file nest, counted independently of rarebom with lxml."""
+    from lxml import etree
+
+    root = etree.parse(source if isinstance(source, io.BytesIO) else str(source)).getroot()
+    return max(len(list(element.iterancestors())) + 1 for element in root.iter())
+
+
+DEEPEST_FIXTURES = [*sorted(IMPORT_DATA.glob("ipc1752/*_1752b_*.xml")), IMPORT_DATA / "iec62474/servo_rotor_ndfeb.xml", IMPORT_DATA / "granta/bldc-motor-2412.xml"]
+
+
+@pytest.mark.parametrize("path", DEEPEST_FIXTURES, ids=lambda p: p.name)
+def test_whole_tree_readers_keep_the_depth_limit(path):
+    """The industry XML readers parse a whole tree (rarebom.formats._xmlsafe.parse); they hold
+    the same max_depth as the streaming rarebom reader, at the first element too deep."""
+    depth = document_depth(path)
+    assert rarebom.load(path, limits=Limits(max_depth=depth)).bom.parts
+    with pytest.raises(rarebom.InvalidBomError) as info:
+        rarebom.load(path, limits=Limits(max_depth=depth - 1))
+    [problem] = info.value.errors
+    assert problem.code == "limit-exceeded" and f"more than {depth - 1} deep" in problem.message
+    from lxml import etree
+
+    first_too_deep = next(e for e in etree.parse(str(path)).getroot().iter() if len(list(e.iterancestors())) == depth - 1)
+    assert problem.location.line == first_too_deep.sourceline
+
+
+def test_a_workbook_keeps_the_depth_limit(tmp_path):
+    """Every XML part of a workbook that rarebom reads is read under max_depth; the error names the part."""
+    openpyxl = pytest.importorskip("openpyxl")
+    book = openpyxl.Workbook()
+    book.active.append(["Part Number", "Quantity"])
+    book.active.append(["p1", 1])
+    path = tmp_path / "bom.xlsx"
+    book.save(path)
+    with zipfile.ZipFile(path) as archive:
+        read = ["xl/workbook.xml", "xl/_rels/workbook.xml.rels", "xl/sharedStrings.xml", "xl/worksheets/sheet1.xml"]
+        depths = {name: document_depth(io.BytesIO(archive.read(name))) for name in read if name in archive.namelist()}
+    deepest = max(depths, key=depths.get)
+    assert "p1" in {p.id for p in rarebom.load(path, limits=Limits(max_depth=depths[deepest])).bom.parts}
+    with pytest.raises(rarebom.InvalidBomError) as info:
+        rarebom.load(path, limits=Limits(max_depth=depths[deepest] - 1))
+    [problem] = info.value.errors
+    assert problem.code == "limit-exceeded" and problem.location.pointer in {n for n, d in depths.items() if d == depths[deepest]}
 
 
 def test_json_deeper_than_the_limit_in_a_header_value_is_refused_before_the_schema_sees_it():

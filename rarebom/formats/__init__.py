@@ -132,9 +132,6 @@ def _bounded(stream: BinaryIO, file: str | None, owned: bool, limits: Limits) ->
     return stream
 
 
-#: How deep libxml2 lets elements nest without ``huge_tree``.
-_LIBXML2_MAX_DEPTH = 256
-
 _XMLNS = re.compile(r"""xmlns(?::([\w.\-]+))?\s*=\s*(["'])(.*?)\2""")
 
 
@@ -244,14 +241,14 @@ def load(
         except etree.XMLSyntaxError as exc:
             if exc.msg.startswith("Excessive depth in document"):
                 # libxml2's own ceiling: 256 without huge_tree, which rarebom never turns on
-                found = f"the XML nests elements more than {_LIBXML2_MAX_DEPTH} deep, the most libxml2 reads"
-                message = limits.message("max_depth", found) if limits.max_depth <= _LIBXML2_MAX_DEPTH else found + "; no limit raises it"
+                found = f"the XML nests elements more than {_xmlsafe.LIBXML2_MAX_DEPTH} deep, the most libxml2 reads"
+                message = limits.message("max_depth", found) if limits.max_depth <= _xmlsafe.LIBXML2_MAX_DEPTH else found + "; no limit raises it"
                 raise InvalidBomError([error("limit-exceeded", message, Location(file, exc.lineno))], file) from None
             raise InvalidBomError([error("xml-syntax", f"XML syntax: {exc.msg}", Location(file, exc.lineno))], file) from None
     finally:
         if owned:
             stream.close()
-    if bom is not None and len(bom.parts) > limits.max_parts:  # for readers that build parts their own way
+    if bom is not None and len(bom.parts) > limits.max_parts:  # every reader counts as it builds; this guards one that forgets
         raise InvalidBomError([limits.exceeded("max_parts", f"{len(bom.parts):,} parts", location=Location(file)).to_finding()], file)
     reader_failed = any(f.severity is Severity.ERROR for f in findings)
     if bom is not None:

@@ -26,6 +26,7 @@ from typing import Any
 import attrs
 from lxml import etree
 
+from .. import limits
 from ..errors import Finding, InputError, Location, Severity, error, warning
 from ..model import Amount, Bom, Part
 from ..units import Kind, parse_number, unit_factor
@@ -97,6 +98,7 @@ class Importer:
         self._by_id: dict[str, Part] = {}
         self._renamed: dict[str, int] = {}
         self._paths = _Paths()
+        self._max_parts = limits.active().max_parts
 
     # --- findings -------------------------------------------------------------------
 
@@ -245,6 +247,8 @@ class Importer:
             yield f"{part_id} ({n})"
 
     def _keep(self, part: Part) -> None:
+        if len(self.parts) >= self._max_parts:  # refused at the part past the limit, not after the whole file
+            raise limits.active().exceeded("max_parts", f"more than {self._max_parts:,} parts", location=part.location or part.provenance)
         self._by_id[part.id] = part
         self.parts.append(part)
 

@@ -1,10 +1,11 @@
 """Hardened XML reading: no DTD, no entities, no network, no external files.
 
-Every XML reader in rarebom goes through :func:`iter_events`. It refuses a document
-before parsing if its prolog holds a DOCTYPE (which is where entity declarations, external
-DTDs and XXE payloads live), then parses with entity resolution, DTD loading and network
-access all off, and checks once more at the root element. A BOM format has no use for a DTD,
-so refusing one costs real users nothing.
+Every XML reader in rarebom goes through :func:`iter_events` (streaming) or :func:`parse`
+(a whole tree). Both refuse a document before parsing if its prolog holds a DOCTYPE (which
+is where entity declarations, external DTDs and XXE payloads live), then parse with entity
+resolution, DTD loading and network access all off, and check once more at the root
+element. A BOM format has no use for a DTD, so refusing one costs real users nothing. Both
+refuse elements nested deeper than the active ``Limits.max_depth``.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from lxml import etree
 from .. import limits
 from ..errors import Location, UnsafeInputError
 
-__all__ = ["PARSER_OPTIONS", "iter_events", "read_prolog", "safe_parser"]
+__all__ = ["LIBXML2_MAX_DEPTH", "PARSER_OPTIONS", "iter_events", "parse", "read_prolog", "safe_parser"]
 
 #: lxml options for every parse: nothing is resolved, loaded or fetched.
 PARSER_OPTIONS = dict(
@@ -31,6 +32,10 @@ PARSER_OPTIONS = dict(
     remove_comments=True,
     remove_pis=True,
 )
+
+#: How deep libxml2 nests elements without ``huge_tree`` (which rarebom never turns on);
+#: deeper is an XMLSyntaxError "Excessive depth in document" whatever the limits say.
+LIBXML2_MAX_DEPTH = 256
 
 #: How much of a file may come before its root element (XML declaration, comments, PIs).
 MAX_PROLOG_BYTES = 1 << 20
@@ -82,12 +87,11 @@ def read_prolog(stream: BinaryIO, file: str | None) -> tuple[str, str]:
                 if end < 0:
                     break
                 pos = end + 2 + (text[end] == "-")
-            if text.startswith("<!", pos) and len(text) - pos >= 9:
-                if text[pos : pos + 9].upper() == "<!DOCTYPE":
-                    raise UnsafeInputError(
-                        "the file declares a DOCTYPE; rarebom does not read DTDs or entity declarations in untrusted files",
-                        location=Location(file, text.count("\n", 0, pos) + 1),
-                    )
+            if text.startswith("<!", pos) and len(text) - pos >= 9 and text[pos : pos + 9].upper() == "<!DOCTYPE":
+                raise UnsafeInputError(
+                    "the file declares a DOCTYPE; rarebom does not read DTDs or entity declarations in untrusted files",
+                    location=Location(file, text.count("\n", 0, pos) + 1),
+                )
             match = _ROOT.match(text, pos)
             if match and (len(text) - match.end() > 0):
                 close = text.find(">", match.end())
@@ -104,28 +108,58 @@ def read_prolog(stream: BinaryIO, file: str | None) -> tuple[str, str]:
         stream.seek(start)
 
 
-def iter_events(stream: BinaryIO, file: str | None, events=("start", "end")) -> Iterator[tuple[str, etree._Element]]:
-    """Parse ``stream`` incrementally and safely, yielding lxml ``(event, element)`` pairs.
+def iter_events(stream: BinaryIO, file: str | None, events=("start", "end"), *, member: str | None = None) -> Iterator[tuple[str, etree._Element]]:
+    """Parse ``stream`` incrementally and safely, yielding lxml ``(event, element)`` pairs for ``events``.
 
-    With start and end events, elements nested deeper than the active ``Limits.max_depth``
-    are refused with a :class:`~rarebom.LimitExceededError`; libxml2 itself stops at 256
-    without ``huge_tree``.
+    Elements nested deeper than the active ``Limits.max_depth`` are refused with a
+    :class:`~rarebom.LimitExceededError` as soon as their start tag is read; libxml2 itself
+    stops at :data:`LIBXML2_MAX_DEPTH`. ``member`` names the part of an archive being read,
+    for error locations.
     """
     read_prolog(stream, file)
+    wanted = frozenset(events)
     first = True
-    # Depth is counted where the caller asks for start and end events (the rarebom XML
-    # reader); other callers have libxml2's ceiling of 256.
-    counted = "start" in events and "end" in events
     max_depth = limits.active().max_depth
     depth = 0
-    for event, element in etree.iterparse(stream, events=events, **PARSER_OPTIONS):
-        if counted:
-            depth += 1 if event == "start" else -1 if event == "end" else 0
+    # Start and end events are always asked for, since they are what depth is counted on.
+    for event, element in etree.iterparse(stream, events=tuple(wanted | {"start", "end"}), **PARSER_OPTIONS):
+        if event == "start":
+            depth += 1
             if depth > max_depth:
-                raise limits.active().exceeded("max_depth", f"the XML nests elements more than {max_depth} deep", location=Location(file, element.sourceline))
-        if first:
-            first = False
-            docinfo = element.getroottree().docinfo
-            if docinfo.doctype or docinfo.internalDTD is not None:
-                raise UnsafeInputError("the file declares a DOCTYPE; rarebom does not read DTDs", location=Location(file, 1))
-        yield event, element
+                raise _too_deep(max_depth, file, element, member)
+            if first:
+                first = False
+                _refuse_doctype(element.getroottree(), file)
+        elif event == "end":
+            depth -= 1
+        if event in wanted:
+            yield event, element
+
+
+def parse(stream: BinaryIO, file: str | None, *, member: str | None = None) -> etree._Element:
+    """Parse all of ``stream`` safely and return its root element.
+
+    The same refusals as :func:`iter_events` (a DOCTYPE, nesting past ``Limits.max_depth``),
+    for readers that need the whole tree. Depth is checked after libxml2 has built the tree,
+    which its own ceiling of :data:`LIBXML2_MAX_DEPTH` keeps small, with one XPath that
+    steps down ``max_depth + 1`` levels.
+    """
+    read_prolog(stream, file)
+    tree = etree.parse(stream, safe_parser())
+    _refuse_doctype(tree, file)
+    max_depth = limits.active().max_depth
+    if max_depth < LIBXML2_MAX_DEPTH:
+        deeper = tree.xpath("(" + "/*" * (max_depth + 1) + ")[1]")
+        if deeper:
+            raise _too_deep(max_depth, file, deeper[0], member)
+    return tree.getroot()
+
+
+def _refuse_doctype(tree: etree._ElementTree, file: str | None) -> None:
+    docinfo = tree.docinfo
+    if docinfo.doctype or docinfo.internalDTD is not None:
+        raise UnsafeInputError("the file declares a DOCTYPE; rarebom does not read DTDs", location=Location(file, 1))
+
+
+def _too_deep(max_depth: int, file: str | None, element: etree._Element, member: str | None) -> limits.LimitExceededError:
+    return limits.active().exceeded("max_depth", f"the XML nests elements more than {max_depth} deep", location=Location(file, element.sourceline, member))

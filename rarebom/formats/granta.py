@@ -61,8 +61,7 @@ PART_SUBSTANCES = "substances listed on the part"
 
 def read(stream: BinaryIO, file: str | None) -> tuple[Bom | None, list[Finding]]:
     """Read a Granta BoM file; ``(None, findings)`` if any error was found."""
-    _xmlsafe.read_prolog(stream, file)
-    root = etree.parse(stream, _xmlsafe.safe_parser()).getroot()
+    root = _xmlsafe.parse(stream, file)
     reader = _Reader(Importer(file))
     bom = reader.read(root)
     imp = reader.imp

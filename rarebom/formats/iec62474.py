@@ -105,8 +105,7 @@ def _text(value: str | None) -> str | None:
 
 def read(stream: BinaryIO, file: str | None) -> tuple[Bom | None, list[Finding]]:
     """Read an IEC 62474 XML declaration into a BOM; ``(None, findings)`` if it has errors."""
-    _xmlsafe.read_prolog(stream, file)
-    root = etree.parse(stream, _xmlsafe.safe_parser()).getroot()
+    root = _xmlsafe.parse(stream, file)
     reader = _Reader(Importer(file))
     bom = reader.read(root)
     return (None if reader.imp.failed else bom), reader.imp.findings

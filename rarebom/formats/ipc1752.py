@@ -62,8 +62,7 @@ _STANDARD_1752B = re.compile(r"1752B", re.IGNORECASE)
 
 def read(stream: BinaryIO, file: str | None) -> tuple[Bom | None, list[Finding]]:
     """Read an IPC-1752A/B declaration; ``(None, findings)`` if any error was found."""
-    _xmlsafe.read_prolog(stream, file)
-    root = etree.parse(stream, _xmlsafe.safe_parser()).getroot()
+    root = _xmlsafe.parse(stream, file)
     declaration = _Declaration(file, root)
     bom = declaration.read()
     imp = declaration.imp

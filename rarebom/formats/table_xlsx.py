@@ -57,21 +57,31 @@ def read(stream: BinaryIO, file: str | None, *, columns: Mapping[str, str] | str
         stream = io.BytesIO(data)
     try:
         archive = zipfile.ZipFile(stream)
-    except zipfile.BadZipFile as exc:
+    except _DAMAGED as exc:
         imp.fail("invalid-workbook", f"the file is not a readable Excel workbook: {exc}", Location(file))
         return None, imp.findings
     with archive:
         try:
             table = _Workbook(archive, imp).table(sheet)
-        except (zipfile.BadZipFile, NotImplementedError, RuntimeError, zlib.error, EOFError) as exc:
-            # a damaged member, an unsupported compression method, an encrypted member,
-            # corrupt deflate data (zlib.error) or a truncated member (EOFError)
+        except _DamagedMember as exc:
             imp.fail("invalid-workbook", f"the workbook cannot be read: {exc}", Location(file))
             return None, imp.findings
     if table is None:
         return None, imp.findings
     stem = posixpath.splitext(posixpath.basename(file.replace("\\", "/")))[0] if file else None
     return build(imp, [table], columns=columns, name=stem, decimal_comma=True)
+
+
+#: What zipfile raises on a damaged archive: a bad header or CRC (BadZipFile), an
+#: unsupported compression method (NotImplementedError), an encrypted member (RuntimeError),
+#: corrupt deflate data (zlib.error), a truncated member (EOFError), and a member offset
+#: before the start of the file, after bytes were cut from it (ValueError: negative seek).
+#: Only zipfile's own calls are guarded with it, so a ValueError of rarebom's is not hidden.
+_DAMAGED = (zipfile.BadZipFile, NotImplementedError, RuntimeError, zlib.error, EOFError, ValueError)
+
+
+class _DamagedMember(Exception):
+    """A workbook part zipfile cannot read; becomes an ``invalid-workbook`` error."""
 
 
 class _Workbook:
@@ -96,8 +106,11 @@ class _Workbook:
             raise UnsafeInputError(
                 f"workbook part {name} is {info.file_size} bytes uncompressed; rarebom reads parts of at most {MAX_PART_BYTES}", location=Location(self.file, None, name)
             )
-        with self.archive.open(info) as member:
-            data = member.read(MAX_PART_BYTES + 1)  # the declared size may lie
+        try:
+            with self.archive.open(info) as member:
+                data = member.read(MAX_PART_BYTES + 1)  # the declared size may lie
+        except _DAMAGED as exc:
+            raise _DamagedMember(f"part {name}: {exc}") from None
         if len(data) > MAX_PART_BYTES:
             raise UnsafeInputError(f"workbook part {name} is larger than {MAX_PART_BYTES} bytes uncompressed", location=Location(self.file, None, name))
         self.read_bytes += len(data)
@@ -112,8 +125,7 @@ class _Workbook:
             return None
         stream = io.BytesIO(data)
         try:
-            _xmlsafe.read_prolog(stream, self.file)
-            return etree.parse(stream, _xmlsafe.safe_parser()).getroot()
+            return _xmlsafe.parse(stream, self.file, member=name)
         except etree.XMLSyntaxError as exc:
             self.imp.fail("invalid-workbook", f"workbook part {name}: XML syntax: {exc.msg}", Location(self.file, exc.lineno, name))
             return None
@@ -186,7 +198,7 @@ class _Workbook:
         unsaved = 0
         number = 0
         try:
-            for _, element in _xmlsafe.iter_events(io.BytesIO(data), self.file, events=("end",)):
+            for _, element in _xmlsafe.iter_events(io.BytesIO(data), self.file, events=("end",), member=member):
                 if local_name(element.tag) != "row":
                     continue
                 number = int(element.get("r") or number + 1)
