@@ -164,3 +164,26 @@ def test_a_workbook_cut_short_before_its_first_part_is_an_invalid_workbook():
     cut = second.header_offset + 40
     with pytest.raises(InvalidBomError, match="cannot be read: part _rels/.rels: negative seek"):
         rarebom.load(data[:cut] + data[cut + 1 :], format="xlsx")
+
+
+@pytest.mark.parametrize("method", [12, 14], ids=["bzip2", "lzma"])
+def test_a_workbook_part_whose_compression_method_lies_is_an_invalid_workbook(method):
+    """Regression (atheris, xlsx): one flipped bit turned a deflated part into a "bzip2" or
+    "LZMA" one, and the decompressor's OSError or LZMAError escaped."""
+    import struct
+    import zipfile
+
+    from rarebom.errors import InvalidBomError
+
+    from .fuzz_strategies import workbook
+
+    data = bytearray(workbook([["Part Number", "Qty"], ["A-1", "1"]]))
+    with zipfile.ZipFile(io.BytesIO(bytes(data))) as book:
+        info = book.getinfo("_rels/.rels")
+    struct.pack_into("<H", data, info.header_offset + 8, method)  # the local file header
+    central = bytes(data).find(b"PK\x01\x02")
+    while not bytes(data).startswith(info.filename.encode(), central + 46):
+        central = bytes(data).find(b"PK\x01\x02", central + 1)
+    struct.pack_into("<H", data, central + 10, method)  # its central directory entry
+    with pytest.raises(InvalidBomError, match="cannot be read: part _rels/.rels"):
+        rarebom.load(bytes(data), format="xlsx")

@@ -17,6 +17,7 @@ at most :data:`MAX_MEMBERS` members, :data:`MAX_PART_BYTES` per XML part read, a
 from __future__ import annotations
 
 import io
+import lzma
 import posixpath
 import re
 import zipfile
@@ -74,10 +75,11 @@ def read(stream: BinaryIO, file: str | None, *, columns: Mapping[str, str] | str
 
 #: What zipfile raises on a damaged archive: a bad header or CRC (BadZipFile), an
 #: unsupported compression method (NotImplementedError), an encrypted member (RuntimeError),
-#: corrupt deflate data (zlib.error), a truncated member (EOFError), and a member offset
-#: before the start of the file, after bytes were cut from it (ValueError: negative seek).
-#: Only zipfile's own calls are guarded with it, so a ValueError of rarebom's is not hidden.
-_DAMAGED = (zipfile.BadZipFile, NotImplementedError, RuntimeError, zlib.error, EOFError, ValueError)
+#: corrupt deflate data (zlib.error), corrupt bzip2 or LZMA data (OSError, LZMAError), a
+#: truncated member (EOFError), and a member offset before the start of the file, after
+#: bytes were cut from it (ValueError: negative seek). Only zipfile's own calls are guarded
+#: with it, so a ValueError of rarebom's is not hidden.
+_DAMAGED = (zipfile.BadZipFile, NotImplementedError, RuntimeError, zlib.error, lzma.LZMAError, OSError, EOFError, ValueError)
 
 
 class _DamagedMember(Exception):
