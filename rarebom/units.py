@@ -235,6 +235,8 @@ def unit_factor(unit: str, kind: Kind) -> Fraction:
     # TokenError ("EOF in multi-line statement") or an AssertionError in its evaluator.
     except (pint.errors.UndefinedUnitError, pint.errors.DefinitionSyntaxError, AttributeError, ValueError, TypeError, SyntaxError, AssertionError, tokenize.TokenError):
         raise UnitError(f"unknown unit {unit!r}", value=unit) from None
+    except ZeroDivisionError:  # "g/0": pint evaluates the spelling in exact fractions
+        raise UnitError(f"unit {unit!r} divides by zero", value=unit) from None
     if kind is Kind.FRACTION:
         ok = quantity.dimensionless
     else:

@@ -187,3 +187,18 @@ def test_a_workbook_part_whose_compression_method_lies_is_an_invalid_workbook(me
     struct.pack_into("<H", data, central + 10, method)  # its central directory entry
     with pytest.raises(InvalidBomError, match="cannot be read: part _rels/.rels"):
         rarebom.load(bytes(data), format="xlsx")
+
+
+@pytest.mark.parametrize("unit", ["g/0", "1/0", "g/(0*g)", "mg/0kg"])
+def test_a_unit_that_divides_by_zero_is_a_located_unit_error(unit):
+    """Regression (fuzz/long_run.py, rarebom-json): a mutated unit "g/0" made pint divide
+    an exact Fraction by zero, and ZeroDivisionError escaped load()."""
+    import json
+
+    from rarebom.errors import InvalidBomError
+
+    document = {"format": "rarebom", "formatVersion": "1.0", "parts": [{"id": "p", "mass": {"value": "1", "unit": unit}}]}
+    with pytest.raises(InvalidBomError) as info:
+        rarebom.load(json.dumps(document).encode())
+    [problem] = info.value.errors
+    assert "divides by zero" in problem.message and problem.location.pointer == "/parts/0/mass"
