@@ -9,6 +9,11 @@ its kind (grams for mass, a plain ratio for fractions, metres for lengths, ...).
 keeps that number together with the unit as written, so a file writes back as it was read.
 Nothing past the readers touches pint again until results are shown.
 
+The common spellings (g, kg, mg, %, wt%, ppm, m, mm**2, l, ...) are looked up in
+``data/units.txt`` instead: building pint's registry costs about 1.5 s, far more than
+tracing a small BOM. pint stays the authority for every other spelling, and a test checks
+that the table gives exactly what pint gives.
+
 Currencies are units too, each one its own dimension (``[currency_USD]``): adding USD to
 EUR is a dimensionality error, because no rate is ever assumed.
 """
@@ -29,12 +34,12 @@ __all__ = [
     "COUNT_UNITS",
     "CURRENCIES",
     "Kind",
-    "Q_",
+    "Q_",  # noqa: F822 (built on first use by the module's __getattr__)
     "format_number",
     "parse_number",
     "to_canonical",
     "unit_factor",
-    "ureg",
+    "ureg",  # noqa: F822 (built on first use by the module's __getattr__)
 ]
 
 
@@ -108,11 +113,57 @@ def _load_currencies() -> tuple[str, ...]:
 #: ISO 4217 codes accepted as currency units.
 CURRENCIES: frozenset[str] = frozenset(_load_currencies())
 
+# What pint says a unit measures, as rarebom's errors write it (see _dimension_text).
+_KIND_DIMENSION_TEXT = {Kind.MASS: "[mass]", Kind.LENGTH: "[length]", Kind.AREA: "[length]^2", Kind.VOLUME: "[length]^3", Kind.FRACTION: "a plain number"}
+
+
+@functools.cache
+def _known_units() -> dict[str, tuple[Kind, Fraction]]:
+    """The common unit spellings, resolved without pint: ``{spelling: (kind, factor)}``.
+
+    Read from ``data/units.txt``. Building pint's registry costs about 1.5 s, most of what
+    ``rarebom trace`` spends on a small BOM, and nearly every file writes its units in a
+    handful of spellings (g, kg, mg, %, wt%, ppm, m, ...). tests/test_startup.py checks that
+    each spelling gives exactly the factor and the errors pint gives.
+    """
+    text = resources.files("rarebom").joinpath("data/units.txt").read_text("utf-8")
+    known = {}
+    for line in text.splitlines():
+        if line.strip() and not line.startswith("#"):
+            spelling, kind, factor = line.split()
+            known[spelling] = (Kind(kind), parse_number(factor))
+    return known
+
+
+def _known_factor(written: str, kind: Kind, unit: str) -> Fraction | None:
+    """``unit_factor`` from the table of known spellings, or ``None`` to ask pint.
+
+    ``written`` is the text pint would be asked to parse. A listed spelling of another kind
+    raises the same :class:`UnitError` pint's answer would.
+    """
+    known = _known_units()
+    entry = known.get(written)
+    if entry is None:
+        if kind is Kind.FRACTION:
+            # A ratio of two masses (mg/kg, µg / g): _mass_ratio_or_name has already checked
+            # both sides are masses; pint's exact factor is their quotient. Only plain spaces
+            # are trimmed: anything odder is left to pint's parser.
+            top, slash, bottom = written.partition("/")
+            top_entry, bottom_entry = known.get(top.strip(" ")), known.get(bottom.strip(" "))
+            if slash and top_entry and bottom_entry and top_entry[0] is bottom_entry[0] is Kind.MASS:
+                return top_entry[1] / bottom_entry[1]
+        return None
+    measures, factor = entry
+    if measures is not kind:
+        raise UnitError(f"{unit!r} is not a unit of {kind.value} (it measures {_KIND_DIMENSION_TEXT[measures]})", value=unit)
+    return factor
+
 
 @functools.cache
 def _registry():
-    # pint costs ~0.1 s to import and ~0.2 s to build a registry on this class of machine,
-    # so it is built on first use, not on ``import rarebom``.
+    # pint costs about 0.5 s to import and 1.5 s to build this registry on the project's
+    # 2-core machine, so it is built on first use, not on ``import rarebom``, and the
+    # common spellings never need it (_known_units).
     import pint
 
     registry = pint.UnitRegistry(non_int_type=Fraction, autoconvert_offset_to_baseunit=False)
@@ -226,6 +277,14 @@ def unit_factor(unit: str, kind: Kind) -> Fraction:
     power = _POWER_SUFFIX.fullmatch(written)
     if power and kind in (Kind.AREA, Kind.VOLUME):
         written = f"{power.group(1).lower() if power.group(1).isupper() else power.group(1)}**{power.group(2)}"
+    factor = _known_factor(written, kind, unit)
+    if factor is not None:
+        return factor
+    return _pint_factor(written, kind, unit)
+
+
+def _pint_factor(written: str, kind: Kind, unit: str) -> Fraction:
+    """``unit_factor`` as pint computes it, for a spelling ``written`` as pint should parse it."""
     import pint
 
     registry = _registry()
@@ -237,10 +296,7 @@ def unit_factor(unit: str, kind: Kind) -> Fraction:
         raise UnitError(f"unknown unit {unit!r}", value=unit) from None
     except ZeroDivisionError:  # "g/0": pint evaluates the spelling in exact fractions
         raise UnitError(f"unit {unit!r} divides by zero", value=unit) from None
-    if kind is Kind.FRACTION:
-        ok = quantity.dimensionless
-    else:
-        ok = quantity.dimensionality == registry.get_dimensionality(_DIMENSIONS[kind])
+    ok = quantity.dimensionless if kind is Kind.FRACTION else quantity.dimensionality == registry.get_dimensionality(_DIMENSIONS[kind])
     if not ok:
         raise UnitError(f"{unit!r} is not a unit of {kind.value} (it measures {_dimension_text(quantity.dimensionality)})", value=unit)
     factor = quantity.to(CANONICAL_UNITS[kind]).magnitude

@@ -14,15 +14,16 @@ from __future__ import annotations
 import functools
 import json
 import sys
-from typing import Any, BinaryIO
-
-import jsonschema
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from .. import limits
 from .._resources import schema_path
 from ..errors import Finding, Location, error
 from ..model import Bom
 from .native import EXPECTED_TEXT, PartList, build_bom, check_version, structure_part, unstructure_part, version_for
+
+if TYPE_CHECKING:
+    import jsonschema
 
 __all__ = ["read", "write"]
 
@@ -46,6 +47,8 @@ def _is_string(checker, instance) -> bool:
 @functools.cache
 def _validators() -> tuple[jsonschema.protocols.Validator, jsonschema.protocols.Validator]:
     """Validators for the document with its parts left out, and for one part."""
+    import jsonschema  # about 60 ms to import: paid when a JSON BOM is read, not when it is written
+
     with open(schema_path("bom-json"), encoding="utf-8") as handle:
         schema = json.load(handle)
     base = jsonschema.Draft202012Validator
@@ -80,9 +83,7 @@ class _Decoder:
         self.text = text
         self.duplicates: list[str] = []
         self.limits = limits.active()
-        self._decoder = json.JSONDecoder(
-            parse_float=JsonNumber, parse_int=JsonNumber, parse_constant=self._constant, object_pairs_hook=self._object
-        )
+        self._decoder = json.JSONDecoder(parse_float=JsonNumber, parse_int=JsonNumber, parse_constant=self._constant, object_pairs_hook=self._object)
 
     @staticmethod
     def _constant(name: str):
@@ -144,8 +145,6 @@ class _Lines:
 
 def _pointer(path) -> str:
     return "".join("/" + str(p).replace("~", "~0").replace("/", "~1") for p in path)
-
-
 
 
 def _message(problem: jsonschema.ValidationError) -> str:

@@ -15,15 +15,16 @@ import tomllib
 from collections.abc import Iterable, Iterator
 from fractions import Fraction
 from pathlib import Path
-from typing import Any
-
-import jsonschema
+from typing import TYPE_CHECKING, Any
 
 from .. import chemistry
 from .._resources import schema_path
 from ..errors import InputError, Location
 from ..model import ITEM_CLASSES
 from .model import Basis, Cited, Level, OutlookEntry, Pack, Reading, Rule, Source, StageSet, Status, Window
+
+if TYPE_CHECKING:
+    import jsonschema
 
 __all__ = ["BUILTIN_PACKS", "RuleError", "RuleSet", "load_pack", "load_rules", "parse_date", "read_toml"]
 
@@ -72,6 +73,8 @@ def _plain(value: Any) -> Any:
 
 @functools.cache
 def _validator(name: str) -> jsonschema.protocols.Validator:
+    import jsonschema  # about 60 ms to import: paid when a pack is first read, not on import
+
     with open(schema_path(name), encoding="utf-8") as handle:
         return jsonschema.Draft202012Validator(json.load(handle))
 
