@@ -19,8 +19,6 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-import attrs
-
 from . import __version__
 from ._resources import SCHEMAS, schema_path
 from .checks import DEFAULT_FRACTION_TOLERANCE, DEFAULT_MASS_TOLERANCE, CheckOptions
@@ -139,6 +137,14 @@ def _parser() -> argparse.ArgumentParser:
     trace.add_argument("--output", metavar="FILE", help="write the report to FILE instead of stdout")
     trace.add_argument("--color", "--colour", dest="color", choices=["auto", "always", "never"], default="auto", help="colour the text report (auto: on a TTY, not with NO_COLOR)")
     trace.add_argument("-v", "--verbose", action="store_true", help="show every line of each verdict's arithmetic")
+    trace.add_argument(
+        "-j",
+        "--jobs",
+        type=_jobs_arg,
+        default=None,
+        metavar="N",
+        help="trace up to N files at once, one process each (default: one per usable core, or 1 for files under 1 MiB in all; 1: one after another in this process)",
+    )
 
     rules_cmd = commands.add_parser("rules", help="list the rules or show one")
     rules_sub = rules_cmd.add_subparsers(dest="rules_command", required=True, metavar="list|show")
@@ -167,6 +173,16 @@ def _limit_arg(kind: type):
 
     parse.__name__ = kind.__name__  # argparse names the type in its messages
     return parse
+
+
+def _jobs_arg(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r}: the number of jobs is 1 or more")
+    return value
 
 
 def _limits(args) -> Limits:
@@ -213,9 +229,14 @@ def _print_findings(findings: Sequence[Finding], *, quiet: bool) -> None:
         print(neutral(finding), file=sys.stderr)  # messages quote text from the input file
 
 
-def _load(path, args) -> LoadResult:
+def _load_options(args) -> dict:
+    """The keyword arguments of ``load`` that the command line sets."""
     options = CheckOptions(fraction_tolerance=args.fraction_tolerance, mass_tolerance=args.mass_tolerance)
-    return load(path, format=None if args.format == "auto" else args.format, check_options=options, columns=args.columns, sheet=args.sheet, limits=_limits(args))
+    return {"format": None if args.format == "auto" else args.format, "check_options": options, "columns": args.columns, "sheet": args.sheet, "limits": _limits(args)}
+
+
+def _load(path, args) -> LoadResult:
+    return load(path, **_load_options(args))
 
 
 def _finding_json(finding: Finding) -> dict:
@@ -388,10 +409,11 @@ def _colour(choice: str) -> bool:
 
 
 def _trace(args) -> int:
-    from .engine import TraceOptions, trace
-    from .report import Input, render, report_data
-    from .rules import Verdict, evaluate, load_overrides, load_prices
+    from ._batch import Job, bom_files, trace_file
+    from .engine import TraceOptions
+    from .rules import load_overrides, load_prices
 
+    files = bom_files(args.files)
     rules = _load_rules(args)
     overrides = tuple(o for path in args.overrides for o in load_overrides(path))
     prices = load_prices(args.prices) if args.prices else None
@@ -399,30 +421,74 @@ def _trace(args) -> int:
     options = TraceOptions(
         alternates=args.alternates, typical_compositions=args.typical_compositions, currency=args.currency or currency, rates={**rates, **dict(args.rate)}, limits=_limits(args)
     )
-    inputs = []
-    for path in args.files:
-        large = os.path.isfile(path) and os.path.getsize(path) > _Progress.LARGE
-        progress = _Progress(large and sys.stderr.isatty() and not args.quiet)
-        if progress.enabled:
-            with open(path, "rb") as handle:
-                result = _load(_Counting(handle, os.path.getsize(path), lambda share, bar=progress, name=path: bar(f"reading {name}", share)), args)
+    # The date is fixed once, so that every file of a run is evaluated on the same day.
+    evaluation = {"rules": rules, "as_of": args.as_of or dt.date.today(), "end_use": args.end_use, "end_user": args.end_user, "destination": args.destination}
+    evaluation |= {"overrides": overrides, "prices": prices, "policy": args.policy}
+    job = Job(load=_load_options(args), options=options, evaluate=evaluation)
+    if len(files) > 1:
+        return _trace_batch(args, job, files)
+    path = files[0]
+    large = os.path.isfile(path) and os.path.getsize(path) > _Progress.LARGE
+    progress = _Progress(large and sys.stderr.isatty() and not args.quiet)
+    if progress.enabled:
+        with open(path, "rb") as handle:
+            reading = _Counting(handle, os.path.getsize(path), lambda share, bar=progress, name=path: bar(f"reading {name}", share))
+            traced = trace_file(job, path, source=reading, progress=progress)
+    else:
+        traced = trace_file(job, path)
+    progress.done()
+    _print_findings(traced.findings, quiet=args.quiet)
+    return _report(args, [traced])
+
+
+def _trace_batch(args, job, files: list[str]) -> int:
+    """Many files: every one traced (in worker processes with --jobs above 1), each file's
+    findings, or the errors that stopped it, printed in input order, and one report of the
+    files traced. A file that could not be traced makes the exit code 2, but costs only
+    its own result."""
+    from ._batch import default_jobs, trace_files
+
+    bar = _Progress(getattr(sys.stderr, "isatty", lambda: False)() and not args.quiet)
+    finished = [0]
+
+    def show(k: int | None = None) -> None:
+        if k is not None:
+            finished[0] = k
+        bar(f"traced {finished[0]} of {_count(len(files), 'file')}", finished[0] / len(files))
+
+    show(0)
+    traced, failed = [], []
+    for outcome in trace_files(job, files, jobs=args.jobs or default_jobs(files), done=show):
+        bar.done()  # the findings go on lines of their own, and the bar below them again
+        if outcome.error is None:
+            _print_findings(outcome.findings, quiet=args.quiet)
+            traced.append(outcome)
         else:
-            result = _load(path, args)
-        traced = trace(result.bom, attrs.evolve(options, progress=progress if progress.enabled else None))
-        progress(f"evaluating {_count(len(rules), 'rule')}")
-        evaluation = evaluate(
-            traced, rules, as_of=args.as_of, end_use=args.end_use, end_user=args.end_user, destination=args.destination, overrides=overrides, prices=prices, policy=args.policy
-        )
-        progress.done()
-        _print_findings((*result.findings, *(f for f in traced.findings if f not in result.findings), *evaluation.findings), quiet=args.quiet)
-        inputs.append(Input(path, result.format, evaluation, result.findings))
-    text = render(report_data(inputs), args.report, colour=_colour(args.color) and args.report == "text", verbose=args.verbose)
+            _print_error("trace", outcome.error, quiet=args.quiet)
+            failed.append(outcome.file)
+        show()
+    bar.done()
+    if failed:
+        print(neutral(f"rarebom trace: {len(failed)} of {_count(len(files), 'file')} could not be traced: {', '.join(failed)}"), file=sys.stderr)
+    if not traced:
+        return EXIT_INPUT
+    status = _report(args, traced)
+    return EXIT_INPUT if failed else status
+
+
+def _report(args, traced) -> int:
+    """Render the report of the traced files, write it, and give the exit code ``--fail-on`` asks for."""
+    from .report import render
+    from .report.data import assemble
+    from .rules import Verdict
+
+    text = render(assemble([t.report for t in traced]), args.report, colour=_colour(args.color) and args.report == "text", verbose=args.verbose)
     if args.output:
         Path(args.output).write_text(text, encoding="utf-8")
         print(f"rarebom trace: wrote the {args.report} report to {args.output}", file=sys.stderr)
     else:
         sys.stdout.write(text)
-    worst = max((item.evaluation.worst() for item in inputs), key=lambda v: v.rank)
+    worst = max((t.worst for t in traced), key=lambda v: v.rank)
     if args.fail_on and worst is Verdict.ABOVE:
         return EXIT_ABOVE
     if args.fail_on == "indeterminate" and worst is Verdict.INDETERMINATE:
@@ -460,6 +526,18 @@ def _silence_stdout() -> None:
     os.close(devnull)
 
 
+def _print_error(command: str, exc: RarebomError | OSError, *, quiet: bool) -> int:
+    """Print an error that stops a file (every problem, located) and return exit code 2."""
+    if isinstance(exc, InvalidBomError):
+        print(f"rarebom {command}: {exc.file or '<input>'}: {_count(len(exc.errors), 'error')}", file=sys.stderr)
+        _print_findings(exc.findings, quiet=quiet)
+    elif isinstance(exc, RarebomError):
+        print(neutral(f"rarebom {command}: {exc}"), file=sys.stderr)
+    else:
+        print(f"rarebom {command}: {exc.filename or ''}: {exc.strerror}", file=sys.stderr)
+    return EXIT_INPUT
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     try:
@@ -468,21 +546,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(exc.code or 0)
     try:
         return _COMMANDS[args.command](args)
-    except InvalidBomError as exc:
-        print(f"rarebom {args.command}: {exc.file or '<input>'}: {_count(len(exc.errors), 'error')}", file=sys.stderr)
-        _print_findings(exc.findings, quiet=getattr(args, "quiet", False))
-        return EXIT_INPUT
-    except RarebomError as exc:
-        print(neutral(f"rarebom {args.command}: {exc}"), file=sys.stderr)
-        return EXIT_INPUT
     except BrokenPipeError:
         # The reader went away (`| head`): stop quietly, and exit like a process killed by
         # SIGPIPE, so that a pipeline with pipefail never reads a cut-off run as a pass.
         _silence_stdout()
         return EXIT_BROKEN_PIPE
-    except OSError as exc:
-        print(f"rarebom {args.command}: {exc.filename or ''}: {exc.strerror}", file=sys.stderr)
-        return EXIT_INPUT
+    except (RarebomError, OSError) as exc:
+        return _print_error(args.command, exc, quiet=getattr(args, "quiet", False))
     except KeyboardInterrupt:
         return 130
     except Exception as exc:  # a bug in rarebom; say so plainly instead of a bare traceback

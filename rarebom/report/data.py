@@ -28,7 +28,7 @@ from ..errors import Finding
 from ..rules.evaluate import Evaluation, RuleVerdict
 from ..rules.model import CONFIDENCE_WORDS, Basis, Level, Rule, Verdict
 
-__all__ = ["REPORT_FORMAT", "Input", "report_data"]
+__all__ = ["REPORT_FORMAT", "Input", "assemble", "input_report", "report_data"]
 
 REPORT_FORMAT = "rarebom-report/1"
 
@@ -281,26 +281,45 @@ def _digest(path: str) -> str | None:
         return None
 
 
-def report_data(inputs: Sequence[Input], *, generated: dt.datetime | None = None) -> dict:
-    """The whole report for one or more evaluated files, as plain data (see the module docstring)."""
-    if not inputs:
+def input_report(item: Input) -> dict:
+    """One evaluated file's share of the report: plain data, and its findings as
+    :class:`Finding` objects (deduplicated across files only when the report is assembled).
+
+    It is small and cheap to pickle (an Evaluation is neither), so files evaluated in other
+    processes make the same report: ``assemble([input_report(i) for i in inputs])`` is
+    ``report_data(inputs)``.
+    """
+    evaluation = item.evaluation
+    prices = evaluation.prices
+    return {
+        "as_of": evaluation.as_of.isoformat(),
+        "policy": evaluation.policy,
+        "rules": [rule_data(rule, evaluation.as_of) for rule in evaluation.rules],
+        "price_table": None if prices is None else {"name": prices.name, "date": prices.date.isoformat(), "source": prices.source, "currency": prices.currency},
+        "products": [_product(item, fg) for fg in evaluation.trace.finished_goods],
+        "overrides_applied": [str(o) for o in evaluation.overrides_applied],
+        "findings": [*item.findings, *evaluation.trace.findings, *evaluation.findings],
+        "input": {"file": item.file, "format": item.format, "parts": len(evaluation.trace), "sha256": _digest(item.file)},
+    }
+
+
+def assemble(parts: Sequence[dict], *, generated: dt.datetime | None = None) -> dict:
+    """The whole report from :func:`input_report` parts, in input order. The first part
+    gives the date, policy, rules and price table: one run evaluates every file with the same."""
+    if not parts:
         raise ValueError("a report needs at least one evaluated file")
-    first = inputs[0].evaluation
-    rules = first.rules
-    products = [_product(item, fg) for item in inputs for fg in item.evaluation.trace.finished_goods]
-    overrides = list(dict.fromkeys(str(o) for item in inputs for o in item.evaluation.overrides_applied))
-    findings: list[Finding] = [f for item in inputs for f in (*item.findings, *item.evaluation.trace.findings, *item.evaluation.findings)]
-    prices = first.prices
+    first = parts[0]
+    products = [p for part in parts for p in part["products"]]
     return {
         "format": REPORT_FORMAT,
         "rarebom_version": __version__,
         "generated": (generated or dt.datetime.now(dt.UTC)).isoformat(timespec="seconds"),
-        "as_of": first.as_of.isoformat(),
-        "policy": first.policy,
-        "inputs": [{"file": item.file, "format": item.format, "parts": len(item.evaluation.trace), "sha256": _digest(item.file)} for item in inputs],
-        "rules": [rule_data(rule, first.as_of) for rule in rules],
-        "price_table": None if prices is None else {"name": prices.name, "date": prices.date.isoformat(), "source": prices.source, "currency": prices.currency},
-        "overrides_applied": overrides,
+        "as_of": first["as_of"],
+        "policy": first["policy"],
+        "inputs": [part["input"] for part in parts],
+        "rules": first["rules"],
+        "price_table": first["price_table"],
+        "overrides_applied": list(dict.fromkeys(o for part in parts for o in part["overrides_applied"])),
         "summary": [
             {
                 "file": p["file"],
@@ -313,8 +332,15 @@ def report_data(inputs: Sequence[Input], *, generated: dt.datetime | None = None
             for p in products
         ],
         "products": products,
-        "findings": [finding(f) for f in _unique(findings)],
+        "findings": [finding(f) for f in _unique(f for part in parts for f in part["findings"])],
     }
+
+
+def report_data(inputs: Sequence[Input], *, generated: dt.datetime | None = None) -> dict:
+    """The whole report for one or more evaluated files, as plain data (see the module docstring)."""
+    if not inputs:
+        raise ValueError("a report needs at least one evaluated file")
+    return assemble([input_report(item) for item in inputs], generated=generated)
 
 
 def _unique(findings: Iterable[Finding]) -> list[Finding]:
