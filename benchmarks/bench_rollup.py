@@ -5,6 +5,8 @@ and times, each in a fresh interpreter:
 
 - ``rarebom.trace(bom)``, the library's roll-up, end to end (it checks the BOM first);
 - ``rarebom.check_bom(bom)`` alone, the part of ``trace`` that is not roll-up;
+- rarebom's roll-up alone on the compiled BOM ``trace`` builds: the loop, ``rollup()``,
+  and the vectorised ``rollup_arrays()`` (its arrays built first and timed apart);
 - three baselines on the BOM compiled to flat int-indexed arrays (edges with float
   quantities, element masses in grams): a memoised pure-Python walk in Kahn order; the
   same walk with a pint Quantity per element and node; and scipy sparse matrix-vector
@@ -18,8 +20,8 @@ The baselines must agree on the finished goods' element totals (relative error b
     python -m benchmarks.bench_rollup                       # 1000 10000 100000
     python -m benchmarks.bench_rollup 1000 10000 --write docs/performance.md
 
-numpy and scipy are needed for the sparse baseline only; they are not dependencies of
-rarebom, and without them that row says it was skipped.
+numpy is needed for the vectorised roll-up and numpy and scipy for the sparse baseline;
+without them those rows say they were skipped.
 """
 
 from __future__ import annotations
@@ -272,6 +274,8 @@ METHODS = {
     for m in (
         Method("trace", "`rarebom.trace(bom)`, end to end", needs_arrays=False),
         Method("check", "`rarebom.check_bom(bom, mass_balance=False)` (the first step of trace)", needs_arrays=False),
+        Method("rollup", "`rollup(compiled)`: rarebom's roll-up loop alone, on its compiled BOM", needs_arrays=False),
+        Method("vector", "`rollup_arrays(compiled)`: rarebom's vectorised roll-up alone (build: `ArrayBom.build`)", needs_arrays=False, setup=_scipy_setup),
         Method("python", "baseline: memoised walk in Kahn order, lists of floats", True, _python_build, _python_rollup, _python_totals, baseline=True),
         Method("pint", "baseline: the same walk, a dict of pint Quantities per part", True, _pint_build, _pint_rollup, _pint_totals, baseline=True, setup=lambda: rarebom.ureg),
         Method("scipy", "baseline: scipy sparse mat-vec, one product per DAG level", True, _scipy_build, _scipy_rollup, _scipy_totals, baseline=True, setup=_scipy_setup),
@@ -334,6 +338,30 @@ def run_case(method: Method, parts: int, seed: int, repeats: int) -> dict[str, A
 
         def work():
             return rarebom.check_bom(bom, mass_balance=False)
+    elif method.name in ("rollup", "vector"):
+        # rarebom's own compiled form, as trace() makes it; only the roll-up is timed.
+        from rarebom.engine.policy import Alternates, OriginPolicy
+        from rarebom.engine.rollup import compile_bom as engine_compile
+        from rarebom.engine.rollup import rollup
+
+        started = time.perf_counter()
+        engine = engine_compile(bom, policy=OriginPolicy(), currency=None, rates={}, typical=False, exact=False)
+        result["engine_compile_s"] = time.perf_counter() - started
+        options = {"alternates": Alternates.SELECTED, "inherit": True}
+        if method.name == "rollup":
+
+            def work():
+                return rollup(engine, **options)
+        else:
+            from rarebom.engine.vector import ArrayBom
+
+            started = time.perf_counter()
+            arrays = ArrayBom.build(engine)
+            result["build_s"] = time.perf_counter() - started
+            result["levels"] = arrays.levels
+
+            def work():
+                return arrays.roll(**options)
     else:
         started = time.perf_counter()
         structure = method.build(compiled)
@@ -357,6 +385,18 @@ def run_case(method: Method, parts: int, seed: int, repeats: int) -> dict[str, A
         result["elements"] = list(reference.elements)
         result["root_ids"] = [reference.ids[r] for r in reference.roots]
         result["root_totals_g"] = [[float(output[root].element(e).total.nominal) for e in reference.elements] for root in result["root_ids"]]
+    if method.name in ("rollup", "vector"):
+        # The finished goods' nominal element totals, over every origin class.
+        from rarebom.engine.rollup import N_ORIGINS, SYMBOL_INDEX
+
+        reference = compile_bom(bom)
+        result["elements"] = list(reference.elements)
+        result["root_ids"] = [reference.ids[r] for r in reference.roots]
+        vectors = [output.vector[engine.index[root]] for root in result["root_ids"]]
+        result["root_totals_g"] = [
+            [float(sum(vector[c][1] for c in range(SYMBOL_INDEX[e] * N_ORIGINS, (SYMBOL_INDEX[e] + 1) * N_ORIGINS) if c in vector)) for e in reference.elements]
+            for vector in vectors
+        ]
     if method.baseline:
         result["elements"] = list(compiled.elements)
         result["root_ids"] = [compiled.ids[r] for r in compiled.roots]
@@ -376,6 +416,8 @@ def _skip_reason(name: str, parts: int, pint_max: int) -> str | None:
         return "skipped: `rarebom.trace` does not exist in this checkout yet"
     if name == "pint" and parts > pint_max:
         return f"skipped above {pint_max:,} parts, because it is slow and grows linearly (raise `--pint-max` to include it)"
+    if name == "vector" and importlib.util.find_spec("numpy") is None:
+        return "skipped: numpy is not installed"
     if name == "scipy" and (importlib.util.find_spec("numpy") is None or importlib.util.find_spec("scipy") is None):
         return "skipped: numpy and scipy are not installed (`pip install numpy scipy`)"
     return None
@@ -469,6 +511,23 @@ def _commit() -> str:
     return f"{head} with uncommitted changes" if dirty else head
 
 
+def _vector_ratios(parts: int, cases: list[dict[str, Any]]) -> str | None:
+    """How the vectorised roll-up compares with the scipy baseline, the loop and the pint walk."""
+    run = {case["method"]: case["median_s"] for case in cases if "median_s" in case}
+    if "vector" not in run:
+        return None
+    vector = run["vector"]
+    build = next(case.get("build_s") for case in cases if case["method"] == "vector" and "median_s" in case)
+    said = [f"- {parts:,} parts: `rollup_arrays` takes {_time(vector)} ({_time(build)} more to build its arrays from the compiled BOM)"]
+    if "scipy" in run:
+        said.append(f"{vector / run['scipy']:.1f}× the scipy baseline (target: at most 3×)")
+    if "rollup" in run:
+        said.append(f"{run['rollup'] / vector:.1f}× faster than the loop, {run['rollup'] / (vector + build):.1f}× with the build")
+    if "pint" in run:
+        said.append(f"{run['pint'] / vector:.0f}× faster than the pint walk (target: at least 100× at 100,000 parts)")
+    return ": ".join(said[:1]) + (": " + "; ".join(said[1:]) if len(said) > 1 else "") + "."
+
+
 def render(sizes: list[int], results: dict[int, list[dict[str, Any]]], agreement: dict[int, float], info: dict[str, str], command: str, pint_max: int) -> str:
     """The Markdown section: machine, BOM shapes, timings, and the agreement check."""
     lines = ["## Results", "", f"Measured {datetime.date.today().isoformat()} with `{command}`.", ""]
@@ -512,9 +571,9 @@ def render(sizes: list[int], results: dict[int, list[dict[str, Any]]], agreement
     for parts in sizes:
         if parts in agreement:
             lines.append(
-                f"- {parts:,} parts: `rarebom.trace` and the baselines agree on every finished good's element totals, "
-                f"largest relative error {agreement[parts]:.2g} (limit {TOLERANCE:g})."
+                f"- {parts:,} parts: rarebom and the baselines agree on every finished good's element totals, largest relative error {agreement[parts]:.2g} (limit {TOLERANCE:g})."
             )
+    lines += [line for parts in sizes if (line := _vector_ratios(parts, results[parts]))]
     lines += [
         "",
         "How to read this:",
@@ -523,6 +582,9 @@ def render(sizes: list[int], results: dict[int, list[dict[str, Any]]], agreement
         "compiles it to flat arrays. *Build* turns the arrays into the method's own structure (Kahn order, pint Quantities, "
         "sparse matrices per level); *run* is the median of *runs* timed repeats with `gc.collect()` before each.",
         "- `rarebom.trace` starts from the model and includes everything it does: `check_bom`, its own compile and the roll-up.",
+        "- `rollup(compiled)` and `rollup_arrays(compiled)` time rarebom's roll-up alone, on the compiled BOM `trace` builds "
+        "(compiled before timing, not in *build*); for `rollup_arrays`, *build* converts that compiled BOM to its arrays "
+        "(`ArrayBom.build`), and *run* is the vectorised roll-up (`ArrayBom.roll`), the counterpart of the scipy baseline's run.",
         "- *Peak RSS* is `ru_maxrss` of that interpreter, BOM included; *peak − RSS before* is how far the method raised it "
         "above the RSS it started from (the peak is reset to the current RSS after generating, via `/proc/self/clear_refs`; "
         "† marks a system where that was impossible, so the peak may be the generator's).",

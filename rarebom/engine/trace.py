@@ -108,9 +108,26 @@ def trace(bom: Bom, options: TraceOptions | None = None, **kwargs: Any) -> Trace
         progress=options.progress,
         limits=options.limits,
     )
-    rolled = rollup(compiled, alternates=options.alternates, inherit=options.policy.inherit, progress=options.progress)
+    rolled = _rollup(compiled, alternates=options.alternates, inherit=options.policy.inherit, progress=options.progress)
     findings += _mass_balance(bom, compiled, rolled, options.check.mass_tolerance)
     return Trace(bom, options, currency, compiled, rolled, findings)
+
+
+#: From this many parts on, a float trace rolls up with numpy (rarebom.engine.vector), if it
+#: is installed: below it, importing numpy and building the arrays cost more than they save.
+VECTOR_MIN_PARTS = 2000
+
+
+def _rollup(compiled: Compiled, **options: Any) -> Rolled:
+    """:func:`rollup`, vectorised for a large float trace; the results are identical."""
+    if not compiled.exact and len(compiled.ids) >= VECTOR_MIN_PARTS:
+        try:
+            from .vector import rollup_arrays  # numpy, imported only here
+        except ImportError:
+            pass
+        else:
+            return rollup_arrays(compiled, **options)
+    return rollup(compiled, **options)
 
 
 def _mass_balance(bom: Bom, compiled: Compiled, rolled: Rolled, tolerance: Fraction) -> list[Finding]:

@@ -1,0 +1,542 @@
+"""The roll-up vectorised with numpy: the same results as :func:`.rollup.rollup`, level by level.
+
+A part's level is one more than its highest child's (alternates included), leaves are
+level 0, so every part of a level only needs parts of lower levels. Each level is then a
+handful of array operations over all its parts at once, instead of a Python loop per part:
+
+- the parts' own content, then each usage's child vector times the usage's multipliers,
+  in usage order, then the part's undeclared gap, are summed per (part, column) with
+  ``np.bincount`` into a dense block of (parts × columns used anywhere in the BOM), which
+  adds in input order, so each sum is the same floating-point sum as the loop's;
+- the per-part steps of the loop (contents, the mass basis, the mass, the gap, origin
+  inheritance, capping each column at the part's maximum mass) are array expressions of
+  the same operations in the same order.
+
+The result must be *identical* to the loop's, Python types included: the loop leaves some
+numbers as the int 0 (``max(0, x)``, ``mul``), which results turn into exact ``Fraction(0)``,
+and exactness changes what the rules re-check. So every number carries an "is an int"
+flag, propagated with Python's rules (``int + int`` is an int; ``max(a, b)`` keeps ``a``
+unless ``b > a``, NaN included). tests/test_engine_vector.py compares the two on every
+example, import fixture, synthetic BOMs and hypothesis BOMs.
+
+Usages whose alternates count under ``Alternates.WORST`` are rare: each goes through the
+loop's own ``_worst_into`` on views of the finished levels, and its envelope then enters
+the level's sums in its usage's place. Exact (``Fraction``) traces, and BOMs so deep and
+narrow that a level holds only a few parts (where the per-level cost of numpy outweighs
+the loop), use :func:`.rollup.rollup` itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from itertools import chain
+from typing import Any
+
+import numpy as np
+
+from .policy import Alternates
+from .rollup import INF, N_ORIGINS, ORIGIN_INDEX, SYMBOL_INDEX, UNDECLARED, UNKNOWN, Compiled, Progress, Rolled, _worst_into, rollup
+
+__all__ = ["rollup_arrays"]
+
+#: The array path pays about 1-2 ms of numpy call overhead per level (about the loop's
+#: time for 30-150 parts, by their vectors' sizes), so a BOM whose levels hold fewer parts
+#: than this on average goes through the loop.
+MIN_LEVEL_WIDTH = 128
+#: The largest dense (parts × columns) block summed at once; a wider level is cut into chunks.
+BLOCK_CELLS = 1 << 18
+
+_BASIS = ("unknown", "contents", "declared", "unit of measure")
+_B_UNKNOWN, _B_CONTENTS, _B_DECLARED, _B_UOM = range(4)
+_TIE = 1e-9  # as rollup(): a float sum of contents within this of the declared mass equals it
+
+
+def rollup_arrays(compiled: Compiled, *, alternates: Alternates, inherit: bool, progress: Progress | None = None, min_level_width: int = MIN_LEVEL_WIDTH) -> Rolled:
+    """Roll up every part of a float ``compiled``: what :func:`.rollup.rollup` returns, computed with numpy.
+
+    The result's fields are read-only sequences with the same items as the loop's lists.
+    ``min_level_width``: BOMs whose levels hold fewer parts than this on average use the loop.
+    """
+    if compiled.exact or not compiled.ids:
+        return rollup(compiled, alternates=alternates, inherit=inherit, progress=progress)
+    scan = _scan(compiled.uses)
+    if (max(scan[0]) + 1) * min_level_width > len(compiled.ids):
+        return rollup(compiled, alternates=alternates, inherit=inherit, progress=progress)
+    return ArrayBom.build(compiled, scan).roll(alternates=alternates, inherit=inherit, progress=progress)
+
+
+def _scan(uses: list) -> tuple[list[int], list[int], list[tuple], dict[int, list]]:
+    """Each part's level, and its usages as edges: parent, selected candidate, and the
+    candidate lists of the usages with alternates (for Alternates.WORST), by edge."""
+    level = [0] * len(uses)
+    e_parent: list[int] = []
+    selected: list[tuple] = []
+    alternates: dict[int, list] = {}
+    for i, part_uses in enumerate(uses):
+        if not part_uses:
+            continue
+        top = 0
+        for candidates in part_uses:
+            for c in candidates:
+                h = level[c[0]]
+                if h >= top:
+                    top = h + 1
+            if len(candidates) > 1:
+                alternates[len(e_parent)] = candidates
+            e_parent.append(i)
+            selected.append(candidates[0])
+        level[i] = top
+    return level, e_parent, selected, alternates
+
+
+_MISSING = (np.nan, np.nan, np.nan)
+
+
+def _numbers(flat: list, shape: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
+    """Python numbers as float64 values and flags of which are ints (the loop's int 0s)."""
+    values = np.array(flat, dtype=np.float64)
+    ints = np.zeros(len(flat), dtype=bool)
+    types = list(map(type, flat))
+    count = types.count(int)
+    if count:
+        # In a float roll-up the ints are 0s (max(0, x), mul): look among the zeros first.
+        found = [k for k in np.flatnonzero(values == 0).tolist() if types[k] is int]
+        if len(found) != count:
+            found = [k for k, t in enumerate(types) if t is int]
+        ints[found] = True
+    return values.reshape(shape), ints.reshape(shape)
+
+
+def _triples(seq: Sequence[Any], n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``seq`` of triples or None as (values n×3, present, int flags n×3)."""
+    values, ints = _numbers(list(chain.from_iterable(t if t is not None else _MISSING for t in seq)), (n, 3))
+    present = np.fromiter((t is not None for t in seq), dtype=bool, count=n)
+    return values, present, ints
+
+
+def _max(a, fa, b, fb):
+    """Python's ``max(a, b)`` with int flags: ``a`` unless ``b > a`` (so NaN in ``a`` stays)."""
+    take = b > a
+    return np.where(take, b, a), np.where(take, fb, fa)
+
+
+def _min(a, fa, b, fb):
+    take = b < a
+    return np.where(take, b, a), np.where(take, fb, fa)
+
+
+def _max0(x, fx):
+    """``max(0, x)``: ``x`` if it is positive, else the int 0 (NaN included)."""
+    take = x > 0
+    return np.where(take, x, 0.0), ~take | fx
+
+
+def _mul(a, fa, b, fb):
+    """rollup.mul: 0 × anything is the int 0."""
+    zero = (a == 0) | (b == 0)
+    return np.where(zero, 0.0, a * b), zero | (fa & fb)
+
+
+class _Store:
+    """Every finished part's vector: entries (compact column, min, nominal, max, int flags), contiguous per part."""
+
+    def __init__(self, capacity: int):
+        self.size = 0
+        self.col = np.empty(capacity, dtype=np.int32)
+        self.val = [np.empty(capacity) for _ in range(3)]
+        self.ints = [np.empty(capacity, dtype=bool) for _ in range(3)]
+
+    def reserve(self, extra: int) -> None:
+        need = self.size + extra
+        if need <= len(self.col):
+            return
+        capacity = max(need, 2 * len(self.col))
+        self.col = np.resize(self.col, capacity)
+        self.val = [np.resize(v, capacity) for v in self.val]
+        self.ints = [np.resize(f, capacity) for f in self.ints]
+
+    def append(self, col, val, ints) -> int:
+        self.reserve(len(col))
+        start, end = self.size, self.size + len(col)
+        self.col[start:end] = col
+        for d in range(3):
+            self.val[d][start:end] = val[d]
+            self.ints[d][start:end] = ints[d]
+        self.size = end
+        return start
+
+
+class ArrayBom:
+    """A :class:`Compiled` as arrays, parts in level order: ``order[k]`` is the part at position ``k``, ``pos[i]`` part ``i``'s position.
+
+    Every per-part array is by position, so each block of a level is a slice.
+    """
+
+    def __init__(self) -> None:
+        self.n = 0
+        self.levels = 0
+
+    @classmethod
+    def build(cls, compiled: Compiled, scan: tuple | None = None) -> ArrayBom:
+        """The arrays for ``compiled`` (``scan``: what :func:`_scan` found in its usages, if known)."""
+        self = cls()
+        n = self.n = len(compiled.ids)
+        level, e_parent, selected, alternates = scan if scan is not None else _scan(compiled.uses)
+        level_arr = np.array(level, dtype=np.int64)
+        order = self.order = np.argsort(level_arr, kind="stable")
+        pos = self.pos = np.empty(n, dtype=np.int64)
+        pos[order] = np.arange(n)
+        counts = np.bincount(level_arr)
+        self.levels = len(counts)
+        self.level_start = np.concatenate(([0], np.cumsum(counts)))
+        edges = np.array(list(chain.from_iterable(selected)), dtype=np.float64).reshape(-1, 4)
+        e_child = edges[:, 0].astype(np.int64)
+        e_parent_pos = pos[np.array(e_parent, dtype=np.int64)]
+        e_sort = np.argsort(e_parent_pos, kind="stable")
+        self.e_pos = e_parent_pos[e_sort]
+        self.e_child = pos[e_child[e_sort]]
+        self.q = [np.ascontiguousarray(edges[e_sort, d + 1]) for d in range(3)]
+        back = np.empty(len(e_sort), dtype=np.int64)
+        back[e_sort] = np.arange(len(e_sort))
+        self.alternates = {int(back[e]): c for e, c in alternates.items()}
+        self.alternate_edges = np.array(sorted(self.alternates), dtype=np.int64)
+        self.n_uses = np.bincount(self.e_pos, minlength=n)
+
+        # Own content, by part position; columns as compact indices.
+        own = compiled.own
+        own_counts = np.fromiter(map(len, own), dtype=np.int64, count=n)
+        o_part = np.repeat(np.arange(n), own_counts)
+        o_col = np.array(list(chain.from_iterable(own)), dtype=np.int64)
+        o_val, o_int = _numbers(list(chain.from_iterable(chain.from_iterable(o.values() for o in own))), (-1, 3))
+        symbols = sorted({SYMBOL_INDEX[UNDECLARED], *np.unique(o_col // N_ORIGINS).tolist()})
+        self.compact_symbol = np.full(len(SYMBOL_INDEX), -1, dtype=np.int64)
+        self.compact_symbol[symbols] = np.arange(len(symbols))
+        self.columns = len(symbols) * N_ORIGINS
+        self.real_column = (np.array(symbols, dtype=np.int64)[:, None] * N_ORIGINS + np.arange(N_ORIGINS)).ravel()
+        o_sort = np.argsort(pos[o_part], kind="stable")
+        self.o_pos = pos[o_part][o_sort]
+        o_col = o_col[o_sort]
+        self.o_col = self.compact_symbol[o_col // N_ORIGINS] * N_ORIGINS + o_col % N_ORIGINS
+        self.o_val = [np.ascontiguousarray(o_val[o_sort, d]) for d in range(3)]
+        self.o_int = [np.ascontiguousarray(o_int[o_sort, d]) for d in range(3)]
+        self.undeclared = int(self.compact_symbol[SYMBOL_INDEX[UNDECLARED]])
+
+        # Per-part inputs, by position.
+        def by_pos(x):
+            return [np.ascontiguousarray(x[order, d]) for d in range(3)] if x.ndim == 2 else x[order]
+
+        def triples(seq):
+            values, present, ints = _triples(seq, n)
+            return by_pos(values), by_pos(present), by_pos(ints)
+
+        self.declared, self.has_declared, self.declared_int = triples(compiled.declared_mass)
+        self.material_mass, self.has_material_mass, self.material_mass_int = triples(compiled.own_material_mass)
+        self.own_value, self.own_value_known, self.own_value_int = triples(compiled.own_value)
+        self.has_own_value = by_pos(np.array(compiled.has_own_value, dtype=bool))
+        self.uom = by_pos(np.array(compiled.mass_basis_uom, dtype=bool))
+        f_lo, f_lo_int = _numbers([s[0] for s in compiled.own_shares], (n,))
+        self.f_lo, self.f_lo_int = by_pos(f_lo), by_pos(f_lo_int)
+        a_lo, a_lo_int = _numbers([a[0] for a in compiled.own_absolute], (n,))
+        self.a_lo, self.a_lo_int = by_pos(a_lo), by_pos(a_lo_int)
+        by_id = {id(origin): k for origin, k in ORIGIN_INDEX.items()}  # an enum's hash is slow
+        self.origin = by_pos(np.fromiter((by_id[id(d.origin)] for d in compiled.origin), dtype=np.int64, count=n))
+        return self
+
+    def roll(self, *, alternates: Alternates, inherit: bool, progress: Progress | None = None) -> Rolled:
+        n, C = self.n, self.columns
+        r = _Results(n)
+        store = _Store(max(1024, 8 * n))
+        worst = alternates is Alternates.WORST
+        views = _Views(self, r, store)
+        chunk = max(1, BLOCK_CELLS // C)
+        reported = 0
+        with np.errstate(all="ignore"):  # inf × 0 and inf - inf are NaN, as in Python
+            for level in range(self.levels):
+                a, b = int(self.level_start[level]), int(self.level_start[level + 1])
+                for start in range(a, b, chunk):
+                    self._roll_block(start, min(b, start + chunk), r, store, views, worst, inherit)
+                if progress is not None and b - reported >= n // 100:
+                    progress("rolling up", b / n)
+                    reported = b
+        return views.rolled()
+
+    def _roll_block(self, a: int, b: int, r: _Results, store: _Store, views: _Views, worst: bool, inherit: bool) -> None:
+        """Roll up the parts at positions ``a`` to ``b`` (all of one level)."""
+        C = self.columns
+        P = b - a
+        ea, eb = (int(x) for x in np.searchsorted(self.e_pos, [a, b]))
+        e_local = self.e_pos[ea:eb] - a
+        child = self.e_child[ea:eb]
+        q = [x[ea:eb] for x in self.q]
+        # The children's masses and values, times the multipliers, per usage.
+        m = [r.mass[d][child] * q[d] for d in range(3)]
+        v = [r.value[d][child] * q[d] for d in range(3)]
+        v_known = r.value_known[child]
+        c_start = r.vstart[child]
+        c_len = r.vlen[child]
+        c_q = q
+        c_int = None
+        fallback = self.alternate_edges[np.searchsorted(self.alternate_edges, ea) : np.searchsorted(self.alternate_edges, eb)].tolist() if worst else []
+        scratch = store.size
+        if fallback:
+            # Each usage with alternates: the loop's own envelope, entered as a pseudo-child
+            # with multipliers 1 (x × 1.0 is x) at its usage's place.
+            c_start, c_len, v_known = c_start.copy(), c_len.copy(), v_known.copy()
+            c_q = [np.array(x, dtype=np.float64) for x in q]
+            c_int = np.zeros(eb - ea, dtype=bool)
+            for e in fallback:
+                acc: dict[int, list] = {}
+                mass, (known, value) = _worst_into(acc, self.alternates[e], views.vector, views)
+                k = e - ea
+                cols = np.array(sorted(acc), dtype=np.int64)
+                val, flags = _numbers(list(chain.from_iterable(acc[c] for c in cols.tolist())), (-1, 3))
+                col = self.compact_symbol[cols // N_ORIGINS] * N_ORIGINS + cols % N_ORIGINS
+                c_start[k] = store.append(col, [val[:, d] for d in range(3)], [flags[:, d] for d in range(3)])
+                c_len[k] = len(cols)
+                for d in range(3):
+                    c_q[d][k] = 1.0
+                    m[d][k] = mass[d]
+                    v[d][k] = value[d] if known else np.nan
+                v_known[k] = known
+                c_int[k] = True
+
+        # --- the per-part steps of rollup(), as arrays over the block's parts --------------
+        has_uses = self.n_uses[a:b] > 0
+        k_sum = [np.bincount(e_local, weights=m[d], minlength=P) for d in range(3)]
+        k_int = ~has_uses  # 0, then + a float per usage
+        has_mm = self.has_material_mass[a:b]
+        c, c_i = [], []
+        for d in range(3):
+            c.append(np.where(has_mm, self.material_mass[d][a:b], 0.0) + k_sum[d])
+            c_i.append(np.where(has_mm, self.material_mass_int[d][a:b], True) & k_int)
+        has_contents = has_mm | has_uses
+        has_decl = self.has_declared[a:b]
+        D = [x[a:b] for x in self.declared]
+        Di = [x[a:b] for x in self.declared_int]
+        heavier = has_decl & has_contents & (c[1] > D[1] * (1 + _TIE))
+        basis = np.where(~has_decl, np.where(has_contents, _B_CONTENTS, _B_UNKNOWN), np.where(heavier, _B_CONTENTS, np.where(self.uom[a:b], _B_UOM, _B_DECLARED)))
+        # the mass
+        low, low_i = _max(D[0], Di[0], c[0], c_i[0])
+        high, high_i = _max(D[2], Di[2], c[2], c_i[2])
+        nom, nom_i = _max(D[1], Di[1], low, low_i)
+        nom, nom_i = _min(nom, nom_i, high, high_i)
+        nom = np.where(heavier, c[1], nom)
+        nom_i = np.where(heavier, c_i[1], nom_i)
+        both = has_decl & has_contents
+        only_contents = ~has_decl & has_contents
+        unknown_mass = ((0.0, np.nan, INF), (True, False, False))
+        mass, mass_i = [], []
+        for d, (x, xi) in enumerate(((low, low_i), (nom, nom_i), (high, high_i))):
+            mass.append(np.where(both, x, np.where(has_decl, D[d], np.where(only_contents, c[d], unknown_mass[0][d]))))
+            mass_i.append(np.where(both, xi, np.where(has_decl, Di[d], np.where(only_contents, c_i[d], unknown_mass[1][d]))))
+        # the gap
+        r0, r0_i = _max0(D[0] - c[2], Di[0] & c_i[2])
+        gap_nominal = mass[1] - c[1]
+        r1, r1_i = _max0(gap_nominal, mass_i[1] & c_i[1])
+        nan_gap = np.isnan(gap_nominal)
+        r1 = np.where(nan_gap, gap_nominal, r1)
+        r1_i = r1_i & ~nan_gap
+        room, room_i = _max0(1 - self.f_lo[a:b], self.f_lo_int[a:b])
+        share, share_i = _mul(D[2], Di[2], room, room_i)
+        r2, r2_i = _max0(share - (self.a_lo[a:b] + k_sum[0]), share_i & self.a_lo_int[a:b] & k_int)
+        rest, rest_i = [], []
+        for d, (x, xi) in enumerate(((r0, r0_i), (r1, r1_i), (r2, r2_i))):
+            rest.append(np.where(~has_contents, mass[d], np.where(~has_decl, 0.0, x)))
+            rest_i.append(np.where(~has_contents, mass_i[d], np.where(~has_decl, True, xi)))
+        gap_in = (rest[0] != 0) | (rest[1] != 0) | (rest[2] != 0)
+        origin = self.origin[a:b]
+        # the value
+        cv_known = has_uses & (np.bincount(e_local, weights=~v_known, minlength=P) == 0)
+        cv = [np.bincount(e_local, weights=v[d], minlength=P) for d in range(3)]
+        own_value = self.has_own_value[a:b]
+
+        # --- the vectors: own content, each usage's child times its multipliers, the gap ------
+        oa, ob = (int(x) for x in np.searchsorted(self.o_pos, [a, b]))
+        o_local = self.o_pos[oa:ob] - a
+        o_col = self.o_col[oa:ob]
+        if not inherit:
+            o_col = np.where(o_col % N_ORIGINS == UNKNOWN, o_col - UNKNOWN + origin[o_local], o_col)
+        total = int(c_len.sum())
+        idx = np.arange(total) + np.repeat(c_start - (np.cumsum(c_len) - c_len), c_len)
+        o_keys = o_local * C + o_col
+        ch_keys = np.repeat(e_local * C, c_len) + store.col[idx]
+        g_local = np.flatnonzero(gap_in)
+        g_keys = g_local * C + (self.undeclared * N_ORIGINS) + origin[g_local]
+        keys = np.concatenate((o_keys, ch_keys, g_keys))
+        # bincount adds in input order: own + child 1 + child 2 ... + gap, as the loop does.
+        cells = P * C
+        count = np.bincount(keys, minlength=cells)
+        sums = [
+            np.bincount(keys, weights=np.concatenate((self.o_val[d][oa:ob], store.val[d][idx] * np.repeat(c_q[d], c_len), rest[d][g_local])), minlength=cells) for d in range(3)
+        ]
+        # The few terms that are ints: a cell is an int if all its terms are.
+        int_keys = []
+        for d in range(3):
+            found = [o_keys[self.o_int[d][oa:ob]], g_keys[rest_i[d][g_local]]]
+            if c_int is not None:
+                found.append(ch_keys[np.repeat(c_int, c_len) & store.ints[d][idx]])
+            int_keys.append(np.concatenate(found))
+        store.size = scratch  # the envelopes were scratch space
+        if inherit:
+            # Unknown-origin columns move to the part's class: target + moved, in that order.
+            moves = np.where(origin != UNKNOWN, origin - UNKNOWN, 0)
+            for o in range(N_ORIGINS):
+                rows = np.flatnonzero(origin == o) if o != UNKNOWN else ()
+                if not len(rows):
+                    continue
+                for x in (count, *sums):
+                    block = x.reshape(P, -1, N_ORIGINS)
+                    block[rows, :, o] += block[rows, :, UNKNOWN]
+                    block[rows, :, UNKNOWN] = 0
+            for d in range(3):
+                k = int_keys[d]
+                int_keys[d] = np.where(k % N_ORIGINS == UNKNOWN, k + moves[k // C], k)
+        present = np.flatnonzero(count)
+        e_part = present // C
+        val = [x[present] for x in sums]
+        ints = []
+        for d in range(3):
+            if len(int_keys[d]):
+                at = np.searchsorted(present, int_keys[d])
+                ints.append(np.bincount(at, minlength=len(present)) == count[present])
+            else:
+                ints.append(np.zeros(len(present), dtype=bool))
+        # No one column weighs more than the whole part (NaN and inf compare false).
+        top = mass[2][e_part]
+        clamp = val[2] > top
+        if clamp.any():
+            top_i = mass_i[2][e_part]
+            lower = clamp & (top < val[0])
+            val[2] = np.where(clamp, top, val[2])
+            ints[2] = np.where(clamp, top_i, ints[2])
+            val[0] = np.where(lower, top, val[0])
+            ints[0] = np.where(lower, top_i, ints[0])
+        start = store.append(present - e_part * C, val, ints)
+        lengths = np.bincount(e_part, minlength=P)
+        r.vstart[a:b] = start + np.cumsum(lengths) - lengths
+        r.vlen[a:b] = lengths
+
+        # --- results --------------------------------------------------------------------------
+        r.origin[a:b] = origin
+        r.basis[a:b] = basis
+        r.has_contents[a:b] = has_contents
+        r.contents_value_known[a:b] = cv_known
+        r.value_known[a:b] = np.where(own_value, self.own_value_known[a:b], cv_known)
+        for d in range(3):
+            r.mass[d][a:b] = mass[d]
+            r.mass_int[d][a:b] = mass_i[d]
+            r.contents[d][a:b] = c[d]
+            r.contents_int[d][a:b] = c_i[d]
+            r.gap[d][a:b] = rest[d]
+            r.gap_int[d][a:b] = rest_i[d]
+            r.contents_value[d][a:b] = cv[d]
+            r.value[d][a:b] = np.where(own_value, self.own_value[d][a:b], cv[d])
+            r.value_int[d][a:b] = own_value & self.own_value_int[d][a:b]
+
+
+class _Results:
+    """The roll-up's per-part results as arrays, by position."""
+
+    def __init__(self, n: int):
+        def triple(dtype=np.float64):
+            return [np.zeros(n, dtype=dtype) for _ in range(3)]
+
+        self.mass, self.mass_int = triple(), triple(bool)
+        self.contents, self.contents_int = triple(), triple(bool)
+        self.has_contents = np.zeros(n, dtype=bool)
+        self.gap, self.gap_int = triple(), triple(bool)
+        self.value, self.value_int = triple(), triple(bool)
+        self.value_known = np.zeros(n, dtype=bool)
+        self.contents_value = triple()
+        self.contents_value_known = np.zeros(n, dtype=bool)
+        self.origin = np.zeros(n, dtype=np.int64)
+        self.basis = np.zeros(n, dtype=np.int64)
+        self.vstart = np.zeros(n, dtype=np.int64)
+        self.vlen = np.zeros(n, dtype=np.int64)
+
+
+def _number(x: float, is_int) -> float | int:
+    return int(x) if is_int else x
+
+
+class _ByPart(Sequence):
+    """A read-only list by part index over arrays by position."""
+
+    def __init__(self, pos: np.ndarray):
+        self.pos = pos
+
+    def __len__(self) -> int:
+        return len(self.pos)
+
+    def __getitem__(self, i):
+        if isinstance(i, slice):
+            return [self[k] for k in range(*i.indices(len(self)))]
+        return self._get(int(self.pos[i]))
+
+
+class _Triples(_ByPart):
+    """Triples (or None) from three value arrays and their int flags."""
+
+    def __init__(self, pos, values, ints, present=None):
+        super().__init__(pos)
+        self.values, self.ints, self.present = values, ints, present
+
+    def _get(self, k: int):
+        if self.present is not None and not self.present[k]:
+            return None
+        v, f = self.values, self.ints
+        return (_number(float(v[0][k]), f[0][k]), _number(float(v[1][k]), f[1][k]), _number(float(v[2][k]), f[2][k]))
+
+
+class _Vectors(_ByPart):
+    """The parts' vectors, each a dict column -> [min, nominal, max]."""
+
+    def __init__(self, pos, arrays: ArrayBom, r: _Results, store: _Store):
+        super().__init__(pos)
+        self.arrays, self.r, self.store = arrays, r, store
+
+    def _get(self, k: int) -> dict[int, list]:
+        start = int(self.r.vstart[k])
+        end = start + int(self.r.vlen[k])
+        s = self.store
+        cols = self.arrays.real_column[s.col[start:end]].tolist()
+        rows = zip(*(s.val[d][start:end].tolist() for d in range(3)), strict=True)
+        vector = {col: list(t) for col, t in zip(cols, rows, strict=True)}
+        for d in range(3):
+            for j in np.flatnonzero(s.ints[d][start:end]).tolist():
+                vector[cols[j]][d] = 0
+        return vector
+
+
+class _Basis(_ByPart):
+    def __init__(self, pos, codes):
+        super().__init__(pos)
+        self.codes = codes
+
+    def _get(self, k: int) -> str:
+        return _BASIS[self.codes[k]]
+
+
+class _Views:
+    """The finished results as the sequences :class:`Rolled` holds (also ``out`` for ``_worst_into``)."""
+
+    def __init__(self, arrays: ArrayBom, r: _Results, store: _Store):
+        pos = arrays.pos
+        self.vector = _Vectors(pos, arrays, r, store)
+        self.mass = _Triples(pos, r.mass, r.mass_int)
+        self.value = _Triples(pos, r.value, r.value_int, r.value_known)
+        self.pos, self.r = pos, r
+
+    def rolled(self) -> Rolled:
+        r, pos = self.r, self.pos
+        floats = [np.zeros(len(pos), dtype=bool)] * 3
+        return Rolled(
+            vector=self.vector,
+            mass=self.mass,
+            contents_mass=_Triples(pos, r.contents, r.contents_int, r.has_contents),
+            value=self.value,
+            contents_value=_Triples(pos, r.contents_value, floats, r.contents_value_known),
+            origin=r.origin[pos].tolist(),
+            basis=_Basis(pos, r.basis),
+            gap=_Triples(pos, r.gap, r.gap_int),
+        )
