@@ -38,8 +38,10 @@ from fractions import Fraction
 import rarebom
 from rarebom import Amount, Bom, Classification, Completeness, Kind, Material, OriginClaim, Part, Stage, Substance, Usage
 from rarebom.checks import topological_order
+from rarebom.formats.native import version_for
+from rarebom.formats.native_xml import NAMESPACE
 
-__all__ = ["ELEMENTS", "describe", "level_sizes", "main", "synthetic_bom"]
+__all__ = ["ELEMENTS", "describe", "level_sizes", "main", "synthetic_bom", "write_xml"]
 
 #: The elements leaves are made of: the magnet rare earths, the light rare earths found in
 #: alloys and polishing powders, and the common metals around them.
@@ -389,6 +391,110 @@ def describe(bom: Bom) -> dict[str, int | float]:
     }
 
 
+# --- a fast writer ------------------------------------------------------------------------
+
+# How lxml escapes an attribute value and element text; the writer must match it byte for byte.
+_ATTRIBUTE_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "\n": "&#10;", "\r": "&#13;", "\t": "&#9;"})
+_TEXT_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", "\r": "&#13;"})
+
+
+def _attributes(pairs) -> str:
+    return "".join(f' {name}="{value.translate(_ATTRIBUTE_ESCAPES)}"' for name, value in pairs if value is not None)
+
+
+def _provenance_element(location, indent: str) -> str:
+    if location is None:
+        return ""
+    line = None if location.line is None else str(location.line)
+    return f"\n{indent}<provenance{_attributes((('file', location.file), ('line', line), ('path', location.pointer)))}/>"
+
+
+class _AmountText:
+    """The attributes of an amount (``value``, ``unit``, ``min``, ``max``), formatted once per
+    Amount object: the generator shares them, and formatting a Fraction is the writer's
+    costliest step."""
+
+    def __init__(self) -> None:
+        self._cache: dict[int, tuple[Amount, str]] = {}
+
+    def __call__(self, amount: Amount) -> str:
+        hit = self._cache.get(id(amount))
+        if hit is None or hit[0] is not amount:
+            written = amount.written
+            text = _attributes((("value", written(amount.value)), ("unit", amount.unit or None), ("min", written(amount.min)), ("max", written(amount.max))))
+            hit = self._cache[id(amount)] = (amount, text)
+        return hit[1]
+
+
+def _amount_element(amount: Amount, fallback_tag: str | None, indent: str, text: _AmountText) -> str:
+    tag = fallback_tag or ("mass" if amount.kind is Kind.MASS else "fraction")
+    return f"\n{indent}<{tag}{text(amount)}/>"
+
+
+def _part_xml(part: Part, text: _AmountText) -> str:
+    head = _attributes(
+        (
+            ("id", part.id),
+            ("name", part.name),
+            ("uom", None if part.uom == "each" else part.uom),
+            ("chinaRareEarthTechnology", None if part.china_re_technology is None else "true" if part.china_re_technology else "false"),
+        )
+    )
+    body = []
+    if part.description is not None:
+        body.append(f"\n    <description>{part.description.translate(_TEXT_ESCAPES)}</description>")
+    body.append(_provenance_element(part.provenance, "    "))
+    if part.mass is not None:
+        body.append(f"\n    <mass{text(part.mass)}/>")
+    if part.unit_value is not None:
+        body.append(f"\n    <unitValue{text(part.unit_value)}/>")
+    for c in part.classifications:
+        body.append(f"\n    <classification{_attributes((('scheme', c.scheme), ('code', c.code)))}/>")
+    for o in part.origins:
+        body.append(f"\n    <origin{_attributes((('country', o.country), ('stage', o.stage.value), ('source', o.source)))}/>")
+    for name, value in part.attributes:
+        body.append(f"\n    <attribute{_attributes((('name', name), ('value', value)))}/>")
+    for m in part.materials:
+        inner = [_provenance_element(m.provenance, "      ")]
+        if m.amount is not None:
+            inner.append(_amount_element(m.amount, None, "      ", text))
+        for s in m.substances:
+            leaf = _provenance_element(s.provenance, "        ")
+            if s.amount is not None:
+                leaf += _amount_element(s.amount, None, "        ", text)
+            attributes = _attributes((("name", s.name), ("element", s.element), ("cas", s.cas), ("formula", s.formula)))
+            inner.append(f"\n      <substance{attributes}>{leaf}\n      </substance>" if leaf else f"\n      <substance{attributes}/>")
+        attributes = _attributes((("name", m.name), ("id", m.id), ("completeness", m.completeness.value)))
+        joined = "".join(inner)
+        body.append(f"\n    <material{attributes}>{joined}\n    </material>" if joined else f"\n    <material{attributes}/>")
+    for u in part.uses:
+        alternates = "".join(f'\n      <alternate part="{a.translate(_ATTRIBUTE_ESCAPES)}"/>' for a in u.alternates)
+        body.append(f'\n    <use part="{u.child.translate(_ATTRIBUTE_ESCAPES)}">\n      <quantity{text(u.quantity)}/>{alternates}\n    </use>')
+    joined = "".join(body)
+    return f"\n  <part{head}>{joined}\n  </part>" if joined else f"\n  <part{head}/>"
+
+
+def write_xml(bom: Bom, stream) -> None:
+    """Write ``bom`` as rarebom XML to the binary ``stream``, byte for byte what ``rarebom.dump``
+    writes, about 10x faster.
+
+    ``rarebom.dump`` builds an lxml tree per part, which takes about 35 s for 100,000 parts;
+    this formats strings directly, so a million-part benchmark file takes seconds, not
+    minutes. ``tests/test_benchmarks_trace.py`` checks the bytes against ``rarebom.dump``.
+    """
+    text = _AmountText()
+    head = _attributes((("formatVersion", version_for(bom)), ("name", bom.name)))
+    chunks = [f'<?xml version="1.0" encoding="UTF-8"?>\n<bom xmlns="{NAMESPACE}"{head}>']
+    chunks.extend(f"\n  <attribute{_attributes((('name', name), ('value', value)))}/>" for name, value in bom.attributes)
+    for number, part in enumerate(bom.parts, 1):
+        chunks.append(_part_xml(part, text))
+        if number % 10_000 == 0:
+            stream.write("".join(chunks).encode("utf-8"))
+            chunks.clear()
+    chunks.append("\n</bom>\n")
+    stream.write("".join(chunks).encode("utf-8"))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.generate", description="Write a seeded synthetic BOM (format from the suffix: .xml or .json).")
     parser.add_argument("--parts", type=int, default=10_000, help="number of parts (default 10000)")
@@ -437,7 +543,11 @@ def main(argv: list[str] | None = None) -> int:
         status = 1 if errors else 0
     if args.output:
         started = time.perf_counter()
-        rarebom.dump(bom, args.output)
+        if args.output.endswith(".xml"):
+            with open(args.output, "wb") as stream:
+                write_xml(bom, stream)  # the same bytes as rarebom.dump, faster
+        else:
+            rarebom.dump(bom, args.output)
         print(f"wrote {args.output} ({os.path.getsize(args.output) / 1e6:.1f} MB) in {time.perf_counter() - started:.2f} s", file=sys.stderr)
     return status
 
