@@ -176,6 +176,10 @@ def _origin_known(rare_earths) -> Bounds | None:
     return Bounds(low, nominal, high)
 
 
+# What a part's own data lacks, for Trace.coverage (bits of Trace._lacks()).
+_LACKS_MASS, _LACKS_COMPOSITION, _LACKS_VALUE, _LACKS_ORIGIN = 1, 2, 4, 8
+
+
 class Trace:
     """The results of :func:`trace`.
 
@@ -192,6 +196,7 @@ class Trace:
         self._rolled = rolled
         self._cache: dict[str, PartResult] = {}
         self._parents: dict[str, dict[int, tuple[int, Any]]] = {}
+        self._lacking: list[int] | None = None
         self.finished_goods: tuple[str, ...] = tuple(p.id for p in bom.finished_goods)
         self.findings: tuple[Finding, ...] = tuple(findings) + tuple(compiled.findings) + tuple(self._substance_findings())
 
@@ -441,33 +446,20 @@ class Trace:
             for candidates in compiled.uses[i]:
                 for j, *_ in candidates:
                     covered[j] = covered.get(j, True) and flows
-        rare_columns = {SYMBOL_INDEX[s] for s in chemistry.RARE_EARTHS}
+        lacks = self._lacks()
         missing_mass, missing_comp, missing_value, missing_origin = [], [], [], []
-        open_symbols = (SYMBOL_INDEX[UNDECLARED], SYMBOL_INDEX[UNRESOLVED])
-        tolerance = self.options.check.mass_tolerance if compiled.exact else float(self.options.check.mass_tolerance)
         for i in below:
+            flags = lacks[i]
+            if not flags:
+                continue
             pid = compiled.ids[i]
-            own = compiled.own[i]
-            own_mass = compiled.own_material_mass[i]
-            # Mass is missing where nothing gives this part's own weight: no declared mass,
-            # no children, and no material of known mass.
-            if compiled.declared_mass[i] is None and not compiled.uses[i] and (own_mass is None or own_mass[1] != own_mass[1]):
+            if flags & _LACKS_MASS:
                 missing_mass.append(pid)
-            # Composition is missing where the part itself holds undeclared or unresolved
-            # mass: a material's uncovered rest, or a declared mass above its contents by
-            # more than the mass tolerance (less is a rounded declared mass, as in the
-            # mass-balance warning). By the nominal, so a full declaration whose ranges
-            # leave room still counts as declared.
-            gap = rolled.gap[i]
-            mass = rolled.mass[i]
-            gap_open = gap is not None and (gap[1] != gap[1] or gap[1] > tolerance * mass[1])
-            own_open = any(col // N_ORIGINS in open_symbols and (t[1] != 0) for col, t in own.items())
-            if gap_open or own_open:
+            if flags & _LACKS_COMPOSITION:
                 missing_comp.append(pid)
-            if rolled.value[i] is None and all(rolled.value[c[0][0]] is not None for c in compiled.uses[i]):
+            if flags & _LACKS_VALUE:
                 missing_value.append(pid)
-            holds_rare_earth = any(col // N_ORIGINS in rare_columns and t[2] for col, t in own.items())
-            if holds_rare_earth and rolled.origin[i] == UNKNOWN and not covered.get(i, False):
+            if flags & _LACKS_ORIGIN and not covered.get(i, False):
                 missing_origin.append(pid)
         return Coverage(
             part=part_id,
@@ -481,6 +473,44 @@ class Trace:
                 dict.fromkeys(r.part for r in compiled.resolved if r.resolution is not None and r.resolution.typical and compiled.index[r.part] in below_set)
             ),
         )
+
+    def _lacks(self) -> list[int]:
+        """Per part, what its own data lacks, as ``_LACKS_*`` bits; computed once for every
+        :meth:`coverage` call (the rules ask for the coverage of many parts, and the subtrees
+        below them overlap). An origin is lacking only where no ancestor's class covers the
+        part, which depends on the part asked about, so :meth:`coverage` checks that itself."""
+        if self._lacking is not None:
+            return self._lacking
+        compiled, rolled = self._compiled, self._rolled
+        rare_columns = {SYMBOL_INDEX[s] for s in chemistry.RARE_EARTHS}
+        open_symbols = (SYMBOL_INDEX[UNDECLARED], SYMBOL_INDEX[UNRESOLVED])
+        tolerance = self.options.check.mass_tolerance if compiled.exact else float(self.options.check.mass_tolerance)
+        gaps, masses, values, origins = list(rolled.gap), list(rolled.mass), list(rolled.value), list(rolled.origin)
+        lacking = []
+        for i, own in enumerate(compiled.own):
+            flags = 0
+            own_mass = compiled.own_material_mass[i]
+            uses = compiled.uses[i]
+            # Mass is missing where nothing gives this part's own weight: no declared mass,
+            # no children, and no material of known mass.
+            if compiled.declared_mass[i] is None and not uses and (own_mass is None or own_mass[1] != own_mass[1]):
+                flags |= _LACKS_MASS
+            # Composition is missing where the part itself holds undeclared or unresolved
+            # mass: a material's uncovered rest, or a declared mass above its contents by
+            # more than the mass tolerance (less is a rounded declared mass, as in the
+            # mass-balance warning). By the nominal, so a full declaration whose ranges
+            # leave room still counts as declared.
+            gap = gaps[i]
+            gap_open = gap is not None and (gap[1] != gap[1] or gap[1] > tolerance * masses[i][1])
+            if gap_open or any(col // N_ORIGINS in open_symbols and (t[1] != 0) for col, t in own.items()):
+                flags |= _LACKS_COMPOSITION
+            if values[i] is None and all(values[c[0][0]] is not None for c in uses):
+                flags |= _LACKS_VALUE
+            if origins[i] == UNKNOWN and any(col // N_ORIGINS in rare_columns and t[2] for col, t in own.items()):
+                flags |= _LACKS_ORIGIN
+            lacking.append(flags)
+        self._lacking = lacking
+        return lacking
 
     def __repr__(self) -> str:
         return f"<Trace of {len(self)} parts, {len(self.finished_goods)} finished good(s), currency {self.currency}>"
