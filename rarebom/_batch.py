@@ -86,12 +86,14 @@ class Job:
     """What every file of a run is read, traced and evaluated with: pickled once per worker.
 
     ``load`` holds the keyword arguments of :func:`rarebom.load` and ``evaluate`` those of
-    :func:`rarebom.rules.evaluate` (rules included); ``options`` is the TraceOptions.
+    :func:`rarebom.rules.evaluate` (rules included); ``options`` is the TraceOptions;
+    ``report`` holds those of :func:`rarebom.report.data.input_report` (such as ``limit``).
     """
 
     load: dict[str, Any]
     options: Any
     evaluate: dict[str, Any]
+    report: dict[str, Any] = attrs.field(factory=dict)
 
 
 @attrs.frozen
@@ -126,7 +128,7 @@ def trace_file(job: Job, file: str, *, source: Any = None, progress: Callable[..
         progress(f"evaluating {rules} rule{'' if rules == 1 else 's'}")
     evaluation = evaluate(traced, **job.evaluate)
     findings = (*result.findings, *(f for f in traced.findings if f not in result.findings), *evaluation.findings)
-    return Traced(file, findings, input_report(Input(file, result.format, evaluation, result.findings)), evaluation.worst())
+    return Traced(file, findings, input_report(Input(file, result.format, evaluation, result.findings), **job.report), evaluation.worst())
 
 
 def _trace_or_error(job: Job, file: str) -> Traced:

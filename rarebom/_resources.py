@@ -22,7 +22,7 @@ SCHEMAS = {
     "rules": "rarebom-rules-1.schema.json",
     "overrides": "rarebom-overrides-1.schema.json",
     "prices": "rarebom-prices-1.schema.json",
-    "report": "rarebom-report-1.schema.json",
+    "report": "rarebom-report-2.schema.json",
 }
 
 

@@ -138,6 +138,11 @@ def _parser() -> argparse.ArgumentParser:
     trace.add_argument("--color", "--colour", dest="color", choices=["auto", "always", "never"], default="auto", help="colour the text report (auto: on a TTY, not with NO_COLOR)")
     trace.add_argument("-v", "--verbose", action="store_true", help="show every line of each verdict's arithmetic")
     trace.add_argument(
+        "--full-lists",
+        action="store_true",
+        help="write every item of the lists that grow with the BOM (missing data, coverage, rule nodes); default: the first 20 of each, and how many there are in all",
+    )
+    trace.add_argument(
         "-j",
         "--jobs",
         type=_jobs_arg,
@@ -424,7 +429,7 @@ def _trace(args) -> int:
     # The date is fixed once, so that every file of a run is evaluated on the same day.
     evaluation = {"rules": rules, "as_of": args.as_of or dt.date.today(), "end_use": args.end_use, "end_user": args.end_user, "destination": args.destination}
     evaluation |= {"overrides": overrides, "prices": prices, "policy": args.policy}
-    job = Job(load=_load_options(args), options=options, evaluate=evaluation)
+    job = Job(load=_load_options(args), options=options, evaluate=evaluation, report={"limit": None} if args.full_lists else {})
     if len(files) > 1:
         return _trace_batch(args, job, files)
     path = files[0]

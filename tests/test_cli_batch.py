@@ -230,7 +230,7 @@ def test_a_batch_on_a_terminal_shows_files_traced_on_stderr_only(monkeypatch, ca
     assert any(f.startswith("traced 1 of 2 files [" + "#" * 15 + "." * 15 + "]  50% (") for f in frames)
     assert any(f.startswith("traced 2 of 2 files [" + "#" * 30 + "] 100% (") for f in frames)
     assert captured.err.endswith("\r\x1b[2K")  # the bar is wiped at the end
-    assert json.loads(captured.out)["format"] == "rarebom-report/1"
+    assert json.loads(captured.out)["format"] == "rarebom-report/2"
     assert main([*argv, "-q"]) == 0
     assert "traced" not in capsys.readouterr().err  # -q: no bar
 

@@ -15,12 +15,16 @@ import re
 import attrs
 import jsonschema
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import rarebom
 from rarebom._resources import schema_path
 from rarebom.cli import main
 from rarebom.report import FORMATS, Input, render, report_data
+from rarebom.report.data import LIST_LIMIT, bounded
 from rarebom.rules import evaluate, load_overrides, load_prices
+from rarebom.testing import boms
 
 from .conftest import EXAMPLES, REPO, poison
 
@@ -69,7 +73,7 @@ def test_every_example_json_report_is_valid_against_the_schema(datas, name):
     document = json.loads(render(datas[name], "json"))
     errors = sorted(_schema().iter_errors(document), key=lambda e: list(map(str, e.absolute_path)))
     assert not errors, [(list(e.absolute_path), e.message) for e in errors[:5]]
-    assert document["format"] == "rarebom-report/1"
+    assert document["format"] == "rarebom-report/2"
     assert document["inputs"][0]["sha256"] == hashlib.sha256((EXAMPLES / f"{name}.xml").read_bytes()).hexdigest()
 
 
@@ -204,7 +208,7 @@ def test_a_large_input_on_a_terminal_gets_a_progress_bar_on_stderr_and_a_clean_r
     assert any(f.startswith(f"reading {EXAMPLES / 'ev-traction-motor.xml'} [") for f in frames)
     assert any(f.startswith("compiling [") for f in frames) and any(f.startswith("rolling up [") for f in frames)
     assert any(f.startswith("evaluating 9 rules") for f in frames)
-    assert json.loads(captured.out)["format"] == "rarebom-report/1"  # nothing of it in the report
+    assert json.loads(captured.out)["format"] == "rarebom-report/2"  # nothing of it in the report
     assert main(["trace", str(EXAMPLES / "ev-traction-motor.xml"), "--as-of", "2026-11-22", "-q", "-o", "json"]) == 0
     assert "reading" not in capsys.readouterr().err  # -q: no bar
 
@@ -227,6 +231,8 @@ def test_reports_cite_where_an_imported_part_was_declared():
     assert f"declared in {source}" in " ".join(text.split())
     assert "- Declared in: " in markdown
     assert 'class="source"' in html
+    typical = product["coverage"]["typical_composition"]
+    assert typical["count"] and "- Typical, not declared, composition: " + ", ".join(f"`{pid}`" for pid in typical["items"]) in markdown  # as text and HTML do
 
 
 def test_reports_of_rarebom_files_cite_no_declaration(datas):
@@ -310,3 +316,229 @@ def test_the_poisoning_reaches_the_renderers(poisoned):
     finally:
         for module in (_format, text, markdown):
             module.neutral = original
+
+
+# -- bounded lists: the first LIST_LIMIT items and the count -----------------------------
+
+COVERAGE_LISTS = ("missing_mass", "missing_composition", "missing_value", "missing_origin", "typical_composition")
+
+
+@pytest.mark.parametrize("n", [0, 1, LIST_LIMIT - 1, LIST_LIMIT, LIST_LIMIT + 1, 3 * LIST_LIMIT])
+def test_a_bounded_list_keeps_the_first_items_and_counts_them_all(n):
+    items = tuple(f"item {i}" for i in range(n))
+    got = bounded(items, LIST_LIMIT)
+    assert got == {"count": n, "items": list(items[:LIST_LIMIT]), "truncated": n > LIST_LIMIT}
+    assert bounded(items, None) == {"count": n, "items": list(items), "truncated": False}
+    assert bounded(items, 0) == {"count": n, "items": [], "truncated": n > 0}
+
+
+@pytest.mark.parametrize("limit", [-1, 2.5, "20", True])
+def test_a_limit_is_a_whole_number_or_none(limit):
+    bom = rarebom.Bom(parts=(rarebom.Part(id="p"),))
+    with pytest.raises(ValueError, match="limit"):
+        report_data([Input("p.xml", "rarebom-xml", evaluate(rarebom.trace(bom), as_of="2026-11-22"))], limit=limit)
+
+
+def _gappy(k: int) -> rarebom.Bom:
+    """A product of ``k`` parts of 1 g each with no composition and no value: every content
+    rule has k gaps to name, and the coverage lists k parts."""
+    count = rarebom.Amount.parse("1", "", rarebom.Kind.COUNT)
+    leaves = [rarebom.Part(id=f"p{i:03d}", mass=rarebom.Amount.parse("1", "g", rarebom.Kind.MASS)) for i in range(k)]
+    top = rarebom.Part(id="product", uses=tuple(rarebom.Usage(child=p.id, quantity=count) for p in leaves))
+    return rarebom.Bom(parts=(top, *leaves))
+
+
+def _gappy_report(k: int, **kw) -> tuple[dict, object]:
+    evaluation = evaluate(rarebom.trace(_gappy(k)), as_of="2026-11-22")
+    return report_data([Input(f"gappy-{k}.xml", "rarebom-xml", evaluation)], generated=GENERATED, **kw), evaluation
+
+
+MASS_RULE = "CN-MOFCOM-2025-61/broad-reading-product-mass"
+
+
+@pytest.mark.parametrize("k", [LIST_LIMIT - 1, LIST_LIMIT, LIST_LIMIT + 1])
+def test_verdicts_and_coverage_hold_the_first_items_and_the_count_at_the_boundary(k):
+    data, evaluation = _gappy_report(k)
+    [product] = data["products"]
+    mass_verdict = next(v for v in product["verdicts"] if v["rule"] == MASS_RULE)
+    full = list(next(v for v in evaluation if v.rule.id == MASS_RULE).missing)
+    assert len(full) == k  # the BOM gives this rule exactly k gaps
+    assert mass_verdict["missing"] == {"count": k, "items": full[:LIST_LIMIT], "truncated": k > LIST_LIMIT}
+    coverage = product["coverage"]["missing_composition"]
+    assert coverage == {"count": k, "items": [f"p{i:03d}" for i in range(min(k, LIST_LIMIT))], "truncated": k > LIST_LIMIT}
+    assert not list(_schema().iter_errors(json.loads(render(data, "json"))))
+
+
+def test_the_full_report_holds_exactly_the_evaluations_lists():
+    data, evaluation = _gappy_report(3 * LIST_LIMIT, limit=None)
+    [product] = data["products"]
+    verdicts = list(evaluation)
+    assert [v["rule"] for v in product["verdicts"]] == [v.rule.id for v in verdicts]
+    for entry, verdict in zip(product["verdicts"], verdicts, strict=True):
+        assert entry["missing"] == {"count": len(verdict.missing), "items": list(verdict.missing), "truncated": False}
+        assert entry["nodes"]["items"] == [{"part": n.part, "verdict": n.verdict.value, "computed": n.computed.value} for n in verdict.nodes]
+    coverage = evaluation.trace.coverage("product")
+    for key in COVERAGE_LISTS:
+        assert product["coverage"][key] == {"count": len(getattr(coverage, key)), "items": list(getattr(coverage, key)), "truncated": False}
+    assert any(v["missing"]["count"] > LIST_LIMIT for v in product["verdicts"])  # the test has long lists to compare
+    assert not list(_schema().iter_errors(json.loads(render(data, "json"))))
+
+
+@settings(max_examples=15)
+@given(bom=boms(max_parts=10), limit=st.one_of(st.none(), st.integers(0, 4)))
+def test_every_bounded_list_is_a_prefix_of_the_full_one_with_its_count(bom, limit):
+    evaluation = evaluate(rarebom.trace(bom), as_of="2026-11-22")
+    inputs = [Input("drawn.xml", "rarebom-xml", evaluation)]
+    full, cut = report_data(inputs, generated=GENERATED, limit=None), report_data(inputs, generated=GENERATED, limit=limit)
+    lists = 0
+    for p_full, p_cut in zip(full["products"], cut["products"], strict=True):
+        pairs = [(a[key], b[key]) for a, b in zip(p_full["verdicts"], p_cut["verdicts"], strict=True) for key in ("missing", "nodes")]
+        pairs += [(p_full["coverage"][k], p_cut["coverage"][k]) for k in COVERAGE_LISTS]
+        for whole, part in pairs:
+            lists += 1
+            assert part["count"] == whole["count"] == len(whole["items"]) and not whole["truncated"]
+            assert part["items"] == whole["items"][: len(part["items"])]
+            assert len(part["items"]) == (whole["count"] if limit is None else min(limit, whole["count"]))
+            assert part["truncated"] == (len(part["items"]) < whole["count"])
+            if "above" in whole:  # nodes: counted by verdict, listed or not
+                assert {k: part[k] for k in ("above", "indeterminate", "below")} == {k: whole[k] for k in ("above", "indeterminate", "below")}
+                assert [whole[k] for k in ("above", "indeterminate", "below")] == [sum(n["verdict"] == k for n in whole["items"]) for k in ("above", "indeterminate", "below")]
+    assert lists == sum(2 * len(p["verdicts"]) + len(COVERAGE_LISTS) for p in full["products"])
+    for document in (full, cut):
+        assert not list(_schema().iter_errors(json.loads(render(document, "json"))))
+
+
+def test_every_renderer_says_how_many_more_and_how_to_get_them():
+    data, _ = _gappy_report(LIST_LIMIT + 1)
+    last = f"p{LIST_LIMIT:03d}"  # the 21st part: in no list of the bounded report
+    value_missing = next(v["missing"]["count"] for v in data["products"][0]["verdicts"] if v["rule"].endswith("broad-reading-product-value"))
+    text, markdown, html = render(data, "text"), render(data, "markdown"), render(data, "html")
+    for out in (text, markdown, html):
+        assert f"the first {LIST_LIMIT} of {LIST_LIMIT + 1}" in out  # the product-mass verdict
+        assert "and 1 more" in out and f"and {value_missing - LIST_LIMIT} more" in out
+        assert "rarebom trace --full-lists shows them all" in out
+        assert last not in out
+    assert "undeclared composition: p000, p001, p002, p003, p004, p005, p006, p007 and 13 more" in text  # the text shows 8 of 21
+    assert "(every part of these lists: rarebom trace -o json --full-lists)" in text
+    assert f"`p{LIST_LIMIT - 1:03d}` *and 1 more*" in markdown
+    assert f'<code>p{LIST_LIMIT - 1:03d}</code> <span class="more">and 1 more' in html
+
+
+def test_a_list_of_exactly_the_limit_is_whole_and_says_nothing_more():
+    data, _ = _gappy_report(LIST_LIMIT)
+    out = {fmt: render(data, fmt) for fmt in ("text", "markdown", "html")}
+    for fmt in out:  # (the product-value verdict has LIST_LIMIT + 2 gaps: a unit value per part, and two more)
+        assert f"the first {LIST_LIMIT} of" not in out[fmt].replace(f"the first {LIST_LIMIT} of {LIST_LIMIT + 2}", ""), fmt
+        assert f"p{LIST_LIMIT - 1:03d}" in out[fmt] and "and 1 more" not in out[fmt], fmt
+    assert "and 12 more" in out["text"]  # the text's coverage still shows 8 of 20
+    assert "every part of these lists" not in out["text"]
+
+
+def test_with_the_full_lists_every_renderer_shows_every_item():
+    data, _ = _gappy_report(LIST_LIMIT + 1, limit=None)
+    last = f"p{LIST_LIMIT:03d}"
+    for fmt in ("text", "markdown", "html"):
+        out = render(data, fmt)
+        assert "--full-lists" not in out and last in out, fmt
+
+
+def test_cli_full_lists_writes_every_item(tmp_path, capsys):
+    path = tmp_path / "gappy.xml"
+    rarebom.dump(_gappy(LIST_LIMIT + 5), path)
+    argv = ["trace", str(path), "--as-of", "2026-11-22", "-o", "json", "-q"]
+    assert main(argv) == 0
+    cut = json.loads(capsys.readouterr().out)["products"][0]["coverage"]["missing_composition"]
+    assert main([*argv, "--full-lists"]) == 0
+    whole = json.loads(capsys.readouterr().out)["products"][0]["coverage"]["missing_composition"]
+    assert cut == {"count": LIST_LIMIT + 5, "items": whole["items"][:LIST_LIMIT], "truncated": True}
+    assert whole == {"count": LIST_LIMIT + 5, "items": [f"p{i:03d}" for i in range(LIST_LIMIT + 5)], "truncated": False}
+
+
+def test_the_cli_help_names_the_default_limit(capsys):
+    assert main(["trace", "--help"]) == 0
+    assert f"the first {LIST_LIMIT} of each" in " ".join(capsys.readouterr().out.split())
+
+
+def test_a_maximum_nobody_knows_is_unbounded_never_null():
+    """A NaN maximum (Bounds keeps it as None) once made a report its own schema rejected."""
+    from rarebom.engine.results import Bounds
+    from rarebom.report.data import bounds
+
+    assert bounds(Bounds(0, None, float("nan"), "")) == {"min": 0.0, "nominal": None, "max": "unbounded", "unit": ""}
+
+
+def test_a_rules_nodes_are_bounded_and_counted_by_verdict():
+    """Every magnet is a node of the magnet rules: 21 magnets, the last of them Chinese, so
+    the one ABOVE node of the China-origin-item rule is past the listed 20, and counted."""
+    from rarebom.model import Classification
+
+    magnet_class = (Classification(scheme="item-class", code="ndfeb-magnet"),)
+    nd = rarebom.Material(
+        name="NdFeB",
+        amount=rarebom.Amount.parse("100", "%", rarebom.Kind.FRACTION),
+        substances=(rarebom.Substance(element="Nd", amount=rarebom.Amount.parse("30", "%", rarebom.Kind.FRACTION)),),
+    )
+    k = LIST_LIMIT + 1
+    claims = {k - 1: (rarebom.OriginClaim(country="CN", stage=rarebom.Stage.SEPARATED, source="test"),)}
+    magnets = [
+        rarebom.Part(id=f"m{i:03d}", mass=rarebom.Amount.parse("1", "g", rarebom.Kind.MASS), materials=(nd,), classifications=magnet_class, origins=claims.get(i, ()))
+        for i in range(k)
+    ]
+    count = rarebom.Amount.parse("1", "", rarebom.Kind.COUNT)
+    bom = rarebom.Bom(parts=(rarebom.Part(id="product", uses=tuple(rarebom.Usage(child=m.id, quantity=count) for m in magnets)), *magnets))
+    evaluation = evaluate(rarebom.trace(bom), as_of="2026-11-22")
+    data = report_data([Input("magnets.xml", "rarebom-xml", evaluation)], generated=GENERATED)
+    checked = 0
+    for entry, verdict in zip(data["products"][0]["verdicts"], evaluation, strict=True):
+        nodes = entry["nodes"]
+        full = [{"part": n.part, "verdict": n.verdict.value, "computed": n.computed.value} for n in verdict.nodes]
+        assert nodes["count"] == len(full) and nodes["items"] == full[:LIST_LIMIT] and nodes["truncated"] == (len(full) > LIST_LIMIT)
+        assert [nodes[v] for v in ("above", "indeterminate", "below")] == [sum(n["verdict"] == v for n in full) for v in ("above", "indeterminate", "below")]
+        if len(full) == k:
+            checked += 1
+            assert nodes["truncated"] and len(nodes["items"]) == LIST_LIMIT
+    assert checked  # some rule has a node per magnet
+    prong_3 = next(v["nodes"] for v in data["products"][0]["verdicts"] if v["rule"].endswith("prong-3-china-origin-item"))
+    assert prong_3["above"] == 1 and all(n["verdict"] != "above" for n in prong_3["items"])
+    assert not list(_schema().iter_errors(json.loads(render(data, "json"))))
+
+
+def _unbounded(value):
+    """A format-2 report with its bounded lists turned back into plain lists: format 1."""
+    if isinstance(value, dict):
+        if {"count", "items", "truncated"} <= set(value):
+            assert not value["truncated"] and value["count"] == len(value["items"])
+            return [_unbounded(v) for v in value["items"]]
+        return {k: _unbounded(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_unbounded(v) for v in value]
+    return value
+
+
+@pytest.mark.parametrize("name", EXAMPLE_NAMES)
+def test_the_full_lists_are_format_1_in_format_2s_shape(name):
+    """Format 2 changed only how the growing lists are written: with every item, each is a
+    format-1 list (the format-1 schema is kept for reports written before)."""
+    loaded = rarebom.load(EXAMPLES / f"{name}.xml")
+    data = report_data([Input(f"examples/{name}.xml", loaded.format, evaluate(rarebom.trace(loaded.bom), as_of="2026-11-22"))], generated=GENERATED, limit=None)
+    document = _unbounded(json.loads(render(data, "json"))) | {"format": "rarebom-report/1"}
+    v1 = jsonschema.Draft202012Validator(json.loads((REPO / "schemas" / "rarebom-report-1.schema.json").read_text(encoding="utf-8")))
+    assert not list(v1.iter_errors(document))
+    assert not list(_schema().iter_errors(json.loads(render(data, "json"))))
+
+
+@settings(max_examples=300)
+@given(
+    text=st.text(alphabet=st.sampled_from("ab- %\t\n\r\x0b\x0c\xa0\u3000\u2028\x00é"), max_size=120),
+    first=st.sampled_from(["", "  ", " " * 9, " " * 9 + "- ", "  - "]),
+    rest=st.sampled_from(["", "    ", " " * 11]),
+)
+def test_the_text_reports_quick_line_is_textwraps_line(text, first, rest):
+    """A line that fits skips textwrap: it must come out exactly as textwrap would write it."""
+    import textwrap
+
+    from rarebom.report.text import WIDTH, _wrap
+
+    glued = text.replace(" %", "\x00%")
+    slow = textwrap.wrap(glued, WIDTH, initial_indent=first, subsequent_indent=rest, break_on_hyphens=False) or [first.rstrip()]
+    assert _wrap(text, first, rest) == [line.replace("\x00", " ") for line in slow]

@@ -8,17 +8,17 @@ from __future__ import annotations
 
 import json
 
-from .data import REPORT_FORMAT, Input, report_data
+from .data import LIST_LIMIT, REPORT_FORMAT, Input, report_data
 from .text import render_text, rule_text, rules_table
 
-__all__ = ["FORMATS", "REPORT_FORMAT", "Input", "render", "render_json", "render_text", "report_data", "rule_text", "rules_table"]
+__all__ = ["FORMATS", "LIST_LIMIT", "REPORT_FORMAT", "Input", "render", "render_json", "render_text", "report_data", "rule_text", "rules_table"]
 
 #: The report formats ``render`` and ``rarebom trace -o`` know.
 FORMATS = ("text", "json", "markdown", "html")
 
 
 def render_json(data: dict) -> str:
-    """The report as JSON (``schemas/rarebom-report-1.schema.json``); no NaN or Infinity ever."""
+    """The report as JSON (``schemas/rarebom-report-2.schema.json``); no NaN or Infinity ever."""
     return json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
 
 

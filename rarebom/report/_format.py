@@ -6,10 +6,13 @@ from __future__ import annotations
 import math
 import re
 
-__all__ = ["SIGNIFICANT", "bounds_text", "mass_text", "neutral", "share_text"]
+__all__ = ["FULL_LISTS", "SIGNIFICANT", "bounds_text", "mass_text", "more_text", "neutral", "share_text"]
 
 #: Significant digits of every number a report prints (the JSON report keeps them all).
 SIGNIFICANT = 4
+
+#: Where a report's list was cut short (see rarebom.report.data.LIST_LIMIT), how to get all of it.
+FULL_LISTS = "rarebom trace --full-lists shows them all"
 
 # C0 and C1 control characters (ESC, CSI, DEL, ...), but not tab or newline: text from an
 # input file must never steer a terminal or break a table.
@@ -84,3 +87,11 @@ def bounds_text(b: dict | None, *, missing: str = "unknown") -> str:
     if low == nominal == high:
         return nominal
     return f"{nominal} [{low}, {high}]"
+
+
+def more_text(gaps: dict, shown: int) -> str:
+    """How many items of a bounded list (``{"count", "items", "truncated"}``, see
+    :mod:`rarebom.report.data`) are not shown when ``shown`` of them are: "and 1,214 more",
+    or "" when every item is shown."""
+    rest = gaps["count"] - shown
+    return f"and {rest:,} more" if rest > 0 else ""

@@ -1,12 +1,19 @@
 """The report as data: one plain, versioned structure that every renderer draws from.
 
 :func:`report_data` turns evaluations into dicts, lists, strings and numbers only, in
-the shape ``schemas/rarebom-report-1.schema.json`` describes. The JSON report is this
+the shape ``schemas/rarebom-report-2.schema.json`` describes. The JSON report is this
 structure as it is; the text, Markdown and HTML reports render it. So every format says
 the same thing, and no renderer computes a number of its own.
 
 Numbers are floats in grams (masses), ratios (shares) or the report's currency. A bound
 nobody knows is the string ``"unbounded"``; a nominal nobody knows is ``null``.
+
+The lists that grow with the BOM (a verdict's ``missing`` data and ``nodes``, a finished
+good's coverage lists) are repeated for every rule and finished good. So each is written
+as ``{"count": n, "items": [...], "truncated": bool}``: the first ``limit`` items
+(:data:`LIST_LIMIT` by default) and how many there are in all; ``nodes`` also counts its
+nodes by verdict. ``limit=None`` writes every item: the items are then exactly the lists
+the evaluation holds.
 """
 
 from __future__ import annotations
@@ -28,9 +35,13 @@ from ..errors import Finding
 from ..rules.evaluate import Evaluation, RuleVerdict
 from ..rules.model import CONFIDENCE_WORDS, Basis, Level, Rule, Verdict
 
-__all__ = ["REPORT_FORMAT", "Input", "assemble", "input_report", "report_data"]
+__all__ = ["LIST_LIMIT", "REPORT_FORMAT", "Input", "assemble", "input_report", "report_data"]
 
-REPORT_FORMAT = "rarebom-report/1"
+REPORT_FORMAT = "rarebom-report/2"
+
+#: How many items of each list that grows with the BOM a report holds unless asked for all
+#: of them (``limit=None``, ``rarebom trace --full-lists``). The count is always the whole list's.
+LIST_LIMIT = 20
 
 #: How many contributors and chart nodes a report shows per finished good.
 TOP_CONTRIBUTORS = 5
@@ -58,7 +69,9 @@ def _number(x: Any) -> float | str | None:
 def bounds(b: Bounds | None) -> dict | None:
     if b is None:
         return None
-    return {"min": _number(b.min), "nominal": _number(b.nominal), "max": _number(b.max), "unit": b.unit}
+    # A maximum nobody knows (a NaN, which Bounds stores as None, e.g. a share of unbounded
+    # over unbounded) is "unbounded": the schema has no null maximum.
+    return {"min": _number(b.min), "nominal": _number(b.nominal), "max": "unbounded" if b.max is None else _number(b.max), "unit": b.unit}
 
 
 def finding(f: Finding) -> dict:
@@ -72,6 +85,14 @@ def finding(f: Finding) -> dict:
         "pointer": location.pointer if location else None,
         "parts": list(f.parts),
     }
+
+
+def bounded(items: Sequence, limit: int | None) -> dict:
+    """The first ``limit`` of ``items`` (all of them if ``limit`` is None), with the count of
+    all and whether some were left out: a partial list never passes for a whole one."""
+    count = len(items)
+    shown = list(items) if limit is None or count <= limit else list(items[:limit])
+    return {"count": count, "items": shown, "truncated": len(shown) < count}
 
 
 def _sources(rule: Rule) -> list[dict]:
@@ -111,7 +132,7 @@ def _source(bom, part_id: str | None) -> str | None:
     return None if provenance is None else str(provenance)
 
 
-def _verdict(v: RuleVerdict, bom) -> dict:
+def _verdict(v: RuleVerdict, bom, limit: int | None) -> dict:
     node = v.node
     return {
         "rule": v.rule.id,
@@ -134,12 +155,23 @@ def _verdict(v: RuleVerdict, bom) -> dict:
         "estimated": bool(node and node.estimated),
         "exact": bool(node and node.exact),
         "arithmetic": [] if node is None else list(node.arithmetic),
-        "missing": list(v.missing),
+        "missing": bounded(v.missing, limit),
         "outlook": None if v.outlook is None else {"result": v.outlook.result, "text": str(v.outlook)},
         "scope_notes": list(v.scope_notes),
         "overrides": [] if node is None else [str(o) for o in node.overrides],
-        "nodes": [{"part": n.part, "verdict": n.verdict.value, "computed": n.computed.value} for n in v.nodes],
+        "nodes": _nodes(v, limit),
     }
+
+
+def _nodes(v: RuleVerdict, limit: int | None) -> dict:
+    """The verdict's nodes, bounded like every growing list, with how many are above,
+    indeterminate and below: a node left out of the items is still counted by its verdict."""
+    listed = bounded(v.nodes, limit)
+    by_verdict = {verdict.value: 0 for verdict in (Verdict.ABOVE, Verdict.INDETERMINATE, Verdict.BELOW)}
+    for n in v.nodes:
+        by_verdict[n.verdict.value] += 1
+    items = [{"part": n.part, "verdict": n.verdict.value, "computed": n.computed.value} for n in listed["items"]]
+    return {"count": listed["count"], **by_verdict, "items": items, "truncated": listed["truncated"]}
 
 
 def _elements(result) -> list[dict]:
@@ -228,7 +260,7 @@ def _chart(evaluation: Evaluation, fg: str) -> dict:
     return node(fg, 1.0, 0) if total > 0 else {"part": fg, "name": trace.bom.part(fg).name, "grams": top, "children": []}
 
 
-def _product(item: Input, fg: str) -> dict:
+def _product(item: Input, fg: str, limit: int | None) -> dict:
     evaluation = item.evaluation
     trace = evaluation.trace
     result = trace[fg]
@@ -260,13 +292,13 @@ def _product(item: Input, fg: str) -> dict:
             "composition_declared": bounds(coverage.composition_declared),
             "origin_known": bounds(coverage.origin_known),
             "complete": coverage.complete,
-            "missing_mass": list(coverage.missing_mass),
-            "missing_composition": list(coverage.missing_composition),
-            "missing_value": list(coverage.missing_value),
-            "missing_origin": list(coverage.missing_origin),
-            "typical_composition": list(coverage.typical_composition),
+            "missing_mass": bounded(coverage.missing_mass, limit),
+            "missing_composition": bounded(coverage.missing_composition, limit),
+            "missing_value": bounded(coverage.missing_value, limit),
+            "missing_origin": bounded(coverage.missing_origin, limit),
+            "typical_composition": bounded(coverage.typical_composition, limit),
         },
-        "verdicts": [_verdict(v, trace.bom) for v in verdicts],
+        "verdicts": [_verdict(v, trace.bom, limit) for v in verdicts],
         "worst": max((v.verdict for v in verdicts), key=lambda v: v.rank, default=Verdict.BELOW).value,
         "contributors": _contributors(evaluation, fg),
         "derivation": list(trace.derivation(fg).lines),
@@ -281,14 +313,22 @@ def _digest(path: str) -> str | None:
         return None
 
 
-def input_report(item: Input) -> dict:
+def _limit(limit: int | None) -> int | None:
+    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 0):
+        raise ValueError(f"limit must be a whole number of items, 0 or more, or None for all of them; got {limit!r}")
+    return limit
+
+
+def input_report(item: Input, *, limit: int | None = LIST_LIMIT) -> dict:
     """One evaluated file's share of the report: plain data, and its findings as
     :class:`Finding` objects (deduplicated across files only when the report is assembled).
+    ``limit`` bounds each list that grows with the BOM (see the module docstring).
 
     It is small and cheap to pickle (an Evaluation is neither), so files evaluated in other
     processes make the same report: ``assemble([input_report(i) for i in inputs])`` is
     ``report_data(inputs)``.
     """
+    limit = _limit(limit)
     evaluation = item.evaluation
     prices = evaluation.prices
     return {
@@ -296,7 +336,7 @@ def input_report(item: Input) -> dict:
         "policy": evaluation.policy,
         "rules": [rule_data(rule, evaluation.as_of) for rule in evaluation.rules],
         "price_table": None if prices is None else {"name": prices.name, "date": prices.date.isoformat(), "source": prices.source, "currency": prices.currency},
-        "products": [_product(item, fg) for fg in evaluation.trace.finished_goods],
+        "products": [_product(item, fg, limit) for fg in evaluation.trace.finished_goods],
         "overrides_applied": [str(o) for o in evaluation.overrides_applied],
         "findings": [*item.findings, *evaluation.trace.findings, *evaluation.findings],
         "input": {"file": item.file, "format": item.format, "parts": len(evaluation.trace), "sha256": _digest(item.file)},
@@ -336,11 +376,13 @@ def assemble(parts: Sequence[dict], *, generated: dt.datetime | None = None) -> 
     }
 
 
-def report_data(inputs: Sequence[Input], *, generated: dt.datetime | None = None) -> dict:
-    """The whole report for one or more evaluated files, as plain data (see the module docstring)."""
+def report_data(inputs: Sequence[Input], *, generated: dt.datetime | None = None, limit: int | None = LIST_LIMIT) -> dict:
+    """The whole report for one or more evaluated files, as plain data (see the module
+    docstring). Each list that grows with the BOM holds its first ``limit`` items and its
+    count; ``limit=None`` holds every item."""
     if not inputs:
         raise ValueError("a report needs at least one evaluated file")
-    return assemble([input_report(item) for item in inputs], generated=generated)
+    return assemble([input_report(item, limit=limit) for item in inputs], generated=generated)
 
 
 def _unique(findings: Iterable[Finding]) -> list[Finding]:

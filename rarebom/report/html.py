@@ -17,7 +17,7 @@ import html
 from collections.abc import Iterable
 from typing import Any
 
-from ._format import bounds_text, mass_text, neutral, share_text
+from ._format import FULL_LISTS, bounds_text, mass_text, more_text, neutral, share_text
 
 __all__ = ["render_html"]
 
@@ -41,7 +41,7 @@ CHAR_WIDTH = 6.6  # rough advance of an 11 px sans-serif character, to shorten l
 
 
 def render_html(data: dict) -> str:
-    """The whole report (a ``rarebom-report/1`` dict) as one HTML document."""
+    """The whole report (a ``rarebom-report/2`` dict) as one HTML document."""
     products = data["products"]
     title = "rarebom report: " + ", ".join(p["finished_good"] for p in products)
     body = [
@@ -208,8 +208,13 @@ def _verdict_details(v: dict) -> str:
         out.append(f'<p class="consequence"><strong>{lead}:</strong> {esc(v["consequence"])}</p>')
     if v["outlook"]:
         out.append(f'<p class="outlook"><strong>Licensing outlook:</strong> {esc(v["outlook"]["text"])}</p>')
-    if v["missing"]:
-        out.append('<p class="missing-head"><strong>Missing data that would settle it:</strong></p>' + _list(v["missing"], "missing"))
+    missing = v["missing"]
+    if missing["count"]:
+        shown = missing["items"]
+        head = f"Missing data that would settle it (the first {len(shown)} of {missing['count']:,}):" if missing["truncated"] else "Missing data that would settle it:"
+        out.append(f'<p class="missing-head"><strong>{head}</strong></p>' + _list(shown, "missing"))
+        if missing["truncated"]:
+            out.append(f'<p class="more">{esc(more_text(missing, len(shown)))} ({esc(FULL_LISTS)})</p>')
     if v["scope_notes"]:
         out.append("<p><strong>Scope:</strong></p>" + _list(v["scope_notes"], "scope-notes"))
     if v["overrides"]:
@@ -354,7 +359,12 @@ def _shares_and_coverage(p: dict) -> str:
         ("Parts with no origin", coverage["missing_origin"]),
         ("Parts using a typical composition", coverage["typical_composition"]),
     ]
-    facts += [(label, ", ".join(f"<code>{esc(part)}</code>" for part in parts)) for label, parts in gaps if parts]
+    for label, parts in gaps:
+        if parts["count"]:
+            more = more_text(parts, len(parts["items"]))
+            facts.append(
+                (label, ", ".join(f"<code>{esc(part)}</code>" for part in parts["items"]) + (f' <span class="more">{esc(more)} ({esc(FULL_LISTS)})</span>' if more else ""))
+            )
     items = "".join(f"<div><dt>{k}</dt><dd>{v}</dd></div>" for k, v in facts)
     return f'<h3>China share and coverage</h3><dl class="facts coverage">{items}</dl>'
 
@@ -498,6 +508,7 @@ tr.status-row-unverified td.status { background: #fff8c4; }
 .details { font-size: .9em; min-width: 18rem; }
 ul.arithmetic { list-style: none; padding-left: 0; border-left: 3px solid var(--border); padding-left: .5rem; color: #333333; }
 .missing li { color: #8a4b00; }
+.more { font-style: italic; color: #8a4b00; }
 .incomplete { color: #b3261e; }
 figure.chart-figure { margin: .4rem 0 1rem; }
 figure.chart-figure figcaption { color: var(--muted); font-size: .88em; margin-top: .3rem; }

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from ._format import bounds_text, neutral
+from ._format import FULL_LISTS, bounds_text, more_text, neutral
 
 __all__ = ["render_markdown"]
 
@@ -59,9 +59,13 @@ def _verdict(v: dict, verbose: bool) -> list[str]:
         out.append(f"- Meaning: {_inline(meaning)}")
     if v["outlook"] is not None:
         out.append(f"- Licensing outlook: {_inline(v['outlook']['text'])}")
-    if v["missing"]:
-        out.append("- Missing data that would settle it:")
-        out += [f"  - {_inline(m)}" for m in v["missing"]]
+    missing = v["missing"]
+    if missing["count"]:
+        shown = missing["items"]
+        out.append(f"- Missing data that would settle it (the first {len(shown)} of {missing['count']:,}):" if missing["truncated"] else "- Missing data that would settle it:")
+        out += [f"  - {_inline(m)}" for m in shown]
+        if missing["truncated"]:
+            out.append(f"  - *{more_text(missing, len(shown))}* ({_inline(FULL_LISTS)})")
     out += [f"- Scope: {_inline(note)}" for note in v["scope_notes"]]
     out += [f"- Override: {_inline(o)}" for o in v["overrides"]]
     if verbose and v["arithmetic"]:
@@ -89,9 +93,19 @@ def _product(p: dict, as_of: str, verbose: bool) -> list[str]:
     cov = p["coverage"]
     declared, known = bounds_text(cov["composition_declared"]), bounds_text(cov["origin_known"])
     out += ["### Coverage", "", f"Composition declared for {declared} of the mass; origin known for {known} of the rare-earth mass.", ""]
-    for key, what in (("missing_mass", "No mass"), ("missing_composition", "Undeclared composition"), ("missing_value", "No unit value"), ("missing_origin", "No origin claims")):
-        if cov[key]:
-            out.append(f"- {what}: " + ", ".join(f"{_code(pid)}" for pid in cov[key]))
+    gaps = {
+        "missing_mass": "No mass",
+        "missing_composition": "Undeclared composition",
+        "missing_value": "No unit value",
+        "missing_origin": "No origin claims",
+        "typical_composition": "Typical, not declared, composition",
+    }
+    for key, what in gaps.items():
+        if cov[key]["count"]:
+            more = more_text(cov[key], len(cov[key]["items"]))
+            out.append(f"- {what}: " + ", ".join(f"{_code(pid)}" for pid in cov[key]["items"]) + (f" *{more}*" if more else ""))
+    if any(cov[key]["truncated"] for key in gaps):
+        out += ["", f"({_inline(FULL_LISTS)})"]
     out.append("")
     if p["contributors"]:
         out += ["### Top contributors", "", "| Part | Element | Mass | Origin | Paths |", "|---|---|---:|---|---|"]

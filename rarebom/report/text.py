@@ -7,7 +7,7 @@ import textwrap
 
 from ..rules.model import Rule
 from ..rules.packs import RuleSet
-from ._format import bounds_text, mass_text, neutral
+from ._format import FULL_LISTS, bounds_text, mass_text, more_text, neutral
 
 __all__ = ["render_text", "rule_text", "rules_table"]
 
@@ -17,7 +17,16 @@ _COLOURS = {"above": "\x1b[1;31m", "indeterminate": "\x1b[1;33m", "below": "\x1b
 _RESET = "\x1b[0m"
 
 
+#: What textwrap turns into spaces: a line holding none of it, and no whitespace at its ends
+#: (where textwrap drops it), is printed as it is when it fits.
+_TEXTWRAP_SPACE = frozenset("\t\n\x0b\x0c\r\x00")  # and NUL, the glue below
+
+
 def _wrap(text: str, first: str = _INDENT, rest: str = _INDENT) -> list[str]:
+    # A line that fits needs no wrapping: textwrap would return it unchanged, only slower
+    # (a report has a line per missing datum, so thousands with the full lists).
+    if text and len(first) + len(text) <= WIDTH and not text[0].isspace() and not text[-1].isspace() and _TEXTWRAP_SPACE.isdisjoint(text):
+        return [first + text]
     # Keep "0.1 %" and "45.7 kg" on one line: a unit never starts a line.
     glued = text.replace(" %", "\x00%")
     lines = textwrap.wrap(glued, WIDTH, initial_indent=first, subsequent_indent=rest, break_on_hyphens=False) or [first.rstrip()]
@@ -66,10 +75,14 @@ def _verdict(w: _Writer, v: dict, as_of: str, verbose: bool) -> None:
         w.wrap(v["consequence"] if v["in_force"] else f"if the rule were in force: {v['consequence']}")
     if v["outlook"] is not None:
         w.wrap(f"licensing outlook: {v['outlook']['text']}")
-    if v["missing"]:
-        w.wrap("missing data that would settle it:")
-        for m in v["missing"]:
+    missing = v["missing"]
+    if missing["count"]:
+        shown = missing["items"]
+        w.wrap(f"missing data that would settle it (the first {len(shown)} of {missing['count']:,}):" if missing["truncated"] else "missing data that would settle it:")
+        for m in shown:
             w.wrap(m, _INDENT + "- ", _INDENT + "  ")
+        if missing["truncated"]:
+            w.wrap(f"{more_text(missing, len(shown))} ({FULL_LISTS})", _INDENT + "- ", _INDENT + "  ")
     for note in v["scope_notes"]:
         w.wrap(f"scope: {note}")
 
@@ -114,9 +127,12 @@ def _product(w: _Writer, p: dict, as_of: str, verbose: bool) -> None:
         "typical_composition": "typical, not declared, composition",
     }
     for key, what in gaps.items():
-        if cov[key]:
-            shown = ", ".join(cov[key][:8]) + (f" and {len(cov[key]) - 8} more" if len(cov[key]) > 8 else "")
-            w.wrap(f"{what}: {shown}", "  - ", "    ")
+        if cov[key]["count"]:
+            shown = cov[key]["items"][:8]  # a terminal gets the first 8; the count is the whole list's
+            more = more_text(cov[key], len(shown))
+            w.wrap(f"{what}: {', '.join(shown)}" + (f" {more}" if more else ""), "  - ", "    ")
+    if any(cov[key]["truncated"] for key in gaps):
+        w.wrap("(every part of these lists: rarebom trace -o json --full-lists)", "  ", "  ")
     if p["contributors"]:
         w.heading("Top contributors")
         for n, c in enumerate(p["contributors"], 1):
