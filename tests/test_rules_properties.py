@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import rarebom
@@ -53,3 +53,27 @@ def test_float_and_exact_traces_reach_the_same_verdicts(bom, day):
     floats = evaluate(rarebom.trace(bom, currency="USD", rates=RATES), RULES, as_of=day, prices=PRICES)
     exact = evaluate(rarebom.trace(bom, currency="USD", rates=RATES, exact=True), RULES, as_of=day, prices=PRICES)
     assert verdicts(floats) == verdicts(exact)
+
+
+@settings(max_examples=15)
+@given(boms(), DAYS)
+def test_the_parts_each_rule_looks_at_are_those_the_plain_filters_find(bom, day):
+    """evaluate() shares, between rules and finished goods, the lists of items and of parts
+    holding a rule's elements under each finished good: they are the plain filters of the
+    finished good's parts, in the same order."""
+    from rarebom.rules.evaluate import _Context, _symbols, _unclassified
+
+    traced = rarebom.trace(bom, currency="USD", rates=RATES)
+    context = _Context(traced, day, (), None)
+    for fg in traced.finished_goods:
+        below = traced.below(fg)
+        for rule in RULES:
+            assert context.items_under(fg, rule.classes) == [pid for pid in below if traced.bom.part(pid).item_classes() & rule.classes]
+            excluded = frozenset(e.value for e in rule.out_of_scope)
+            assert context.items_under(fg, excluded) == [pid for pid in below if traced.bom.part(pid).item_classes() & excluded]
+            symbols = _symbols(rule)
+            holders = {pid: held for pid in below if (held := traced.own_elements(pid, symbols))}
+            assert context.holders_under(fg, symbols) == list(holders)
+            nodes = [context.node(rule, pid) for pid in context.items_under(fg, rule.classes)]
+            inside = {x for n in nodes for x in traced.below(n.part)}
+            assert _unclassified(context, rule, fg, nodes) == {pid: held for pid, held in holders.items() if pid not in inside}

@@ -1,11 +1,14 @@
 """Explanations: the top contributors of a finished good, coverage, and derivations.
 
 These walk the compiled BOM from one node downwards on demand, so a report pays only for
-the nodes it explains. Every walk is iterative.
+the nodes it explains. Every walk is iterative, and runs over :class:`Graph`: the usages
+as plain lists of part indices, built once per trace, so a walk touches ints, not the
+candidate tuples of :class:`~rarebom.engine.rollup.Compiled`.
 """
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Iterable
 
 import attrs
@@ -28,37 +31,122 @@ from .rollup import (
     material_breakdown,
 )
 
-__all__ = ["Derivation", "contributors", "derive", "reachable"]
+__all__ = ["Derivation", "Graph", "contributors", "derive"]
 
 
-def reachable(compiled: Compiled, root: int, *, alternates: bool = False) -> list[int]:
-    """Indices of ``root`` and everything below it, in topological order (children first)."""
-    seen = {root}
-    stack = [root]
-    while stack:
-        i = stack.pop()
-        for candidates in compiled.uses[i]:
-            for j, *_ in candidates if alternates else candidates[:1]:
+class Graph:
+    """The usages of a compiled BOM as lists of ints, for the walks of the explanations and rules.
+
+    ``selected[i]`` holds each usage's selected candidate ``(child, mult min, nominal,
+    max)``, in file order; ``children[i]`` the selected children; ``every[i]`` the children
+    with the alternates (the same list where a part has none). Built once per trace: one
+    pass over the usages.
+    """
+
+    __slots__ = ("_alternates", "_holders", "_parents", "_recent", "children", "compiled", "every", "selected")
+
+    #: how many of the latest walks :meth:`reachable` keeps: the rules walk down from one
+    #: node several times in a row (its parts, its coverage, its multipliers)
+    RECENT = 8
+
+    def __init__(self, compiled: Compiled):
+        self.compiled = compiled
+        self.selected = [[c[0] for c in use] for use in compiled.uses]
+        self.children = [[t[0] for t in sel] for sel in self.selected]
+        self.every = [kids if all(len(c) == 1 for c in use) else [t[0] for c in use for t in c] for use, kids in zip(compiled.uses, self.children, strict=True)]
+        self._parents: list[list[int]] | None = None
+        #: does any usage have alternates? (if not, the two walks are the same)
+        self._alternates = any(e is not c for e, c in zip(self.every, self.children, strict=True))
+        self._recent: dict[tuple[int, bool], list[int]] = {}
+        self._holders: dict[frozenset[int], list[tuple[int, list[tuple[int, tuple]]]]] = {}
+
+    def reachable(self, root: int, *, alternates: bool = False) -> list[int]:
+        """Indices of ``root`` and everything below it, in topological order (children first).
+
+        The list is shared with later calls for the same part: do not change it."""
+        key = (root, alternates and self._alternates)
+        found = self._recent.get(key)
+        if found is None:
+            found = self._walk(root, self.every if key[1] else self.children)
+            if len(self._recent) >= self.RECENT:
+                del self._recent[next(iter(self._recent))]  # the oldest
+            self._recent[key] = found
+        return found
+
+    @staticmethod
+    def _walk(root: int, kids: list[list[int]]) -> list[int]:
+        seen = {root}
+        stack = [root]
+        add, push, pop = seen.add, stack.append, stack.pop
+        while stack:
+            for j in kids[pop()]:
                 if j not in seen:
-                    seen.add(j)
-                    stack.append(j)
-    return sorted(seen)
+                    add(j)
+                    push(j)
+        return sorted(seen)
+
+    def reachable_avoiding(self, root: int, stop: list[bool] | None, *, alternates: bool = False) -> set[int]:
+        """``root`` and every part reached from it without passing *through* a part whose
+        ``stop`` flag is set (such parts are reached, but not walked into)."""
+        kids = self.every if alternates else self.children
+        seen = {root}
+        stack = [root]
+        add, push, pop = seen.add, stack.append, stack.pop
+        while stack:
+            i = pop()
+            if stop is not None and stop[i]:
+                continue
+            for j in kids[i]:
+                if j not in seen:
+                    add(j)
+                    push(j)
+        return seen
+
+    def parents(self) -> list[list[int]]:
+        """Per part, the parts that use it as a selected child (built on first use)."""
+        if self._parents is None:
+            parents: list[list[int]] = [[] for _ in self.children]
+            for i, kids in enumerate(self.children):
+                for j in kids:
+                    parents[j].append(i)
+            self._parents = parents
+        return self._parents
+
+    def holders(self, wanted: frozenset[int]) -> list[tuple[int, list[tuple[int, tuple]]]]:
+        """Every part whose own materials hold a column of the symbol indices ``wanted``, with
+        those columns and their grams, in index order (one pass over the BOM per set)."""
+        found = self._holders.get(wanted)
+        if found is None:
+            found = []
+            for i, own in enumerate(self.compiled.own):
+                if own:
+                    cols = [(col, t) for col, t in own.items() if col // N_ORIGINS in wanted]
+                    if cols:
+                        found.append((i, cols))
+            self._holders[wanted] = found
+        return found
 
 
-def _multipliers(compiled: Compiled, rolled: Rolled, root: int, below: list[int], inherit: bool) -> dict[int, dict[int, list]]:
+def _multipliers(graph: Graph, rolled: Rolled, root: int, below: list[int], inherit: bool) -> dict[int, dict[int, list]]:
     """For each part under ``root``: how many of it one root holds, split by the origin
-    class it inherits from the nearest ancestor with a definite class (UNKNOWN if none)."""
+    class it inherits from the nearest ancestor with a definite class (UNKNOWN if none).
+
+    Sums run parent by parent in the order of ``below`` reversed, so floats add up in the
+    same order every time."""
     mult: dict[int, dict[int, list]] = {root: {UNKNOWN: [1, 1, 1]}}
+    selected, origin = graph.selected, rolled.origin
     for i in reversed(below):  # parents before children
         here = mult.get(i)
         if not here:
             continue
-        own = rolled.origin[i]
-        for candidates in compiled.uses[i]:
-            j, q_lo, q_nom, q_hi = candidates[0]
-            target = mult.setdefault(j, {})
+        own = origin[i]
+        fixed = own if inherit and own != UNKNOWN else None
+        for j, q_lo, q_nom, q_hi in selected[i]:
+            target = mult.get(j)
+            if target is None:
+                target = mult[j] = {}
             for k, (m_lo, m_nom, m_hi) in here.items():
-                passed = own if inherit and own != UNKNOWN else k
+                passed = k if fixed is None else fixed
                 slot = target.get(passed)
                 if slot is None:
                     target[passed] = [m_lo * q_lo, m_nom * q_nom, m_hi * q_hi]
@@ -81,35 +169,47 @@ def _class_at(rolled: Rolled, i: int, inherited: int) -> int:
     return own if own != UNKNOWN else inherited
 
 
-def _path_counts(compiled: Compiled, rolled: Rolled, root: int, below: list[int], inherit: bool) -> dict[int, dict[int, int]]:
+def _path_counts(graph: Graph, rolled: Rolled, root: int, below: list[int], inherit: bool) -> dict[int, dict[int, int]]:
     """Paths from ``root`` to each part, counted by the class inherited along them."""
     counts: dict[int, dict[int, int]] = {root: {UNKNOWN: 1}}
+    children, origin = graph.children, rolled.origin
     for i in reversed(below):
         here = counts.get(i)
         if not here:
             continue
-        for candidates in compiled.uses[i]:
-            target = counts.setdefault(candidates[0][0], {})
+        own = origin[i]
+        fixed = own if inherit and own != UNKNOWN else None
+        for j in children[i]:
+            target = counts.get(j)
+            if target is None:
+                target = counts[j] = {}
             for k, c in here.items():
-                passed = _passed(rolled, i, k, inherit)
+                passed = k if fixed is None else fixed
                 target[passed] = target.get(passed, 0) + c
     return counts
 
 
-def _paths(compiled: Compiled, rolled: Rolled, root: int, target: int, below: list[int], limit: int, origin: int, inherit: bool) -> list[tuple[PathStep, ...]]:
+def _paths(graph: Graph, rolled: Rolled, root: int, target: int, inside: dict, limit: int, origin: int, inherit: bool) -> list[tuple[PathStep, ...]]:
     """Up to ``limit`` paths from ``root`` to ``target`` along which its content has class ``origin``.
 
-    In BOM order (depth first, usages in file order). Paths are linked lists (step, rest)
-    while searching, so a deep path costs O(1) per step.
+    In BOM order (depth first, usages in file order). ``inside`` holds every part under
+    ``root``; the walk only enters parts that lead to ``target``, found by walking up from
+    it. Paths are linked lists (step, rest) while searching, so a deep path costs O(1) per step.
     """
+    ids = graph.compiled.ids
+    parents = graph.parents()
     leads_to = {target}
-    for i in below:  # children first: a part leads to target if a child does
-        if any(c[0][0] in leads_to for c in compiled.uses[i]):
-            leads_to.add(i)
+    stack = [target]
+    while stack:
+        for p in parents[stack.pop()]:
+            if p not in leads_to and p in inside:
+                leads_to.add(p)
+                stack.append(p)
+    selected = graph.selected
     found: list[tuple[PathStep, ...]] = []
-    stack: list[tuple[int, int, tuple]] = [(root, UNKNOWN, (PathStep(compiled.ids[root], 1), None))]
-    while stack and len(found) < limit:
-        i, inherited, link = stack.pop()
+    walk: list[tuple[int, int, tuple]] = [(root, UNKNOWN, (PathStep(ids[root], 1), None))]
+    while walk and len(found) < limit:
+        i, inherited, link = walk.pop()
         if i == target:
             if _class_at(rolled, i, inherited) == origin:
                 steps = []
@@ -119,15 +219,14 @@ def _paths(compiled: Compiled, rolled: Rolled, root: int, target: int, below: li
                 found.append(tuple(reversed(steps)))
             continue
         passed = _passed(rolled, i, inherited, inherit)
-        for candidates in reversed(compiled.uses[i]):
-            j, _, q_nom, _ = candidates[0]
+        for j, _, q_nom, _ in reversed(selected[i]):
             if j in leads_to:
-                stack.append((j, passed, (PathStep(compiled.ids[j], q_nom), link)))
+                walk.append((j, passed, (PathStep(ids[j], q_nom), link)))
     return found
 
 
 def contributors(
-    compiled: Compiled,
+    graph: Graph,
     rolled: Rolled,
     root: int,
     symbols: Iterable[str],
@@ -143,43 +242,54 @@ def contributors(
     part of each usage. A part reached through several paths is one contributor; its
     mass sums all paths and ``paths`` lists some of them.
     """
-    wanted = {SYMBOL_INDEX[s] for s in symbols}
-    below = reachable(compiled, root)
-    mult = _multipliers(compiled, rolled, root, below, inherit)
-    found: list[tuple] = []
-    for i in below:
-        own = compiled.own[i]
-        if not own:
+    compiled = graph.compiled
+    below = graph.reachable(root)
+    mult = _multipliers(graph, rolled, root, below, inherit)
+    origins = rolled.origin
+    wanted_class = None if origin is None else ORIGIN_CLASSES.index(origin)
+    # Keyed by (part, symbol index, origin class index): ints hash fast, enums do not.
+    merged: dict[tuple[int, int, int], list] = {}
+    # The parts holding the symbols, in index order (as ``below`` is), and under the root.
+    for i, cols in graph.holders(frozenset(SYMBOL_INDEX[s] for s in symbols)):
+        here = mult.get(i)
+        if here is None:
             continue
-        own_origin = rolled.origin[i]
-        for col, (a, b, c) in own.items():
+        own_origin = origins[i]
+        for col, own_t in cols:
+            a, b, c = own_t
             symbol_index = col // N_ORIGINS
-            if symbol_index not in wanted:
-                continue
-            for k, (m_lo, m_nom, m_hi) in mult.get(i, {}).items():
+            for k, m in here.items():
                 cls = own_origin if own_origin != UNKNOWN else k
-                klass = ORIGIN_CLASSES[cls]
-                if origin is not None and klass is not origin:
+                if wanted_class is not None and cls != wanted_class:
                     continue
-                mass = (a * m_lo, b * m_nom, c * m_hi)
-                found.append((i, SYMBOLS[symbol_index], klass, mass, (m_lo, m_nom, m_hi), (a, b, c)))
-    merged: dict[tuple, list] = {}
-    for i, symbol, klass, mass, m, own_t in found:
-        key = (i, symbol, klass)
-        if key in merged:
-            slot = merged[key]
-            slot[0] = [x + y for x, y in zip(slot[0], mass, strict=True)]
-            slot[1] = [x + y for x, y in zip(slot[1], m, strict=True)]
-        else:
-            merged[key] = [list(mass), list(m), own_t]
+                m_lo, m_nom, m_hi = m
+                key = (i, symbol_index, cls)
+                slot = merged.get(key)
+                if slot is None:
+                    merged[key] = [[a * m_lo, b * m_nom, c * m_hi], [m_lo, m_nom, m_hi], own_t]
+                else:
+                    mass, total = slot[0], slot[1]
+                    mass[0] += a * m_lo
+                    mass[1] += b * m_nom
+                    mass[2] += c * m_hi
+                    total[0] += m_lo
+                    total[1] += m_nom
+                    total[2] += m_hi
+
+    ids = compiled.ids
+    values = [o.value for o in ORIGIN_CLASSES]
 
     def rank(item):
-        (i, symbol, klass), (mass, _, _) = item
+        (i, symbol_index, cls), (mass, _, _) = item
         nominal = mass[1] if mass[1] == mass[1] else -1
-        return (-nominal, -mass[2], compiled.ids[i], symbol, klass.value)
+        return (-nominal, -mass[2], ids[i], SYMBOLS[symbol_index], values[cls])
 
-    ranked = sorted(merged.items(), key=rank)[:limit]
-    counts = _path_counts(compiled, rolled, root, below, inherit)
+    # The first ``limit`` of the ranking: nsmallest is sorted()[:limit] where the keys are
+    # totally ordered, which a NaN upper bound would break (then sort as before).
+    nan = any(slot[0][2] != slot[0][2] for slot in merged.values())
+    top = sorted(merged.items(), key=rank)[:limit] if nan else heapq.nsmallest(limit, merged.items(), key=rank)
+    ranked = [((i, SYMBOLS[symbol_index], ORIGIN_CLASSES[cls]), slot) for (i, symbol_index, cls), slot in top]
+    counts = _path_counts(graph, rolled, root, below, inherit) if ranked else {}
     result = []
     for (i, symbol, klass), (mass, m, own_t) in ranked:
         cls = ORIGIN_CLASSES.index(klass)
@@ -192,7 +302,7 @@ def contributors(
                 mass=Bounds.of(mass, "g"),
                 multiplier=Bounds.of(m),
                 own_mass=Bounds.of(own_t, "g"),
-                paths=tuple(_paths(compiled, rolled, root, i, below, max_paths, cls, inherit)),
+                paths=tuple(_paths(graph, rolled, root, i, mult, max_paths, cls, inherit)),
                 path_count=count,
             )
         )
@@ -211,11 +321,26 @@ class Derivation:
 
 
 def _t(triple, unit: str = "g") -> str:
-    return str(Bounds.of(triple, unit))
+    """``str(Bounds.of(triple, unit))``, without building the Bounds (a wide assembly has one line per child)."""
+    lo, nominal, hi = triple
+    lo = None if lo != lo else lo  # NaN is unknown, as in Bounds
+    hi = None if hi != hi else hi
+    unit = f" {unit}" if unit else ""
+    if lo == hi:
+        return f"{_fmt(lo)}{unit}"
+    return f"{_fmt(None if nominal != nominal else nominal)}{unit} [{_fmt(lo)}, {_fmt(hi)}]"
 
 
-def derive(compiled: Compiled, rolled: Rolled, part: Part, *, typical: bool, elements: Iterable[str] | None = None) -> Derivation:
-    """The arithmetic behind one part's result: mass basis, materials, children, origin, value."""
+#: A derivation lists this many of a part's usages one by one, and sums the rest in one line.
+DERIVATION_USES = 100
+
+
+def derive(compiled: Compiled, rolled: Rolled, part: Part, *, typical: bool, elements: Iterable[str] | None = None, max_uses: int | None = DERIVATION_USES) -> Derivation:
+    """The arithmetic behind one part's result: mass basis, materials, children, origin, value.
+
+    The first ``max_uses`` usages get a line each (all of them with None); the others, of
+    an assembly wider than that, one line with their count and their mass in all, so a
+    part with 100,000 children does not make a 100,000-line derivation."""
     i = compiled.index[part.id]
     exact = compiled.exact
     lines: list[str] = []
@@ -249,23 +374,37 @@ def derive(compiled: Compiled, rolled: Rolled, part: Part, *, typical: bool, ele
             resolution = _resolve(None, None, None, material.name, True)
             if resolution is not None:
                 lines.append("  " + resolved_line("no substances declared; by typical composition", m_mass, resolution))
-    for candidates in compiled.uses[i]:
+    shown = [(symbol, SYMBOL_INDEX[symbol]) for symbol in sorted(show, key=SYMBOL_INDEX.__getitem__)]
+    ids, vectors, masses = compiled.ids, rolled.vector, rolled.mass
+    uses = compiled.uses[i]
+    listed = uses if max_uses is None else uses[:max_uses]
+    for candidates in listed:
         j, q_lo, q_nom, q_hi = candidates[0]
-        child = compiled.ids[j]
-        vector = rolled.vector[j] or {}
+        vector = vectors[j] or {}
         per = []
-        for symbol in sorted(show, key=SYMBOL_INDEX.__getitem__):
-            base = SYMBOL_INDEX[symbol] * N_ORIGINS
-            cols = [vector[c] for c in range(base, base + N_ORIGINS) if c in vector]
-            nominal = sum(t[1] for t in cols)
-            if cols and nominal == nominal and nominal:
+        present = {col // N_ORIGINS for col in vector}
+        for symbol, index in shown:
+            if index not in present:
+                continue
+            base = index * N_ORIGINS
+            nominal = sum(vector[c][1] for c in range(base, base + N_ORIGINS) if c in vector)
+            if nominal == nominal and nominal:
                 per.append(f"{symbol} {_fmt(nominal)} g each")
-        alternates = f" (alternates: {', '.join(compiled.ids[c[0]] for c in candidates[1:])})" if len(candidates) > 1 else ""
-        child_mass = rolled.mass[j]
+        alternates = f" (alternates: {', '.join(ids[c[0]] for c in candidates[1:])})" if len(candidates) > 1 else ""
+        lo, nom, hi = masses[j]
         lines.append(
-            f"uses {_t((q_lo, q_nom, q_hi), '')} × {child!r}{alternates}: {_t(child_mass)} each -> {_t(tuple(x * q for x, q in zip(child_mass, (q_lo, q_nom, q_hi), strict=True)))}"
+            f"uses {_t((q_lo, q_nom, q_hi), '')} × {ids[j]!r}{alternates}: {_t((lo, nom, hi))} each -> {_t((lo * q_lo, nom * q_nom, hi * q_hi))}"
             + (f"; {', '.join(per)}" if per else "")
         )
+    if len(listed) < len(uses):
+        rest = [0, 0, 0]
+        for candidates in uses[len(listed) :]:
+            j, q_lo, q_nom, q_hi = candidates[0]
+            lo, nom, hi = masses[j]
+            rest[0] += lo * q_lo
+            rest[1] += nom * q_nom
+            rest[2] += hi * q_hi
+        lines.append(f"and {len(uses) - len(listed):,} more usages, not listed one by one: {_t(rest)} in all")
     vector = rolled.vector[i] or {}
     for pseudo in (UNDECLARED, UNRESOLVED):
         base = SYMBOL_INDEX[pseudo] * N_ORIGINS

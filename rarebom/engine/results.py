@@ -9,6 +9,7 @@ is ``math.inf``; a nominal nobody knows is ``None``.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Iterable, Mapping
 from fractions import Fraction
@@ -31,6 +32,23 @@ def _clean(x: Any) -> Number | None:
     if isinstance(x, float) and math.isnan(x):
         return None
     return x
+
+
+def _plus(a: Number, b: Number) -> Number:
+    """``a + b``, exactly as Python adds them, without the slow dispatch of ``fractions``
+    for a Fraction zero (most element sums add zeros) and for a Fraction and a float
+    (which Python adds as two floats)."""
+    if type(a) is float:
+        return a + float(b) if type(b) is Fraction else a + b
+    if type(a) is Fraction:
+        if type(b) is Fraction:
+            if not b:
+                return a
+            if not a:
+                return b
+        elif type(b) is float:
+            return float(a) + b
+    return a + b
 
 
 def _fmt(x: Number | None, digits: int = 6) -> str:
@@ -60,7 +78,12 @@ class Bounds:
 
     @classmethod
     def zero(cls, unit: str = "") -> Bounds:
-        return cls(0, 0, 0, unit)
+        found = _ZEROS.get(unit) if cls is Bounds else None
+        if found is None:
+            found = cls(0, 0, 0, unit)
+            if cls is Bounds:
+                _ZEROS[unit] = found  # frozen, so one zero per unit serves every caller
+        return found
 
     @property
     def exact(self) -> bool:
@@ -98,14 +121,17 @@ class Bounds:
     def __add__(self, other: Bounds) -> Bounds:
         if not isinstance(other, Bounds):
             return NotImplemented
-        nominal = None if self.nominal is None or other.nominal is None else self.nominal + other.nominal
-        return Bounds(self.min + other.min, nominal, self.max + other.max, self.unit or other.unit)
+        nominal = None if self.nominal is None or other.nominal is None else _plus(self.nominal, other.nominal)
+        return Bounds(_plus(self.min, other.min), nominal, _plus(self.max, other.max), self.unit or other.unit)
 
     def __str__(self) -> str:
         unit = f" {self.unit}" if self.unit else ""
         if self.min == self.max:
             return f"{_fmt(self.min)}{unit}"
         return f"{_fmt(self.nominal)}{unit} [{_fmt(self.min)}, {_fmt(self.max)}]"
+
+
+_ZEROS: dict[str, Bounds] = {}
 
 
 def ratio(numerator: Bounds, denominator: Bounds) -> Bounds:
@@ -135,6 +161,13 @@ class ElementMass:
     def __str__(self) -> str:
         split = ", ".join(f"{o.value} {b}" for o, b in self.by_origin.items() if not b.is_zero)
         return f"{self.symbol}: {self.total} ({split})"
+
+
+@functools.lru_cache(maxsize=256)
+def _zero_element(symbol: str) -> ElementMass:
+    """No grams of ``symbol`` in any origin class: one value per symbol, shared (nothing mutates a result)."""
+    zero = Bounds.zero("g")
+    return ElementMass(symbol, zero, {o: zero for o in ORIGIN_CLASSES})
 
 
 @attrs.frozen
@@ -167,7 +200,7 @@ class PartResult:
         """The element's mass; zero for an element nothing declares."""
         found = self.elements.get(symbol)
         if found is None:
-            return ElementMass(symbol, Bounds.zero("g"), {o: Bounds.zero("g") for o in ORIGIN_CLASSES})
+            return _zero_element(symbol)
         return found
 
     def mass_of(self, symbols: Iterable[str], origin: OriginClass | None = None) -> Bounds:

@@ -16,7 +16,7 @@ from ..errors import Finding, InvalidBomError, Severity, warning
 from ..limits import DEFAULT_LIMITS, Limits
 from ..model import Bom
 from ..units import parse_number
-from .explain import Derivation, contributors, derive, reachable
+from .explain import DERIVATION_USES, Derivation, Graph, contributors, derive
 from .policy import Alternates, OriginClass, OriginConflict, OriginPolicy
 from .results import Bounds, Contributor, Coverage, PartResult, PathStep, element_mass, element_masses, ratio
 from .rollup import N_ORIGINS, SYMBOL_INDEX, UNDECLARED, UNKNOWN, UNRESOLVED, Compiled, Resolved, Rolled, _resolve, _times, compile_bom, material_breakdown, rollup, split_column
@@ -197,6 +197,10 @@ class Trace:
         self._cache: dict[str, PartResult] = {}
         self._parents: dict[str, dict[int, tuple[int, Any]]] = {}
         self._lacking: list[int] | None = None
+        self._walks: Graph | None = None
+        self._coverages: dict[str, Coverage] = {}
+        self._typical: list[tuple[int, str]] | None = None
+        self._definite_origin: list[bool] | None = None
         self.finished_goods: tuple[str, ...] = tuple(p.id for p in bom.finished_goods)
         self.findings: tuple[Finding, ...] = tuple(findings) + tuple(compiled.findings) + tuple(self._substance_findings())
 
@@ -296,7 +300,7 @@ class Trace:
         if self.options.exact:
             return self[part_id]
         compiled = self._exact_compiled()
-        below = reachable(compiled, compiled.index[part_id], alternates=True)
+        below = self._graph().reachable(compiled.index[part_id], alternates=True)  # the exact BOM's indices are the same
         rolled = rollup(compiled, alternates=self.options.alternates, inherit=self.options.policy.inherit, only=below)
         return self._result(compiled, rolled, compiled.index[part_id])
 
@@ -309,12 +313,19 @@ class Trace:
 
     # -- walking -----------------------------------------------------------------------
 
+    def _graph(self) -> Graph:
+        """The usages as lists of ints, for every walk below (built on first use)."""
+        if self._walks is None:
+            self._walks = Graph(self._compiled)
+        return self._walks
+
     def below(self, part_id: str) -> tuple[str, ...]:
         """``part_id`` and every part under it, children first. With ``alternates="worst"``
         the alternates count as under it too, since any of them may be fitted."""
         c = self._compiled
-        found = reachable(c, c.index[part_id], alternates=self.options.alternates is Alternates.WORST)
-        return tuple(c.ids[i] for i in found)
+        found = self._graph().reachable(c.index[part_id], alternates=self.options.alternates is Alternates.WORST)
+        ids = c.ids
+        return tuple([ids[i] for i in found])
 
     def path(self, root: str, target: str) -> tuple[PathStep, ...] | None:
         """One shortest BOM path from ``root`` down to ``target`` (the first in file order), or None."""
@@ -326,9 +337,17 @@ class Trace:
             alternates = self.options.alternates is Alternates.WORST
             parent = {start: (-1, 1)}
             queue = [start]
-            for i in queue:
-                for candidates in c.uses[i]:
-                    for j, _, q_nom, _ in candidates if alternates else candidates[:1]:
+            if alternates:
+                for i in queue:
+                    for candidates in c.uses[i]:
+                        for j, _, q_nom, _ in candidates:
+                            if j not in parent:
+                                parent[j] = (i, q_nom)
+                                queue.append(j)
+            else:
+                selected = self._graph().selected
+                for i in queue:
+                    for j, _, q_nom, _ in selected[i]:
                         if j not in parent:
                             parent[j] = (i, q_nom)
                             queue.append(j)
@@ -347,23 +366,26 @@ class Trace:
         """How many of each part for which ``stop(id)`` is true one unit of ``part_id`` holds,
         summed over every path that meets no other such part on the way (selected parts only)."""
         c = self._compiled
+        graph = self._graph()
         root = c.index[part_id]
-        below = reachable(c, root)
+        ids, selected = c.ids, graph.selected
         mult: dict[int, list] = {root: [1, 1, 1]}
         found: dict[str, Bounds] = {}
-        for i in reversed(below):  # parents before children
+        for i in reversed(graph.reachable(root)):  # parents before children
             m = mult.get(i)
             if m is None:
                 continue
-            if i != root and stop(c.ids[i]):
-                found[c.ids[i]] = Bounds(m[0], m[1], m[2])
+            if i != root and stop(ids[i]):
+                found[ids[i]] = Bounds(m[0], m[1], m[2])
                 continue
-            for candidates in c.uses[i]:
-                j, q_lo, q_nom, q_hi = candidates[0]
-                slot = mult.setdefault(j, [0, 0, 0])
-                slot[0] += m[0] * q_lo
-                slot[1] += m[1] * q_nom
-                slot[2] += m[2] * q_hi
+            m_lo, m_nom, m_hi = m
+            for j, q_lo, q_nom, q_hi in selected[i]:
+                slot = mult.get(j)
+                if slot is None:
+                    slot = mult[j] = [0, 0, 0]
+                slot[0] += m_lo * q_lo
+                slot[1] += m_nom * q_nom
+                slot[2] += m_hi * q_hi
         return found
 
     def own_elements(self, part_id: str, symbols: Iterable[str]) -> tuple[str, ...]:
@@ -371,6 +393,21 @@ class Trace:
         own = self._compiled.own[self._compiled.index[part_id]]
         held = {col // N_ORIGINS for col, t in own.items() if t[0] > 0 or t[1] > 0}
         return tuple(s for s in symbols if SYMBOL_INDEX[s] in held)
+
+    def holders(self, symbols: Iterable[str]) -> dict[str, tuple[str, ...]]:
+        """Every part whose own materials declare any of ``symbols``, with which of them:
+        :meth:`own_elements` of every part, in one pass over the BOM (in index order)."""
+        symbols = tuple(symbols)
+        wanted = {SYMBOL_INDEX[s] for s in symbols}
+        ids = self._compiled.ids
+        found = {}
+        for i, own in enumerate(self._compiled.own):
+            if not own:
+                continue
+            held = {col // N_ORIGINS for col, t in own.items() if col // N_ORIGINS in wanted and (t[0] > 0 or t[1] > 0)}
+            if held:
+                found[ids[i]] = tuple(s for s in symbols if SYMBOL_INDEX[s] in held)
+        return found
 
     def substance_elements(self, part_id: str, match: str, *, exact: bool = False) -> dict[str, tuple[Bounds, bool]]:
         """Grams of each element, per unit of the part, in its own substances that ``match``
@@ -420,47 +457,59 @@ class Trace:
         if unknown:
             raise ValueError(f"not element symbols: {', '.join(unknown)}")
         return contributors(
-            self._compiled, self._rolled, self._compiled.index[part_id], symbols, inherit=self.options.policy.inherit, limit=limit, max_paths=max_paths, origin=origin
+            self._graph(), self._rolled, self._compiled.index[part_id], symbols, inherit=self.options.policy.inherit, limit=limit, max_paths=max_paths, origin=origin
         )
 
-    def derivation(self, part_id: str, elements: Iterable[str] | None = None) -> Derivation:
-        """The arithmetic behind ``part_id``'s result, line by line (rare earths by default)."""
-        return derive(self._compiled, self._rolled, self.bom.part(part_id), typical=self.options.typical_compositions, elements=elements)
+    def derivation(self, part_id: str, elements: Iterable[str] | None = None, *, max_uses: int | None = DERIVATION_USES) -> Derivation:
+        """The arithmetic behind ``part_id``'s result, line by line (rare earths by default).
+
+        The first ``max_uses`` usages of the part get a line each; the rest are summed in
+        one line (``max_uses=None`` lists them all)."""
+        return derive(self._compiled, self._rolled, self.bom.part(part_id), typical=self.options.typical_compositions, elements=elements, max_uses=max_uses)
 
     def coverage(self, part_id: str) -> Coverage:
-        """How complete the data under ``part_id`` is, and which parts are missing what."""
-        compiled, rolled = self._compiled, self._rolled
+        """How complete the data under ``part_id`` is, and which parts are missing what.
+
+        Kept once computed: the rules ask for the coverage of the nodes they cannot
+        decide, and the report for each finished good's."""
+        found = self._coverages.get(part_id)
+        if found is None:
+            found = self._coverages[part_id] = self._coverage(part_id)
+        return found
+
+    def _coverage(self, part_id: str) -> Coverage:
+        compiled = self._compiled
+        graph = self._graph()
         root = compiled.index[part_id]
-        below = reachable(compiled, root, alternates=True)
-        below_set = set(below)
+        below = graph.reachable(root, alternates=True)
         result = self[part_id]
         resolved = Bounds.zero("g")
         for element in result.elements.values():
             resolved = resolved + element.total
         origin_known = _origin_known([result.element(s) for s in chemistry.RARE_EARTHS])
-        # Parts reached only through ancestors with a definite origin need no claim of their own.
-        inherit = self.options.policy.inherit
-        covered = {root: False}
-        for i in reversed(below):
-            flows = covered.get(i, False) or (inherit and rolled.origin[i] != UNKNOWN)
-            for candidates in compiled.uses[i]:
-                for j, *_ in candidates:
-                    covered[j] = covered.get(j, True) and flows
         lacks = self._lacks()
-        missing_mass, missing_comp, missing_value, missing_origin = [], [], [], []
+        ids = compiled.ids
+        missing_mass, missing_comp, missing_value, lacking_origin = [], [], [], []
         for i in below:
             flags = lacks[i]
             if not flags:
                 continue
-            pid = compiled.ids[i]
             if flags & _LACKS_MASS:
-                missing_mass.append(pid)
+                missing_mass.append(ids[i])
             if flags & _LACKS_COMPOSITION:
-                missing_comp.append(pid)
+                missing_comp.append(ids[i])
             if flags & _LACKS_VALUE:
-                missing_value.append(pid)
-            if flags & _LACKS_ORIGIN and not covered.get(i, False):
-                missing_origin.append(pid)
+                missing_value.append(ids[i])
+            if flags & _LACKS_ORIGIN:
+                lacking_origin.append(i)
+        missing_origin = []
+        if lacking_origin:
+            # Parts reached only through ancestors with a definite origin need no claim of
+            # their own: those still open are the ones a walk reaches without passing
+            # through such an ancestor (the root itself always needs one).
+            definite = self._definite() if self.options.policy.inherit else None
+            open_ = graph.reachable_avoiding(root, definite, alternates=True)
+            missing_origin = [ids[i] for i in lacking_origin if i in open_]
         return Coverage(
             part=part_id,
             composition_declared=ratio(resolved, result.mass),
@@ -469,10 +518,25 @@ class Trace:
             missing_composition=tuple(missing_comp),
             missing_value=tuple(missing_value),
             missing_origin=tuple(missing_origin),
-            typical_composition=tuple(
-                dict.fromkeys(r.part for r in compiled.resolved if r.resolution is not None and r.resolution.typical and compiled.index[r.part] in below_set)
-            ),
+            typical_composition=self._typical_under(below),
         )
+
+    def _definite(self) -> list[bool]:
+        """Per part, whether its origin class is definite (it then covers what is under it)."""
+        if self._definite_origin is None:
+            self._definite_origin = [o != UNKNOWN for o in self._rolled.origin]
+        return self._definite_origin
+
+    def _typical_under(self, below: list[int]) -> tuple[str, ...]:
+        """The parts in ``below`` whose composition came from a typical composition, in the
+        order they were resolved (the list of them is made once per trace; it is usually empty)."""
+        if self._typical is None:
+            compiled = self._compiled
+            self._typical = [(compiled.index[r.part], r.part) for r in compiled.resolved if r.resolution is not None and r.resolution.typical]
+        if not self._typical:
+            return ()
+        below_set = set(below)
+        return tuple(dict.fromkeys(part for i, part in self._typical if i in below_set))
 
     def _lacks(self) -> list[int]:
         """Per part, what its own data lacks, as ``_LACKS_*`` bits; computed once for every

@@ -218,6 +218,9 @@ class _Context:
         self._own: dict[tuple[str, tuple[str, ...]], tuple[str, ...]] = {}
         self._holders: dict[tuple[str, ...], dict[str, tuple[str, ...]]] = {}
         self._items: dict[frozenset[str], set[str]] = {}
+        self._under: dict[tuple, list[str]] = {}
+        self._positions: dict[str, dict[str, int]] = {}
+        self._by_class: dict[str, list[str]] | None = None
         self._ids = [part.id for part in trace.bom.parts]
         self.prices = prices
         self.currency = trace.currency or (prices.currency if prices else None)
@@ -271,14 +274,43 @@ class _Context:
         """Every part whose own materials declare any of ``symbols``, with which (one pass per set)."""
         found = self._holders.get(symbols)
         if found is None:
-            found = self._holders[symbols] = {pid: held for pid in self._ids if (held := self.own_elements(pid, symbols))}
+            found = self._holders[symbols] = self.trace.holders(symbols)
         return found
 
     def items(self, classes: frozenset[str]) -> set[str]:
         """Every part classified with any of ``classes`` (one pass per set)."""
         found = self._items.get(classes)
         if found is None:
-            found = self._items[classes] = {pid for pid in self._ids if self.classes(pid) & classes}
+            if self._by_class is None:  # one pass over the parts, for every set
+                self._by_class = {}
+                for pid in self._ids:
+                    for c in self.classes(pid):
+                        self._by_class.setdefault(c, []).append(pid)
+            found = self._items[classes] = set().union(*(self._by_class.get(c, ()) for c in classes))
+        return found
+
+    def items_under(self, finished_good: str, classes: frozenset[str]) -> list[str]:
+        """The parts under the finished good classified with any of ``classes``, children first
+        (one pass over its parts per set: rules share class sets)."""
+        return self._under_in(finished_good, ("items", classes), self.items(classes))
+
+    def holders_under(self, finished_good: str, symbols: tuple[str, ...]) -> list[str]:
+        """The parts under the finished good whose own materials declare any of ``symbols``, children first."""
+        return self._under_in(finished_good, ("holders", symbols), self.holders(symbols))
+
+    def _under_in(self, finished_good: str, key: tuple, parts) -> list[str]:
+        found = self._under.get((finished_good, key))
+        if found is None:
+            below = self.below(finished_good)
+            if len(parts) * 8 < len(below):
+                # Few such parts: sort those under the finished good by their place in it.
+                positions = self._positions.get(finished_good)
+                if positions is None:
+                    positions = self._positions[finished_good] = {pid: k for k, pid in enumerate(below)}
+                found = sorted((pid for pid in parts if pid in positions), key=positions.__getitem__)
+            else:
+                found = [pid for pid in below if pid in parts]
+            self._under[(finished_good, key)] = found
         return found
 
     def node(self, rule: Rule, part_id: str) -> NodeVerdict:
@@ -295,8 +327,7 @@ class _Context:
 def _nodes_at_level(rule: Rule, context: _Context, below: tuple[str, ...], finished_good: str) -> list[str]:
     """The parts under the finished good the rule is evaluated at, children first."""
     if rule.level is Level.ITEM:
-        items = context.items(rule.classes)
-        return [pid for pid in below if pid in items]
+        return list(context.items_under(finished_good, rule.classes))
     if rule.level is Level.FINISHED_GOOD:
         return [finished_good]
     if rule.level is Level.ARTICLE:
@@ -310,12 +341,12 @@ def _for_finished_good(context: _Context, rule: Rule, fg: str, below: tuple[str,
     status = rule.status(context.as_of)
     nodes = [context.node(rule, pid) for pid in _nodes_at_level(rule, context, below, fg)]
     scope_notes = []
-    for pid in below if rule.out_of_scope else ():
+    for pid in context.items_under(fg, frozenset(e.value for e in rule.out_of_scope)) if rule.out_of_scope else ():
         classes = context.classes(pid)
         for excluded in rule.out_of_scope:
             if excluded.value in classes and not classes & rule.classes:
                 scope_notes.append(f"{trace.bom.part(pid).label} is classified {excluded.value}: {excluded.note} [{excluded.confidence}]")
-    unclassified = _unclassified(context, rule, below, nodes) if rule.level is Level.ITEM else {}
+    unclassified = _unclassified(context, rule, fg, nodes) if rule.level is Level.ITEM else {}
     for pid in list(unclassified):
         # An override can settle an unclassified part: "this bearing is not a magnet".
         said = [o for o in context.overrides if o.verdict is not None and o.applies(rule.id, pid, context.as_of)]
@@ -361,13 +392,14 @@ def _symbols(rule: Rule) -> tuple[str, ...]:
     return rule.symbols or chemistry.RARE_EARTHS
 
 
-def _unclassified(context: _Context, rule: Rule, below: tuple[str, ...], nodes: list[NodeVerdict]) -> dict[str, tuple[str, ...]]:
+def _unclassified(context: _Context, rule: Rule, finished_good: str, nodes: list[NodeVerdict]) -> dict[str, tuple[str, ...]]:
     """Parts that declare the rule's elements in their own materials but are neither items nor inside one, with what they hold."""
     inside: set[str] = set()
     for n in nodes:
         inside.update(context.below(n.part))
-    holders = context.holders(_symbols(rule))
-    return {pid: holders[pid] for pid in below if pid in holders and pid not in inside}
+    symbols = _symbols(rule)
+    holders = context.holders(symbols)
+    return {pid: holders[pid] for pid in context.holders_under(finished_good, symbols) if pid not in inside}
 
 
 # -- one node ----------------------------------------------------------------------------
@@ -545,7 +577,7 @@ def _value_share(context: _Context, rule: Rule, part_id: str, get: Callable[[str
     node_class = result.origin.origin
     inherit = trace.options.policy.inherit
     if inputs:
-        is_input = lambda pid: bool(context.classes(pid) & inputs)  # noqa: E731
+        is_input = context.items(inputs).__contains__  # classified with any input class
         for pid, mult in trace.multipliers(part_id, is_input).items():
             item = get(pid)
             content = item.mass_of(symbols)
