@@ -195,3 +195,74 @@ def test_without_numpy_trace_falls_back_to_the_loop(monkeypatch):
     assert isinstance(rarebom.trace(bom)._rolled.vector, vector._Vectors)
     monkeypatch.setitem(sys.modules, "rarebom.engine.vector", None)  # as if numpy could not be imported
     assert isinstance(rarebom.trace(bom)._rolled.vector, list)
+
+
+def _levels(compiled) -> list[int]:
+    """Each part's level by its definition: 0 without usages, else 1 + the highest candidate's."""
+    memo: dict[int, int] = {}
+
+    def level(i: int) -> int:
+        if i not in memo:
+            memo[i] = max((level(c[0]) + 1 for candidates in compiled.uses[i] for c in candidates), default=0)
+        return memo[i]
+
+    return [level(i) for i in range(len(compiled.ids))]
+
+
+@settings(max_examples=25)
+@given(boms(), st.booleans())
+def test_compile_records_each_parts_level(bom, exact):
+    """compile_bom's levels (which the arrays roll up by) follow the definition, alternates included."""
+    compiled = rarebom.trace(bom, exact=exact, limits=rarebom.Limits(max_multiplicity=10**300))._compiled
+    assert compiled.level == _levels(compiled)
+
+
+def test_compile_records_levels_of_a_synthetic_bom():
+    from benchmarks.generate import synthetic_bom
+
+    compiled = rarebom.trace(synthetic_bom(1000, 2, alternates_rate=0.2))._compiled
+    assert compiled.level == _levels(compiled)
+    assert max(compiled.level) >= 3
+
+
+def test_numbers_flags_exactly_the_ints():
+    """Only whole numbers are looked at, and every int is one: 0, 1, a big int, not 0.0, -0.0, 1.0, inf or NaN."""
+    flat = [0, 0.0, -0.0, 1, 1.0, 2.5, math.inf, -math.inf, math.nan, 10**20, 3, 1e300]
+    values, ints = vector._numbers(flat, (len(flat),))
+    assert ints.tolist() == [type(x) is int for x in flat]
+    assert values[9] == 1e20 and values[10] == 3.0 and math.isnan(values[8])
+
+
+def test_a_store_that_grows_keeps_every_vector(monkeypatch):
+    """The vector store starts small and doubles: the result is the same as the loop's."""
+    from benchmarks.generate import synthetic_bom
+
+    monkeypatch.setattr(vector, "STORE_PER_PART", 0)  # 1,024 entries at first, about 7,000 needed
+    compiled = rarebom.trace(synthetic_bom(1000, 6, alternates_rate=0.2))._compiled
+    for alternates in Alternates:
+        loop = rollup(compiled, alternates=alternates, inherit=True)
+        arrays = vector.rollup_arrays(compiled, alternates=alternates, inherit=True, min_level_width=0)
+        assert arrays.vector.store.size > 1024
+        assert_same(loop, arrays, compiled.ids)
+
+
+def test_an_alternate_deeper_than_its_child_raises_the_level():
+    """A usage's alternate counts for the level: here it is two levels deeper than the child it may replace."""
+    from rarebom import Amount, Bom, Kind, Material, Part, Substance, Usage
+
+    nd = Substance(element="Nd", amount=Amount.parse("30", "%", Kind.FRACTION))
+    magnet = Material(name="NdFeB", amount=Amount.parse("100", "%", Kind.FRACTION), substances=(nd,))
+    one = Amount.parse("1", "", Kind.COUNT)
+    parts = (
+        Part(id="top", uses=(Usage(child="plain", quantity=one, alternates=("deep",)),)),
+        Part(id="plain", mass=Amount.parse("1", "g", Kind.MASS), materials=(magnet,)),
+        Part(id="deep", uses=(Usage(child="middle", quantity=one),)),
+        Part(id="middle", uses=(Usage(child="leaf", quantity=one),)),
+        Part(id="leaf", mass=Amount.parse("2", "g", Kind.MASS), materials=(magnet,)),
+    )
+    compiled = rarebom.trace(Bom(parts=parts))._compiled
+    level = dict(zip(compiled.ids, compiled.level, strict=True))
+    assert level == {"leaf": 0, "plain": 0, "middle": 1, "deep": 2, "top": 3}
+    for alternates in Alternates:
+        loop = rollup(compiled, alternates=alternates, inherit=True)
+        assert_same(loop, vector.rollup_arrays(compiled, alternates=alternates, inherit=True, min_level_width=0), compiled.ids)

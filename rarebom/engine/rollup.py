@@ -116,6 +116,9 @@ class Compiled:
     materials_absolute: list[bool]
     exact: bool
     currency: str | None
+    #: per part, its level: 0 for a part that uses nothing, else 1 + its highest
+    #: candidate's (alternates included); the vectorised roll-up rolls up a level at a time
+    level: list[int] = attrs.field(factory=list)
     resolved: list[Resolved] = attrs.field(factory=list)
     conflicts: list[OriginConflict] = attrs.field(factory=list)
     findings: list[Finding] = attrs.field(factory=list)
@@ -337,10 +340,11 @@ def compile_bom(
     via: list[int] = []
     # A float trace cannot go past float range whatever the limit: its products would be inf.
     ceiling = limits.max_multiplicity if exact else min(limits.max_multiplicity, sys.float_info.max)
+    level = compiled.level
     for n, part in enumerate(order):
         if progress is not None and n % step == 0:
             progress("compiling", n / len(order))
-        best, through = 1, -2  # until the part compiles
+        best, through, top = 1, -2, 0  # until the part compiles
         try:
             _compile_part(compiled, bom, part, index, policy, currency, rates, typical, exact, missing_rates)
             through = -1
@@ -351,6 +355,8 @@ def compile_bom(
                     m = q_hi * most[j]  # one product and one comparison per usage
                     if m > best:
                         best, child = m, j
+                    if level[j] >= top:
+                        top = level[j] + 1
             if through == -1 and best > 1:
                 through = child
             if best > ceiling and through != -2:
@@ -367,6 +373,7 @@ def compile_bom(
             )
         most.append(best)
         via.append(through)
+        level.append(top)
     if too_large:
         raise InvalidBomError(too_large, bom.source)
     for code, parts in missing_rates.items():

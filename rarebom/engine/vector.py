@@ -1,7 +1,8 @@
 """The roll-up vectorised with numpy: the same results as :func:`.rollup.rollup`, level by level.
 
 A part's level is one more than its highest child's (alternates included), leaves are
-level 0, so every part of a level only needs parts of lower levels. Each level is then a
+level 0, so every part of a level only needs parts of lower levels (``compile_bom``
+records each part's level as it compiles it: ``Compiled.level``). Each level is then a
 handful of array operations over all its parts at once, instead of a Python loop per part:
 
 - the parts' own content, then each usage's child vector times the usage's multipliers,
@@ -11,6 +12,9 @@ handful of array operations over all its parts at once, instead of a Python loop
 - the per-part steps of the loop (contents, the mass basis, the mass, the gap, origin
   inheritance, capping each column at the part's maximum mass) are array expressions of
   the same operations in the same order.
+
+What a parent reads of each child (mass, value, where its vector is stored) is one row of
+a results table, so a level gathers one row per usage instead of nine scattered numbers.
 
 The result must be *identical* to the loop's, Python types included: the loop leaves some
 numbers as the int 0 (``max(0, x)``, ``mul``), which results turn into exact ``Fraction(0)``,
@@ -30,6 +34,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from itertools import chain
+from operator import itemgetter
 from typing import Any
 
 import numpy as np
@@ -45,6 +50,9 @@ __all__ = ["rollup_arrays"]
 MIN_LEVEL_WIDTH = 128
 #: The largest dense (parts × columns) block summed at once; a wider level is cut into chunks.
 BLOCK_CELLS = 1 << 18
+#: The store's first capacity, in entries per part (the synthetic BOMs need about 7); it
+#: doubles when full.
+STORE_PER_PART = 8
 
 _BASIS = ("unknown", "contents", "declared", "unit of measure")
 _B_UNKNOWN, _B_CONTENTS, _B_DECLARED, _B_UOM = range(4)
@@ -59,59 +67,43 @@ def rollup_arrays(compiled: Compiled, *, alternates: Alternates, inherit: bool, 
     """
     if compiled.exact or not compiled.ids:
         return rollup(compiled, alternates=alternates, inherit=inherit, progress=progress)
-    scan = _scan(compiled.uses)
-    if (max(scan[0]) + 1) * min_level_width > len(compiled.ids):
+    if (max(compiled.level) + 1) * min_level_width > len(compiled.ids):
         return rollup(compiled, alternates=alternates, inherit=inherit, progress=progress)
-    return ArrayBom.build(compiled, scan).roll(alternates=alternates, inherit=inherit, progress=progress)
-
-
-def _scan(uses: list) -> tuple[list[int], list[int], list[tuple], dict[int, list]]:
-    """Each part's level, and its usages as edges: parent, selected candidate, and the
-    candidate lists of the usages with alternates (for Alternates.WORST), by edge."""
-    level = [0] * len(uses)
-    e_parent: list[int] = []
-    selected: list[tuple] = []
-    alternates: dict[int, list] = {}
-    for i, part_uses in enumerate(uses):
-        if not part_uses:
-            continue
-        top = 0
-        for candidates in part_uses:
-            for c in candidates:
-                h = level[c[0]]
-                if h >= top:
-                    top = h + 1
-            if len(candidates) > 1:
-                alternates[len(e_parent)] = candidates
-            e_parent.append(i)
-            selected.append(candidates[0])
-        level[i] = top
-    return level, e_parent, selected, alternates
-
-
-_MISSING = (np.nan, np.nan, np.nan)
+    return ArrayBom.build(compiled).roll(alternates=alternates, inherit=inherit, progress=progress)
 
 
 def _numbers(flat: list, shape: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
     """Python numbers as float64 values and flags of which are ints (the loop's int 0s)."""
     values = np.array(flat, dtype=np.float64)
     ints = np.zeros(len(flat), dtype=bool)
-    types = list(map(type, flat))
-    count = types.count(int)
-    if count:
-        # In a float roll-up the ints are 0s (max(0, x), mul): look among the zeros first.
-        found = [k for k in np.flatnonzero(values == 0).tolist() if types[k] is int]
-        if len(found) != count:
-            found = [k for k, t in enumerate(types) if t is int]
-        ints[found] = True
+    # An int is a whole number (or beyond float range: inf), so only those need a look.
+    whole = np.flatnonzero(values == np.trunc(values)).tolist()
+    if whole:
+        ints[whole] = [type(flat[k]) is int for k in whole]
     return values.reshape(shape), ints.reshape(shape)
+
+
+_MISSING = (np.nan, np.nan, np.nan)
 
 
 def _triples(seq: Sequence[Any], n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``seq`` of triples or None as (values n×3, present, int flags n×3)."""
+    present = np.array([t is not None for t in seq], dtype=bool)  # compares pointers only
     values, ints = _numbers(list(chain.from_iterable(t if t is not None else _MISSING for t in seq)), (n, 3))
-    present = np.fromiter((t is not None for t in seq), dtype=bool, count=n)
     return values, present, ints
+
+
+def _edges(uses: list) -> tuple[np.ndarray, np.ndarray, dict[int, list]]:
+    """The usages as edges, in usage order: each edge's parent, its selected candidate
+    (child, multipliers min, nominal, max) as a row, and the candidate lists of the usages
+    with alternates (for Alternates.WORST), by edge."""
+    n_uses = np.fromiter(map(len, uses), dtype=np.int64, count=len(uses))
+    flat = list(chain.from_iterable(uses))
+    e_parent = np.repeat(np.arange(len(uses)), n_uses)
+    selected = np.array(list(chain.from_iterable(map(itemgetter(0), flat))), dtype=np.float64).reshape(-1, 4)
+    n_candidates = np.fromiter(map(len, flat), dtype=np.int64, count=len(flat))
+    alternates = {e: flat[e] for e in np.flatnonzero(n_candidates > 1).tolist()}
+    return e_parent, selected, alternates
 
 
 def _max(a, fa, b, fb):
@@ -151,9 +143,15 @@ class _Store:
         if need <= len(self.col):
             return
         capacity = max(need, 2 * len(self.col))
-        self.col = np.resize(self.col, capacity)
-        self.val = [np.resize(v, capacity) for v in self.val]
-        self.ints = [np.resize(f, capacity) for f in self.ints]
+
+        def grown(x):
+            y = np.empty(capacity, dtype=x.dtype)
+            y[: self.size] = x[: self.size]  # the used part only
+            return y
+
+        self.col = grown(self.col)
+        self.val = [grown(v) for v in self.val]
+        self.ints = [grown(f) for f in self.ints]
 
     def append(self, col, val, ints) -> int:
         self.reserve(len(col))
@@ -177,21 +175,20 @@ class ArrayBom:
         self.levels = 0
 
     @classmethod
-    def build(cls, compiled: Compiled, scan: tuple | None = None) -> ArrayBom:
-        """The arrays for ``compiled`` (``scan``: what :func:`_scan` found in its usages, if known)."""
+    def build(cls, compiled: Compiled) -> ArrayBom:
+        """The arrays for ``compiled``."""
         self = cls()
         n = self.n = len(compiled.ids)
-        level, e_parent, selected, alternates = scan if scan is not None else _scan(compiled.uses)
-        level_arr = np.array(level, dtype=np.int64)
+        e_parent, edges, alternates = _edges(compiled.uses)
+        level_arr = np.array(compiled.level, dtype=np.int64)
         order = self.order = np.argsort(level_arr, kind="stable")
         pos = self.pos = np.empty(n, dtype=np.int64)
         pos[order] = np.arange(n)
         counts = np.bincount(level_arr)
         self.levels = len(counts)
         self.level_start = np.concatenate(([0], np.cumsum(counts)))
-        edges = np.array(list(chain.from_iterable(selected)), dtype=np.float64).reshape(-1, 4)
         e_child = edges[:, 0].astype(np.int64)
-        e_parent_pos = pos[np.array(e_parent, dtype=np.int64)]
+        e_parent_pos = pos[e_parent]
         e_sort = np.argsort(e_parent_pos, kind="stable")
         self.e_pos = e_parent_pos[e_sort]
         self.e_child = pos[e_child[e_sort]]
@@ -206,8 +203,8 @@ class ArrayBom:
         own = compiled.own
         own_counts = np.fromiter(map(len, own), dtype=np.int64, count=n)
         o_part = np.repeat(np.arange(n), own_counts)
-        o_col = np.array(list(chain.from_iterable(own)), dtype=np.int64)
-        o_val, o_int = _numbers(list(chain.from_iterable(chain.from_iterable(o.values() for o in own))), (-1, 3))
+        o_col = np.fromiter(chain.from_iterable(own), dtype=np.int64, count=int(own_counts.sum()))
+        o_val, o_int = _numbers(list(chain.from_iterable(chain.from_iterable(map(dict.values, own)))), (-1, 3))
         symbols = sorted({SYMBOL_INDEX[UNDECLARED], *np.unique(o_col // N_ORIGINS).tolist()})
         self.compact_symbol = np.full(len(SYMBOL_INDEX), -1, dtype=np.int64)
         self.compact_symbol[symbols] = np.arange(len(symbols))
@@ -245,7 +242,7 @@ class ArrayBom:
     def roll(self, *, alternates: Alternates, inherit: bool, progress: Progress | None = None) -> Rolled:
         n, C = self.n, self.columns
         r = _Results(n)
-        store = _Store(max(1024, 8 * n))
+        store = _Store(max(1024, STORE_PER_PART * n))
         worst = alternates is Alternates.WORST
         views = _Views(self, r, store)
         chunk = max(1, BLOCK_CELLS // C)
@@ -268,12 +265,14 @@ class ArrayBom:
         e_local = self.e_pos[ea:eb] - a
         child = self.e_child[ea:eb]
         q = [x[ea:eb] for x in self.q]
-        # The children's masses and values, times the multipliers, per usage.
-        m = [r.mass[d][child] * q[d] for d in range(3)]
-        v = [r.value[d][child] * q[d] for d in range(3)]
-        v_known = r.value_known[child]
-        c_start = r.vstart[child]
-        c_len = r.vlen[child]
+        # The children's masses and values, times the multipliers, per usage: one row of
+        # the results table per child.
+        info = r.table.take(child, axis=0)
+        m = [info[:, d] * q[d] for d in range(3)]
+        v = [info[:, 3 + d] * q[d] for d in range(3)]
+        v_known = info[:, _VALUE_KNOWN] != 0
+        c_start = info[:, _VSTART].astype(np.int64)
+        c_len = info[:, _VLEN].astype(np.int64)
         c_q = q
         c_int = None
         fallback = self.alternate_edges[np.searchsorted(self.alternate_edges, ea) : np.searchsorted(self.alternate_edges, eb)].tolist() if worst else []
@@ -281,7 +280,6 @@ class ArrayBom:
         if fallback:
             # Each usage with alternates: the loop's own envelope, entered as a pseudo-child
             # with multipliers 1 (x × 1.0 is x) at its usage's place.
-            c_start, c_len, v_known = c_start.copy(), c_len.copy(), v_known.copy()
             c_q = [np.array(x, dtype=np.float64) for x in q]
             c_int = np.zeros(eb - ea, dtype=bool)
             for e in fallback:
@@ -366,9 +364,14 @@ class ArrayBom:
         # bincount adds in input order: own + child 1 + child 2 ... + gap, as the loop does.
         cells = P * C
         count = np.bincount(keys, minlength=cells)
-        sums = [
-            np.bincount(keys, weights=np.concatenate((self.o_val[d][oa:ob], store.val[d][idx] * np.repeat(c_q[d], c_len), rest[d][g_local])), minlength=cells) for d in range(3)
-        ]
+        n_o, n_c = len(o_keys), len(o_keys) + total
+        terms = np.empty(len(keys))
+        sums = []
+        for d in range(3):
+            terms[:n_o] = self.o_val[d][oa:ob]
+            np.multiply(store.val[d].take(idx), np.repeat(c_q[d], c_len), out=terms[n_o:n_c])
+            terms[n_c:] = rest[d][g_local]
+            sums.append(np.bincount(keys, weights=terms, minlength=cells))
         # The few terms that are ints: a cell is an int if all its terms are.
         int_keys = []
         for d in range(3):
@@ -391,7 +394,7 @@ class ArrayBom:
             for d in range(3):
                 k = int_keys[d]
                 int_keys[d] = np.where(k % N_ORIGINS == UNKNOWN, k + moves[k // C], k)
-        present = np.flatnonzero(count)
+        present = np.flatnonzero(count != 0)  # nonzero() of a bool array is much cheaper than of ints
         e_part = present // C
         val = [x[present] for x in sums]
         ints = []
@@ -434,25 +437,36 @@ class ArrayBom:
             r.value_int[d][a:b] = own_value & self.own_value_int[d][a:b]
 
 
+#: Columns of the results table: what a parent reads of each child, in one row.
+_VSTART, _VLEN, _VALUE_KNOWN = 6, 7, 8
+
+
 class _Results:
-    """The roll-up's per-part results as arrays, by position."""
+    """The roll-up's per-part results as arrays, by position.
+
+    What a parent reads of each child (mass, value, whether the value is known, where its
+    vector is in the store) is one row of ``table``, so a level gathers one row per usage,
+    not nine scattered numbers; ``mass``, ``value``, ``vstart``, ``vlen`` and
+    ``value_known`` are views of its columns.
+    """
 
     def __init__(self, n: int):
         def triple(dtype=np.float64):
             return [np.zeros(n, dtype=dtype) for _ in range(3)]
 
-        self.mass, self.mass_int = triple(), triple(bool)
+        self.table = np.zeros((n, 9))
+        self.mass = [self.table[:, d] for d in range(3)]
+        self.value = [self.table[:, 3 + d] for d in range(3)]
+        self.vstart, self.vlen, self.value_known = self.table[:, _VSTART], self.table[:, _VLEN], self.table[:, _VALUE_KNOWN]
+        self.mass_int = triple(bool)
         self.contents, self.contents_int = triple(), triple(bool)
         self.has_contents = np.zeros(n, dtype=bool)
         self.gap, self.gap_int = triple(), triple(bool)
-        self.value, self.value_int = triple(), triple(bool)
-        self.value_known = np.zeros(n, dtype=bool)
+        self.value_int = triple(bool)
         self.contents_value = triple()
         self.contents_value_known = np.zeros(n, dtype=bool)
         self.origin = np.zeros(n, dtype=np.int64)
         self.basis = np.zeros(n, dtype=np.int64)
-        self.vstart = np.zeros(n, dtype=np.int64)
-        self.vlen = np.zeros(n, dtype=np.int64)
 
 
 def _number(x: float, is_int) -> float | int:
