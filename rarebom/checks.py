@@ -170,6 +170,11 @@ def topological_order(bom: Bom, *, alternates: bool = False) -> list[str]:
 
 def _positive(amount: Amount, what: str, part: Part, *, allow_zero: bool) -> Iterable[Finding]:
     """Errors for a zero or negative amount. ``allow_zero`` lets a substance declare absence."""
+    # A Fraction's sign is its numerator's (the denominator is always positive): the common
+    # case, every number above zero, is settled without Fraction comparisons.
+    value, low, high = amount.value, amount.min, amount.max
+    if (value is None or value.numerator > 0) and (low is None or low.numerator > 0) and (high is None or high.numerator > 0):
+        return
     for label, number in (("", amount.value), ("min ", amount.min), ("max ", amount.max)):
         if number is None:
             continue
@@ -180,9 +185,20 @@ def _positive(amount: Amount, what: str, part: Part, *, allow_zero: bool) -> Ite
             yield error(code, f"part {part.id!r}: {what} {label}is {sign} ({amount})", part.location, (part.id,))
 
 
+def _unremarkable(amount: Amount) -> bool:
+    """True when neither :func:`_positive` with ``allow_zero`` nor :func:`_above_one` has
+    anything to say: no number below zero, and a fraction no higher than 1. Lets the
+    per-substance loop skip writing labels for messages it will not give."""
+    value, low, high = amount.value, amount.min, amount.max
+    if (value is not None and value.numerator < 0) or (low is not None and low.numerator < 0) or (high is not None and high.numerator < 0):
+        return False
+    top = high if high is not None else value
+    return amount.kind is not Kind.FRACTION or top is None or top.numerator <= top.denominator
+
+
 def _above_one(amount: Amount, what: str, part: Part) -> Iterable[Finding]:
     top = amount.max if amount.max is not None else amount.value
-    if amount.kind is Kind.FRACTION and top is not None and top > 1:
+    if amount.kind is Kind.FRACTION and top is not None and top.numerator > top.denominator:  # top > 1
         yield warning("fraction-above-100", f"part {part.id!r}: {what} is {amount}, above 100 %", part.location, (part.id,))
 
 
@@ -204,50 +220,55 @@ def _check_amounts(bom: Bom, options: CheckOptions) -> Iterable[Finding]:
                     break
         for use in part.uses:
             yield from _positive(use.quantity, f"quantity of {use.child!r}", part, allow_zero=False)
-        for code in part.item_classes() - ITEM_CLASSES:
+        for code in part.item_classes() - ITEM_CLASSES if part.classifications else ():
             yield warning("unknown-item-class", f"part {part.id!r}: item class {code!r} is not one rarebom knows ({', '.join(sorted(ITEM_CLASSES))})", part.location, (part.id,))
         yield from _check_materials(part, options)
 
 
 def _check_materials(part: Part, options: CheckOptions) -> Iterable[Finding]:
     limit = 1 + options.fraction_tolerance
+    short = 1 - options.fraction_tolerance
     part_mass = part.uom_size if part.uom_kind is Kind.MASS else (part.mass.value if part.mass else None)
-    material_share = Fraction(0)  # lowest the materials can sum to
+    material_shares: list[Fraction] = []  # lowest the materials can sum to
     share_known = True
     for material in part.materials:
         where = f"material {material.label!r}"
         if material.amount is not None:
-            yield from _positive(material.amount, f"{where} amount", part, allow_zero=True)
-            yield from _above_one(material.amount, f"{where} fraction", part)
+            if not _unremarkable(material.amount):
+                yield from _positive(material.amount, f"{where} amount", part, allow_zero=True)
+                yield from _above_one(material.amount, f"{where} fraction", part)
             share = _share(material.amount, part_mass)
             if share is None:
                 share_known = False
             else:
-                material_share += share[0]
+                material_shares.append(share[0])
         if material.completeness is Completeness.FULL and not material.substances:
             yield warning("empty-full-declaration", f"part {part.id!r}: {where} is declared full but lists no substance", part.location, (part.id,))
         # Nominal values where given; otherwise the range's low end for the "above 100 %"
         # sum and its high end for the "full but short" sum, so that a legitimate
         # "other substances < 10 %" line makes neither warning.
-        substance_low = substance_high = Fraction(0)
+        substance_lows: list[Fraction] = []
+        substance_highs: list[Fraction] = []
         shares_known = bool(material.substances)
         material_mass = None
         if material.amount is not None and material.amount.value is not None:
             material_mass = material.amount.value if material.amount.kind is Kind.MASS else (material.amount.value * part_mass if part_mass else None)
         for substance in material.substances:
-            swhere = f"{where}, substance {substance.label!r}"
             if substance.amount is not None:
-                yield from _positive(substance.amount, f"{swhere} amount", part, allow_zero=True)
-                yield from _above_one(substance.amount, f"{swhere} fraction", part)
+                if not _unremarkable(substance.amount):
+                    swhere = f"{where}, substance {substance.label!r}"
+                    yield from _positive(substance.amount, f"{swhere} amount", part, allow_zero=True)
+                    yield from _above_one(substance.amount, f"{swhere} fraction", part)
                 share = _share(substance.amount, material_mass)
                 if share is not None:
-                    substance_low += share[0]
-                    substance_high += share[1]
+                    substance_lows.append(share[0])
+                    substance_highs.append(share[1])
                 else:
                     shares_known = False
             else:
                 shares_known = False
             if substance.cas is not None:
+                swhere = f"{where}, substance {substance.label!r}"
                 if chemistry.is_ec_number(substance.cas):
                     yield warning(
                         "ec-number-in-cas-field",
@@ -264,17 +285,44 @@ def _check_materials(part: Part, options: CheckOptions) -> Iterable[Finding]:
                     )
                 elif not chemistry.cas_check_digit_ok(substance.cas):
                     yield warning("cas-check-digit", f"part {part.id!r}: {swhere} has CAS {substance.cas!r}, whose check digit is wrong", part.location, (part.id,))
+        substance_low, substance_high = _exact_sum(substance_lows), _exact_sum(substance_highs)
         if substance_low > limit:
             yield warning("substance-fractions-sum", f"part {part.id!r}: the substances of {where} sum to {_pct(substance_low)}, above 100 %", part.location, (part.id,))
-        elif material.completeness is Completeness.FULL and shares_known and substance_high < 1 - options.fraction_tolerance:
+        elif material.completeness is Completeness.FULL and shares_known and substance_high < short:
             yield warning(
                 "full-declaration-short",
                 f"part {part.id!r}: {where} is declared full but its substances sum to {_pct(substance_high)}; the rest is treated as undeclared",
                 part.location,
                 (part.id,),
             )
+    material_share = _exact_sum(material_shares)
     if share_known and material_share > limit:
         yield warning("material-fractions-sum", f"part {part.id!r}: its materials sum to {_pct(material_share)} of its mass, above 100 %", part.location, (part.id,))
+
+
+def _exact_sum(numbers: list[Fraction]) -> Fraction:
+    """``sum(numbers, Fraction(0))``, exactly, normalised once at the end instead of once per term.
+
+    Adding Fractions costs a gcd and a new object per term; here the terms are added as
+    integers over a common denominator (the larger one when one divides the other, as the
+    denominators of decimal percentages do, else their product).
+    """
+    if len(numbers) == 1:
+        return numbers[0]
+    numerator, denominator = 0, 1
+    for number in numbers:
+        n, d = number.numerator, number.denominator
+        if d == denominator:
+            numerator += n
+        elif denominator % d == 0:
+            numerator += n * (denominator // d)
+        elif d % denominator == 0:
+            numerator = numerator * (d // denominator) + n
+            denominator = d
+        else:
+            numerator = numerator * d + n * denominator
+            denominator *= d
+    return Fraction(numerator, denominator)
 
 
 def _share(amount: Amount, whole: Fraction | None) -> tuple[Fraction, Fraction] | None:
@@ -359,7 +407,8 @@ def _contents_mass(bom: Bom, part: Part, effective: dict[str, float | None], dec
         child_mass = effective[use.child]
         if child_mass is None or use.quantity.value is None:
             return None
-        multiplier = _as_float(use.quantity.value / bom.part(use.child).uom_size)
+        size = bom.part(use.child).uom_size
+        multiplier = _as_float(use.quantity.value if size == 1 else use.quantity.value / size)
         if multiplier is None:
             return None
         total += multiplier * child_mass
@@ -367,7 +416,9 @@ def _contents_mass(bom: Bom, part: Part, effective: dict[str, float | None], dec
         amount = material.amount
         if amount is None or amount.value is None:
             return None
-        grams = _as_float(amount.value) if amount.kind is Kind.MASS else (None if declared is None else _as_float(amount.value) * declared)
+        grams = _as_float(amount.value)  # None beyond float range ("1e999 %")
+        if amount.kind is not Kind.MASS and grams is not None:
+            grams = None if declared is None else grams * declared
         if grams is None:
             return None
         total += grams
@@ -379,6 +430,6 @@ def _as_float(number: Fraction | None) -> float | None:
     if number is None:
         return None
     try:
-        return float(number)
+        return number.numerator / number.denominator  # what float(number) computes, without its dispatch
     except OverflowError:
         return None

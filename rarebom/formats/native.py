@@ -19,7 +19,7 @@ from ..errors import Finding, InputError, Location, error
 from ..model import Amount, Bom, Classification, Completeness, Material, OriginClaim, Part, Stage, Substance, Usage
 from ..units import Kind, kind_of_unit
 
-__all__ = ["EXPECTED_TEXT", "FORMAT_VERSION", "version_for", "Locate", "PartList", "build_bom", "check_version", "structure_part", "unstructure_part"]
+__all__ = ["EXPECTED_TEXT", "FORMAT_VERSION", "version_for", "Locate", "PartList", "Shared", "build_bom", "check_version", "structure_part", "unstructure_part"]
 
 #: The format version this code writes when the BOM needs it; it reads every 1.x.
 #: Version 1.1 added ``provenance``. A BOM without any is written as 1.0, so that a
@@ -35,6 +35,7 @@ def version_for(bom: Bom) -> str:
             return FORMAT_VERSION
     return "1.0"
 
+
 #: What a field whose pattern failed should hold, in words (for both encodings' messages).
 EXPECTED_TEXT = {
     "value": "a number such as 12.5, 1.2e-3 or 1/3",
@@ -49,43 +50,83 @@ EXPECTED_TEXT = {
 Locate = Callable[[tuple[Any, ...]], Location]
 
 
+class Shared:
+    """What the parts of one read share: each distinct amount parsed once, each repeated text kept once.
+
+    An :class:`Amount` is frozen, compared by value and carries no location, so one object
+    serves every place a file writes the same amount ("1 each", "100 %"); a child id, an
+    element symbol or a material name read a thousand times is one string, not a thousand.
+    Both dicts hold at most what the model holds anyway, and go with the reader.
+    """
+
+    def __init__(self) -> None:
+        self.amounts: dict[tuple, Amount] = {}
+        self.texts: dict[str, str] = {}
+
+    def text(self, value: Any) -> Any:
+        """The first string equal to ``value`` that this read kept (anything but a plain string is returned as is)."""
+        if type(value) is not str:
+            return value
+        return self.texts.setdefault(value, value)
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
 class _Structurer:
-    def __init__(self, locate: Locate, problems: list[Finding]):
+    def __init__(self, locate: Locate, problems: list[Finding], shared: Shared | None):
         self.locate = locate
         self.problems = problems
         self.failed = False
+        self.amounts = None if shared is None else shared.amounts
 
     def fail(self, path: tuple, message: str, code: str = "invalid-value") -> None:
         self.failed = True
         self.problems.append(error(code, message, self.locate(path)))
 
-    def amount(self, raw: dict | None, path: tuple, kind: Kind | None, what: str) -> Amount | None:
-        """``kind`` None means a usage quantity: a count, or a bulk unit decided by the unit."""
+    def amount(self, raw: dict | None, path: tuple, kind: Kind | None, what: str | Callable[[], str]) -> Amount | None:
+        """``kind`` None means a usage quantity: a count, or a bulk unit decided by the unit.
+
+        ``what`` names the amount in a message: a string, or a function that writes it (only
+        called when there is a message to write).
+        """
         if raw is None:
             return None
         unit = raw.get("unit", "")
+        # The key determines the amount: equal keys parse to equal amounts (see Shared).
+        key = (kind, unit, raw.get("value"), raw.get("min"), raw.get("max"))
+        amounts = self.amounts
+        if amounts is not None:
+            known = amounts.get(key)
+            if known is not None:
+                return known
         try:
             if kind is None:
                 kind = kind_of_unit(unit)
-            return Amount.parse(raw.get("value"), unit, kind, min=raw.get("min"), max=raw.get("max"))
+            amount = Amount.parse(raw.get("value"), unit, kind, min=raw.get("min"), max=raw.get("max"))
+            if amounts is not None:
+                amounts[key] = amount
+            return amount
         except InputError as exc:
             code = "unit" if exc.code == "unit" else "invalid-number"
-            self.fail(path, f"{what}: {exc.message}", code)
+            self.fail(path, f"{_text(what)}: {exc.message}", code)
         except ValueError as exc:
-            self.fail(path, f"{what}: {exc}")
+            self.fail(path, f"{_text(what)}: {exc}")
         return None
 
-    def build(self, cls, path: tuple, what: str, **fields):
-        """``cls(**fields)``, or None with a problem noted. A tuple holding None means a
-        child already failed (and was reported): the parent is not built, so one mistake
-        gives one message, not a cascade."""
-        if any(isinstance(v, tuple) and None in v for v in fields.values()):
-            return None
+    def new(self, cls, path: tuple, what: str | Callable[[], str], fields: dict):
+        """``cls(**fields)``, or None with a problem noted. Callers do not build a parent whose
+        child failed (it was reported): one mistake gives one message, not a cascade."""
         try:
             return cls(**fields)
         except (ValueError, TypeError) as exc:
-            self.fail(path, f"{what}: {exc}")
+            self.fail(path, f"{_text(what)}: {exc}")
             return None
+
+
+def _text(what: str | Callable[[], str]) -> str:
+    return what if isinstance(what, str) else what()
 
 
 def _provenance(s: _Structurer, raw: dict, path: tuple) -> Location | None:
@@ -103,62 +144,76 @@ def unstructure_provenance(location: Location | None) -> dict[str, str] | None:
     return _drop_none(file=location.file, line=None if location.line is None else str(location.line), path=location.pointer)
 
 
-def _mass_or_fraction(s: _Structurer, raw: dict, path: tuple, what: str) -> Amount | None:
+def _mass_or_fraction(s: _Structurer, raw: dict, path: tuple, what: Callable[[], str]) -> Amount | None:
     if "mass" in raw:
-        return s.amount(raw["mass"], (*path, "mass"), Kind.MASS, f"{what} mass")
+        return s.amount(raw["mass"], (*path, "mass"), Kind.MASS, lambda: f"{what()} mass")
     if "fraction" in raw:
-        return s.amount(raw["fraction"], (*path, "fraction"), Kind.FRACTION, f"{what} fraction")
+        return s.amount(raw["fraction"], (*path, "fraction"), Kind.FRACTION, lambda: f"{what()} fraction")
     return None
 
 
-def structure_part(raw: dict, locate: Locate, problems: list[Finding]) -> Part | None:
-    """Build a :class:`Part` from a raw dict; append problems and return None if any."""
-    s = _Structurer(locate, problems)
+def structure_part(raw: dict, locate: Locate, problems: list[Finding], shared: Shared | None = None) -> Part | None:
+    """Build a :class:`Part` from a raw dict; append problems and return None if any.
+
+    ``shared`` is what the caller keeps for one read (:attr:`PartList.shared`): amounts and
+    texts already seen are reused (equal values, fewer objects). Only amounts that parse
+    are kept, so a failing one is reported at each place it occurs.
+
+    Labels for messages ("part 'P1', material steel, substance Nd") are written only when
+    a message needs them: this runs once per part of a file, and most parts have none.
+    """
+    s = _Structurer(locate, problems, shared)
+    text = _same if shared is None else shared.text
     pid = raw["id"]
     label = f"part {pid!r}"
 
     materials = []
     for m, raw_material in enumerate(raw.get("materials", ())):
         mpath = ("materials", m)
-        mlabel = f"{label}, material {raw_material.get('name') or m + 1}"
+
+        def mlabel(raw_material=raw_material, m=m) -> str:
+            return f"{label}, material {raw_material.get('name') or m + 1}"
+
         substances = []
+        substance_failed = False
         for n, raw_substance in enumerate(raw_material.get("substances", ())):
             spath = (*mpath, "substances", n)
-            slabel = f"{mlabel}, substance {raw_substance.get('name') or raw_substance.get('element') or n + 1}"
-            substances.append(
-                s.build(
-                    Substance,
-                    spath,
-                    slabel,
-                    name=raw_substance.get("name"),
-                    element=raw_substance.get("element"),
-                    cas=raw_substance.get("cas"),
-                    formula=raw_substance.get("formula"),
-                    amount=_mass_or_fraction(s, raw_substance, spath, slabel),
-                    provenance=_provenance(s, raw_substance, spath),
-                )
-            )
-        materials.append(
-            s.build(
-                Material,
-                mpath,
-                mlabel,
-                name=raw_material.get("name"),
-                id=raw_material.get("id"),
-                amount=_mass_or_fraction(s, raw_material, mpath, mlabel),
-                completeness=Completeness(raw_material.get("completeness", "partial")),
-                substances=tuple(substances),
-                provenance=_provenance(s, raw_material, mpath),
-            )
-        )
+
+            def slabel(raw_substance=raw_substance, n=n, mlabel=mlabel) -> str:
+                return f"{mlabel()}, substance {raw_substance.get('name') or raw_substance.get('element') or n + 1}"
+
+            fields = {
+                "name": text(raw_substance.get("name")),
+                "element": text(raw_substance.get("element")),
+                "cas": text(raw_substance.get("cas")),
+                "formula": text(raw_substance.get("formula")),
+                "amount": _mass_or_fraction(s, raw_substance, spath, slabel),
+                "provenance": _provenance(s, raw_substance, spath),
+            }
+            substance = s.new(Substance, spath, slabel, fields)
+            substance_failed = substance_failed or substance is None
+            substances.append(substance)
+        fields = {
+            "name": text(raw_material.get("name")),
+            "id": text(raw_material.get("id")),
+            "amount": _mass_or_fraction(s, raw_material, mpath, mlabel),
+            "completeness": Completeness(raw_material.get("completeness", "partial")),
+            "substances": tuple(substances),
+            "provenance": _provenance(s, raw_material, mpath),
+        }
+        # A failed substance was reported: its material is not built (one mistake, one message).
+        materials.append(None if substance_failed else s.new(Material, mpath, mlabel, fields))
 
     uses = []
     for u, raw_use in enumerate(raw.get("uses", ())):
         upath = ("uses", u)
-        quantity = s.amount(raw_use["quantity"], (*upath, "quantity"), None, f"{label}, quantity of {raw_use['part']!r}")
+        child = text(raw_use["part"])
+        quantity = s.amount(raw_use["quantity"], (*upath, "quantity"), None, lambda child=child: f"{label}, quantity of {child!r}")
         if quantity is None:
             continue  # reported
-        uses.append(s.build(Usage, upath, f"{label}, use of {raw_use['part']!r}", child=raw_use["part"], quantity=quantity, alternates=tuple(raw_use.get("alternates", ()))))
+        alternates = tuple(text(a) for a in raw_use["alternates"]) if "alternates" in raw_use else ()
+        fields = {"child": child, "quantity": quantity, "alternates": alternates}
+        uses.append(None if None in alternates else s.new(Usage, upath, lambda child=child: f"{label}, use of {child!r}", fields))
 
     origins = []
     for o, claim in enumerate(raw.get("origins", ())):
@@ -167,12 +222,12 @@ def structure_part(raw: dict, locate: Locate, problems: list[Finding]) -> Part |
         except ValueError:
             s.fail(("origins", o), f"{label}, origin: {claim['stage']!r} is not a processing stage ({', '.join(x.value for x in Stage)})")
             continue
-        origins.append(s.build(OriginClaim, ("origins", o), f"{label}, origin", country=claim["country"].strip(), stage=stage, source=claim.get("source")))
+        origins.append(s.new(OriginClaim, ("origins", o), f"{label}, origin", {"country": text(claim["country"].strip()), "stage": stage, "source": text(claim.get("source"))}))
     classifications = [
-        s.build(Classification, ("classifications", k), f"{label}, classification", scheme=c["scheme"], code=c["code"])
+        s.new(Classification, ("classifications", k), f"{label}, classification", {"scheme": text(c["scheme"]), "code": text(c["code"])})
         for k, c in enumerate(raw.get("classifications", ()))
     ]
-    uom = raw.get("uom", "each")
+    uom = text(raw.get("uom", "each"))
     try:
         kind_of_unit(uom)
     except InputError as exc:
@@ -181,25 +236,24 @@ def structure_part(raw: dict, locate: Locate, problems: list[Finding]) -> Part |
     unit_value = s.amount(raw.get("unitValue"), ("unitValue",), Kind.CURRENCY, f"{label} unit value")
     if s.failed:
         return None
-    return s.build(
-        Part,
-        (),
-        label,
-        id=pid,
-        name=raw.get("name"),
-        description=raw.get("description"),
-        uom=uom,
-        mass=mass,
-        unit_value=unit_value,
-        materials=tuple(materials),
-        uses=tuple(uses),
-        origins=tuple(origins),
-        classifications=tuple(classifications),
-        china_re_technology=raw.get("chinaRareEarthTechnology"),
-        attributes=tuple(raw.get("attributes", {}).items()),
-        provenance=_provenance(s, raw, ()),
-        location=locate(()),
-    )
+    # Every child that failed was reported through s.fail, so none of these tuples holds None here.
+    fields = {
+        "id": text(pid),
+        "name": raw.get("name"),
+        "description": raw.get("description"),
+        "uom": uom,
+        "mass": mass,
+        "unit_value": unit_value,
+        "materials": tuple(materials),
+        "uses": tuple(uses),
+        "origins": tuple(origins),
+        "classifications": tuple(classifications),
+        "china_re_technology": raw.get("chinaRareEarthTechnology"),
+        "attributes": tuple(raw.get("attributes", {}).items()),
+        "provenance": _provenance(s, raw, ()),
+        "location": locate(()),
+    }
+    return s.new(Part, (), label, fields)
 
 
 def build_bom(parts: list[Part], name, attributes, file: str | None, location: Location, problems: list[Finding]) -> Bom | None:
@@ -219,6 +273,8 @@ class PartList:
         self.problems = problems
         self._seen: dict[str, Location | None] = {}
         self._max_parts = limits.active().max_parts
+        #: What this read's parts share, for :func:`structure_part`.
+        self.shared = Shared()
 
     def add(self, part: Part) -> None:
         if len(self.parts) >= self._max_parts:

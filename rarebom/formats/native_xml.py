@@ -55,12 +55,23 @@ def _local(tag: Any) -> str | None:
     return tag[len(_NS) :] if tag.startswith(_NS) else None
 
 
+# The local names of the elements a part may hold, by their namespaced tag: one dict
+# look-up per element in the reader's inner loop, where _local slices a string.
+_TAGS = {
+    _NS + name: name
+    for name in ("description", "provenance", "mass", "fraction", "unitValue", "classification", "origin", "attribute", "material", "substance", "use", "quantity", "alternate")
+}
+
+_AMOUNT_KEYS = frozenset(("value", "unit", "min", "max"))
+_PROVENANCE_KEYS = frozenset(("file", "line", "path"))
+
+
 def _amount(element: etree._Element) -> dict[str, str]:
-    return {k: element.get(k) for k in ("value", "unit", "min", "max") if element.get(k) is not None}
+    return {k: v for k, v in element.items() if k in _AMOUNT_KEYS}
 
 
 def _provenance(element: etree._Element) -> dict[str, str]:
-    return {k: element.get(k) for k in ("file", "line", "path") if element.get(k) is not None}
+    return {k: v for k, v in element.items() if k in _PROVENANCE_KEYS}
 
 
 _TRI_STATE = {"true": True, "false": False, "unknown": None}
@@ -69,20 +80,40 @@ _TRI_STATE = {"true": True, "false": False, "unknown": None}
 def _raw_part(element: etree._Element) -> tuple[dict, dict[tuple, int]]:
     """The raw dict of a schema-valid ``<part>``, and the source line of each path in it."""
     lines: dict[tuple, int] = {(): element.sourceline}
-    raw: dict[str, Any] = {"id": element.get("id")}
+    get = element.get
+    raw: dict[str, Any] = {"id": get("id")}
     for name in ("name", "uom"):
-        if element.get(name) is not None:
-            raw[name] = element.get(name)
-    raw["chinaRareEarthTechnology"] = _TRI_STATE[(element.get("chinaRareEarthTechnology") or "unknown").strip()]
+        value = get(name)
+        if value is not None:
+            raw[name] = value
+    raw["chinaRareEarthTechnology"] = _TRI_STATE[(get("chinaRareEarthTechnology") or "unknown").strip()]
+    tags = _TAGS
     for child in element:
-        tag = _local(child.tag)
-        if tag == "description":
-            raw["description"] = child.text or ""
-        elif tag == "provenance":
-            raw["provenance"] = _provenance(child)
+        tag = tags.get(child.tag)
+        if tag == "use":
+            uses = raw.get("uses")
+            if uses is None:
+                uses = raw["uses"] = []
+            path = ("uses", len(uses))
+            lines[path] = child.sourceline
+            use: dict[str, Any] = {"part": child.get("part")}
+            for grandchild in child:
+                if tags.get(grandchild.tag) == "quantity":
+                    use["quantity"] = _amount(grandchild)
+                    lines[(*path, "quantity")] = grandchild.sourceline
+                else:
+                    use.setdefault("alternates", []).append(grandchild.get("part"))
+            uses.append(use)
+        elif tag == "material":
+            path = ("materials", len(raw.setdefault("materials", [])))
+            raw["materials"].append(_raw_material(child, path, lines))
         elif tag in ("mass", "unitValue"):
             raw[tag] = _amount(child)
             lines[(tag,)] = child.sourceline
+        elif tag == "description":
+            raw["description"] = child.text or ""
+        elif tag == "provenance":
+            raw["provenance"] = _provenance(child)
         elif tag == "classification":
             raw.setdefault("classifications", []).append({"scheme": child.get("scheme"), "code": child.get("code")})
         elif tag == "origin":
@@ -92,49 +123,36 @@ def _raw_part(element: etree._Element) -> tuple[dict, dict[tuple, int]]:
             raw["origins"].append(origin)
         elif tag == "attribute":
             raw.setdefault("attributes", {})[child.get("name")] = child.get("value")
-        elif tag == "material":
-            path = ("materials", len(raw.setdefault("materials", [])))
-            raw["materials"].append(_raw_material(child, path, lines))
-        elif tag == "use":
-            path = ("uses", len(raw.setdefault("uses", [])))
-            lines[path] = child.sourceline
-            use: dict[str, Any] = {"part": child.get("part")}
-            for grandchild in child:
-                if _local(grandchild.tag) == "quantity":
-                    use["quantity"] = _amount(grandchild)
-                    lines[(*path, "quantity")] = grandchild.sourceline
-                else:
-                    use.setdefault("alternates", []).append(grandchild.get("part"))
-            raw["uses"].append(use)
     return raw, lines
 
 
 def _raw_material(element: etree._Element, path: tuple, lines: dict) -> dict:
     lines[path] = element.sourceline
-    raw: dict[str, Any] = {k: element.get(k) for k in ("name", "id", "completeness") if element.get(k) is not None}
+    raw: dict[str, Any] = {k: v for k, v in element.items() if k in ("name", "id", "completeness")}
     if "completeness" in raw:
         raw["completeness"] = raw["completeness"].strip()
+    tags = _TAGS
     for child in element:
-        tag = _local(child.tag)
-        if tag in ("mass", "fraction"):
-            raw[tag] = _amount(child)
-            lines[(*path, tag)] = child.sourceline
-        elif tag == "provenance":
-            raw["provenance"] = _provenance(child)
-        elif tag == "substance":
+        tag = tags.get(child.tag)
+        if tag == "substance":
             spath = (*path, "substances", len(raw.setdefault("substances", [])))
             lines[spath] = child.sourceline
-            substance = {k: child.get(k) for k in ("name", "element", "cas", "formula") if child.get(k) is not None}
+            substance = {k: v for k, v in child.items() if k in ("name", "element", "cas", "formula")}
             if "element" in substance:
                 substance["element"] = substance["element"].strip()  # xs:token
             for grandchild in child:
-                name = _local(grandchild.tag)
+                name = tags.get(grandchild.tag)
                 if name == "provenance":
                     substance["provenance"] = _provenance(grandchild)
                     continue
                 substance[name] = _amount(grandchild)
                 lines[(*spath, name)] = grandchild.sourceline
             raw["substances"].append(substance)
+        elif tag in ("mass", "fraction"):
+            raw[tag] = _amount(child)
+            lines[(*path, tag)] = child.sourceline
+        elif tag == "provenance":
+            raw["provenance"] = _provenance(child)
     return raw
 
 
@@ -163,7 +181,9 @@ def read(stream: BinaryIO, file: str | None) -> tuple[Bom | None, list[Finding]]
             if depth == 1:
                 root = element
                 if element.tag != _NS + "bom":
-                    problems.append(error("not-rarebom", f"the root element is {_clean(str(element.tag))!r}, not a rarebom <bom> in namespace {NAMESPACE}", Location(file, element.sourceline)))
+                    problems.append(
+                        error("not-rarebom", f"the root element is {_clean(str(element.tag))!r}, not a rarebom <bom> in namespace {NAMESPACE}", Location(file, element.sourceline))
+                    )
                     return None, problems
                 version = (element.get("formatVersion") or "").strip() or None
                 bad = version is not None and check_version(version, Location(file, element.sourceline))
@@ -200,7 +220,7 @@ def _read_part(element: etree._Element, schema: etree.XMLSchema, file: str | Non
             line = lines.get(probe)
         return Location(file, line, _xml_path(raw["id"], path))
 
-    part = structure_part(raw, locate, problems)
+    part = structure_part(raw, locate, problems, parts.shared)
     if part is not None:
         parts.add(part)
 
