@@ -47,6 +47,9 @@ def assert_same(loop: Rolled, arrays: Rolled, ids: list[str]) -> None:
     """Every field of every part, strictly equal."""
     for name in (*FIELDS, "vector", "origin", "basis"):
         assert len(getattr(arrays, name)) == len(ids), name
+    for name in FIELDS:  # iterating converts a whole field at once: the same numbers, the same types
+        for pid, want, got in zip(ids, getattr(loop, name), list(getattr(arrays, name)), strict=True):
+            assert same_triple(want, got), (pid, name, "iterated", want, got)
     for i, pid in enumerate(ids):
         for name in FIELDS:
             want, got = getattr(loop, name)[i], getattr(arrays, name)[i]
