@@ -14,6 +14,15 @@ SIGNIFICANT = 4
 #: Where a report's list was cut short (see rarebom.report.data.LIST_LIMIT), how to get all of it.
 FULL_LISTS = "rarebom trace --full-lists shows them all"
 
+#: A finished good's coverage lists, in the order the reports show them, and what each says.
+COVERAGE_GAPS = {
+    "missing_mass": "no mass",
+    "missing_composition": "undeclared composition",
+    "missing_value": "no unit value",
+    "missing_origin": "no origin claims",
+    "typical_composition": "typical, not declared, composition",
+}
+
 # C0 and C1 control characters (ESC, CSI, DEL, ...), but not tab or newline: text from an
 # input file must never steer a terminal or break a table.
 _CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from ._format import FULL_LISTS, bounds_text, more_text, neutral
+from ._format import COVERAGE_GAPS, FULL_LISTS, bounds_text, more_text, neutral
 
 __all__ = ["render_markdown"]
 
@@ -93,18 +93,11 @@ def _product(p: dict, as_of: str, verbose: bool) -> list[str]:
     cov = p["coverage"]
     declared, known = bounds_text(cov["composition_declared"]), bounds_text(cov["origin_known"])
     out += ["### Coverage", "", f"Composition declared for {declared} of the mass; origin known for {known} of the rare-earth mass.", ""]
-    gaps = {
-        "missing_mass": "No mass",
-        "missing_composition": "Undeclared composition",
-        "missing_value": "No unit value",
-        "missing_origin": "No origin claims",
-        "typical_composition": "Typical, not declared, composition",
-    }
-    for key, what in gaps.items():
+    for key, what in COVERAGE_GAPS.items():
         if cov[key]["count"]:
             more = more_text(cov[key], len(cov[key]["items"]))
-            out.append(f"- {what}: " + ", ".join(f"{_code(pid)}" for pid in cov[key]["items"]) + (f" *{more}*" if more else ""))
-    if any(cov[key]["truncated"] for key in gaps):
+            out.append(f"- {what[:1].upper()}{what[1:]}: " + ", ".join(f"{_code(pid)}" for pid in cov[key]["items"]) + (f" *{more}*" if more else ""))
+    if any(cov[key]["truncated"] for key in COVERAGE_GAPS):
         out += ["", f"({_inline(FULL_LISTS)})"]
     out.append("")
     if p["contributors"]:

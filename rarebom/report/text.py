@@ -7,7 +7,7 @@ import textwrap
 
 from ..rules.model import Rule
 from ..rules.packs import RuleSet
-from ._format import FULL_LISTS, bounds_text, mass_text, more_text, neutral
+from ._format import COVERAGE_GAPS, FULL_LISTS, bounds_text, mass_text, more_text, neutral
 
 __all__ = ["render_text", "rule_text", "rules_table"]
 
@@ -119,19 +119,12 @@ def _product(w: _Writer, p: dict, as_of: str, verbose: bool) -> None:
     w.heading("Coverage")
     declared, known = bounds_text(cov["composition_declared"]), bounds_text(cov["origin_known"])
     w.wrap(f"composition declared for {declared} of the mass; origin known for {known} of the rare-earth mass", "  ", "  ")
-    gaps = {
-        "missing_mass": "no mass",
-        "missing_composition": "undeclared composition",
-        "missing_value": "no unit value",
-        "missing_origin": "no origin claims",
-        "typical_composition": "typical, not declared, composition",
-    }
-    for key, what in gaps.items():
+    for key, what in COVERAGE_GAPS.items():
         if cov[key]["count"]:
             shown = cov[key]["items"][:8]  # a terminal gets the first 8; the count is the whole list's
             more = more_text(cov[key], len(shown))
             w.wrap(f"{what}: {', '.join(shown)}" + (f" {more}" if more else ""), "  - ", "    ")
-    if any(cov[key]["truncated"] for key in gaps):
+    if any(cov[key]["truncated"] for key in COVERAGE_GAPS):
         w.wrap("(every part of these lists: rarebom trace -o json --full-lists)", "  ", "  ")
     if p["contributors"]:
         w.heading("Top contributors")
