@@ -539,7 +539,9 @@ def _time(seconds: float | None) -> str:
         return f"{seconds * 1e6:.0f} µs"
     if seconds < 1:
         return f"{seconds * 1e3:.3g} ms"
-    return f"{seconds:.3g} s"
+    if seconds < 1000:
+        return f"{seconds:.3g} s"
+    return f"{seconds:,.0f} s"  # not 1.13e+03 s
 
 
 def _mib(value: float | None) -> str:

@@ -302,7 +302,7 @@ def _pipeline(path: str, rules, timings: dict[str, list[float]] | None = None, c
 STAGES = ("load", "trace", "evaluate", "report", "render")
 STAGE_NAMES = {
     "load": "`rarebom.load`: parse, build the model, `check_bom`",
-    "trace": "`rarebom.trace`: `check_bom` again, compile, roll up",
+    "trace": "`rarebom.trace`: compile, roll up (`check_bom` comes from load)",
     "evaluate": "`rarebom.rules.evaluate`, the shipped rules",
     "report": "`report_data`: the report as plain data",
     "render": "`render_json`: the JSON text",
@@ -384,7 +384,7 @@ _GROUPS = (
 _ENTRY_POINTS = (
     ("formats/__init__.py", "load", "rarebom.load"),
     ("formats/native_xml.py", "read", "of which the XML reader (parse and model)"),
-    ("checks.py", "check_bom", "check_bom (in load and again in trace)"),
+    ("checks.py", "check_bom", "check_bom (run in load; trace reuses its findings)"),
     ("engine/trace.py", "trace", "rarebom.trace"),
     ("engine/rollup.py", "compile_bom", "of which compile_bom"),
     ("engine/rollup.py", "rollup", "of which rollup"),
@@ -669,6 +669,7 @@ def main(argv: list[str] | None = None) -> int:
         prof, profile_parts = next(((s["profile"], s["profile_parts"]) for s in saved if s["profile"]), (None, None))
         info = {**saved[0].get("machine", machine())}
         info["load average at start (1 min)"] = ", then ".join(s.get("machine", {}).get("load average at start (1 min)", "?") for s in saved)
+        info["commit"] = ", then ".join(dict.fromkeys(s.get("machine", {}).get("commit", "?") for s in saved))  # runs may span commits
         section = render(rows, shape_rows, saved[0]["floor"], prof, profile_parts, "; ".join(f"`{s['command']}`" for s in saved), info)
         print(section)
         if args.write:
