@@ -94,10 +94,7 @@ def amounts(kind: Kind, *, ranges: bool = True, max_fraction: Fraction | None = 
         amount = Amount.parse("1", unit, kind)
         factor = amount.factor
         # The number is drawn as written in the unit, then made canonical, as a reader does.
-        if max_fraction is None:
-            written = draw(decimals())
-        else:
-            written = draw(st.fractions(0, max_fraction / factor, max_denominator=10**4))
+        written = draw(decimals()) if max_fraction is None else draw(st.fractions(0, max_fraction / factor, max_denominator=10**4))
         nominal = written * factor
         low = high = None
         if ranges and draw(st.booleans()):

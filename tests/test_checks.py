@@ -136,8 +136,11 @@ def test_full_declaration_that_falls_short_warns():
 def test_less_than_lump_makes_no_sum_warning():
     # "Nd 30 %, Fe 62 %, other substances < 10 %": nominal 92 %, at most 102 %. A real,
     # consistent declaration: neither "above 100 %" nor "full but short" applies.
-    subs = [Substance(element="Nd", amount=_fraction("30")), Substance(element="Fe", amount=_fraction("62")),
-            Substance(name="other substances", amount=Amount(kind=Kind.FRACTION, unit="%", max=rarebom.units.parse_number("0.1")))]
+    subs = [
+        Substance(element="Nd", amount=_fraction("30")),
+        Substance(element="Fe", amount=_fraction("62")),
+        Substance(name="other substances", amount=Amount(kind=Kind.FRACTION, unit="%", max=rarebom.units.parse_number("0.1"))),
+    ]
     for completeness in rarebom.Completeness:
         part = Part(id="m", materials=[Material(name="NdFeB", completeness=completeness, substances=subs)])
         assert _codes(Bom(parts=[part])) == []

@@ -9,7 +9,9 @@ from rarebom.errors import InvalidBomError
 
 HEAD = '<?xml version="1.0" encoding="UTF-8"?>\n<bom xmlns="urn:rarebom:bom:1" formatVersion="1.0">\n'
 
-GOOD_XML = HEAD + """  <part id="motor">
+GOOD_XML = (
+    HEAD
+    + """  <part id="motor">
     <use part="magnet"><quantity value="8"/></use>
   </part>
   <part id="magnet">
@@ -22,6 +24,7 @@ GOOD_XML = HEAD + """  <part id="motor">
   </part>
 </bom>
 """
+)
 
 
 def _errors(path):

@@ -18,8 +18,15 @@ def test_one_registry_exported_and_exact():
 
 @pytest.mark.parametrize(
     "text, unit, expected_g",
-    [("1", "mg", Fraction(1, 1000)), ("2.5", "kg", 2500), ("1", "t", 10**6), ("1", "lb", Fraction("453.59237")),
-     ("1", "oz", Fraction("28.349523125")), ("3", "µg", Fraction(3, 10**6)), ("0.1", "g", Fraction(1, 10))],
+    [
+        ("1", "mg", Fraction(1, 1000)),
+        ("2.5", "kg", 2500),
+        ("1", "t", 10**6),
+        ("1", "lb", Fraction("453.59237")),
+        ("1", "oz", Fraction("28.349523125")),
+        ("3", "µg", Fraction(3, 10**6)),
+        ("0.1", "g", Fraction(1, 10)),
+    ],
 )
 def test_mass_units_convert_exactly_to_grams(text, unit, expected_g):
     assert to_canonical(text, unit, Kind.MASS) == expected_g
@@ -27,9 +34,19 @@ def test_mass_units_convert_exactly_to_grams(text, unit, expected_g):
 
 @pytest.mark.parametrize(
     "unit, factor",
-    [("%", Fraction(1, 100)), ("wt%", Fraction(1, 100)), ("wt.%", Fraction(1, 100)), ("mass%", Fraction(1, 100)),
-     ("% w/w", Fraction(1, 100)), ("ppm", Fraction(1, 10**6)), ("ppmw", Fraction(1, 10**6)), ("mg/kg", Fraction(1, 10**6)),
-     ("g/kg", Fraction(1, 1000)), ("", 1), ("fraction", 1)],
+    [
+        ("%", Fraction(1, 100)),
+        ("wt%", Fraction(1, 100)),
+        ("wt.%", Fraction(1, 100)),
+        ("mass%", Fraction(1, 100)),
+        ("% w/w", Fraction(1, 100)),
+        ("ppm", Fraction(1, 10**6)),
+        ("ppmw", Fraction(1, 10**6)),
+        ("mg/kg", Fraction(1, 10**6)),
+        ("g/kg", Fraction(1, 1000)),
+        ("", 1),
+        ("fraction", 1),
+    ],
 )
 def test_fraction_spellings(unit, factor):
     assert unit_factor(unit, Kind.FRACTION) == factor
@@ -67,9 +84,18 @@ def test_currencies_are_separate_dimensions():
 
 @pytest.mark.parametrize(
     "unit, kind, message",
-    [("blorbs", Kind.MASS, "unknown unit 'blorbs'"), ("furlong", Kind.MASS, r"not a unit of mass \(it measures \[length\]\)"), ("m", Kind.MASS, "not a unit of mass"), ("kg", Kind.FRACTION, "not a mass fraction"),
-     ("at%", Kind.FRACTION, "not a mass fraction"), ("mol%", Kind.FRACTION, "not a mass fraction"), ("ppb", Kind.FRACTION, "not a mass fraction"),
-     ("kg", Kind.COUNT, "not a count"), ("pcs", Kind.MASS, "counts pieces"), ("", Kind.MASS, "unit is required")],
+    [
+        ("blorbs", Kind.MASS, "unknown unit 'blorbs'"),
+        ("furlong", Kind.MASS, r"not a unit of mass \(it measures \[length\]\)"),
+        ("m", Kind.MASS, "not a unit of mass"),
+        ("kg", Kind.FRACTION, "not a mass fraction"),
+        ("at%", Kind.FRACTION, "not a mass fraction"),
+        ("mol%", Kind.FRACTION, "not a mass fraction"),
+        ("ppb", Kind.FRACTION, "not a mass fraction"),
+        ("kg", Kind.COUNT, "not a count"),
+        ("pcs", Kind.MASS, "counts pieces"),
+        ("", Kind.MASS, "unit is required"),
+    ],
 )
 def test_bad_units_are_errors_that_name_the_unit(unit, kind, message):
     with pytest.raises(UnitError, match=message) as info:
@@ -113,7 +139,9 @@ def test_format_number_writes_plain_decimals():
     assert format_number(Fraction(1200)) == "1200"
 
 
-@pytest.mark.parametrize("unit, kind, factor", [("m2", Kind.AREA, 1), ("M2", Kind.AREA, 1), ("mm2", Kind.AREA, Fraction(1, 10**6)), ("m3", Kind.VOLUME, 1), ("cm3", Kind.VOLUME, Fraction(1, 10**6))])
+@pytest.mark.parametrize(
+    "unit, kind, factor", [("m2", Kind.AREA, 1), ("M2", Kind.AREA, 1), ("mm2", Kind.AREA, Fraction(1, 10**6)), ("m3", Kind.VOLUME, 1), ("cm3", Kind.VOLUME, Fraction(1, 10**6))]
+)
 def test_erp_power_spellings(unit, kind, factor):
     assert kind_of_unit(unit) is kind
     assert unit_factor(unit, kind) == factor
