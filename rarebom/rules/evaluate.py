@@ -38,6 +38,20 @@ __all__ = ["Evaluation", "NodeVerdict", "RuleVerdict", "evaluate"]
 #: A float bound this close to a threshold (relatively) is re-decided with exact numbers.
 _NEAR = 1e-9
 
+# The missing-data sentences that name a part: written once per evaluation by
+# :meth:`_Context.sentence` and shared by every rule, node and finished good that asks.
+_ITEM_CLASS = (
+    "the item class of {label}: it holds {held} in its own materials but is not classified as {classes}, "
+    "nor under a part that is (classify it, or record with an override that it is not such an item)"
+)
+_ORIGIN_CLAIMS = "origin claims for {label} (at the separated and metal-or-alloy stages)"
+_ITEM_ORIGIN_CLAIMS = "origin claims for {label} (at the separated, metal-or-alloy and magnet stages)"
+_COMPOSITION = "a full declaration of {label}'s composition (its undeclared content could hold {symbols})"
+_MASS = "the mass of {label}"
+_INPUT_VALUE = "the unit value of {label}, or prices for {symbols}"
+_UNIT_VALUE = "the unit value of {label}"
+_TECHNOLOGY = "whether {label} was produced with China-origin rare-earth technology (the part's china-re-technology flag)"
+
 
 @attrs.frozen
 class NodeVerdict:
@@ -188,6 +202,7 @@ def evaluate(
         below = context.below(fg)
         for rule in rules:
             verdicts.append(_for_finished_good(context, rule, fg, below, uses, users, dest))
+        context.forget(fg)
     for o in context.overrides:
         if o.expires is not None and day > o.expires:
             findings.append(warning("override-expired", f"{o.where}: the override for {o.part} × {o.rule} expired on {o.expires} and was not applied"))
@@ -213,6 +228,8 @@ class _Context:
         self.cache: dict[tuple[str, str], NodeVerdict] = {}
         # Per-part facts every rule asks for again: computed once per evaluation.
         self._classes: dict[str, frozenset[str]] = {}
+        #: each distinct set of item classes once (most parts have none: one empty set for all)
+        self._class_sets: dict[frozenset[str], frozenset[str]] = {}
         self._below: dict[str, tuple[str, ...]] = {}
         self._coverage: dict[str, Any] = {}
         self._own: dict[tuple[str, tuple[str, ...]], tuple[str, ...]] = {}
@@ -221,7 +238,8 @@ class _Context:
         self._under: dict[tuple, list[str]] = {}
         self._positions: dict[str, dict[str, int]] = {}
         self._by_class: dict[str, list[str]] | None = None
-        self._ids = [part.id for part in trace.bom.parts]
+        #: (template, its other fields by name) -> part id -> the sentence (see :meth:`sentence`)
+        self._sentences: dict[tuple[str, ...], dict[str, str]] = {}
         self.prices = prices
         self.currency = trace.currency or (prices.currency if prices else None)
         self.price_rate: Fraction | None = None
@@ -248,7 +266,8 @@ class _Context:
     def classes(self, part_id: str) -> frozenset[str]:
         found = self._classes.get(part_id)
         if found is None:
-            found = self._classes[part_id] = self.trace.bom.part(part_id).item_classes()
+            found = self.trace.bom.part(part_id).item_classes()
+            found = self._classes[part_id] = self._class_sets.setdefault(found, found)
         return found
 
     def below(self, part_id: str) -> tuple[str, ...]:
@@ -283,9 +302,9 @@ class _Context:
         if found is None:
             if self._by_class is None:  # one pass over the parts, for every set
                 self._by_class = {}
-                for pid in self._ids:
-                    for c in self.classes(pid):
-                        self._by_class.setdefault(c, []).append(pid)
+                for part in self.trace.bom.parts:  # not kept per part: most parts have no class
+                    for c in part.item_classes():
+                        self._by_class.setdefault(c, []).append(part.id)
             found = self._items[classes] = set().union(*(self._by_class.get(c, ()) for c in classes))
         return found
 
@@ -312,6 +331,31 @@ class _Context:
                 found = [pid for pid in below if pid in parts]
             self._under[(finished_good, key)] = found
         return found
+
+    def sentence(self, template: str, part_id: str, **fields: str) -> str:
+        """``template`` said of the part (its label) and ``fields``, written once per evaluation:
+        every rule, node and finished good that needs the sentence holds the same str object.
+
+        A verdict's missing data name a part for each datum, and the same parts lack data
+        under every node above them, for every rule and finished good: at 100k parts,
+        writing each sentence anew took more memory than the model and the trace together.
+        """
+        key = (template, *fields.items())  # names too: fields given in another order never meet
+        by_part = self._sentences.get(key)
+        if by_part is None:
+            by_part = self._sentences[key] = {}
+        found = by_part.get(part_id)
+        if found is None:
+            found = by_part[part_id] = template.format(label=self.trace.bom.part(part_id).label, **fields)
+        return found
+
+    def forget(self, finished_good: str) -> None:
+        """Drop what only the finished good's own verdicts use (its parts, their places in it
+        and its item lists), once they are written: one finished good's worth is kept at a time."""
+        self._below.pop(finished_good, None)
+        self._positions.pop(finished_good, None)
+        for key in [key for key in self._under if key[0] == finished_good]:
+            del self._under[key]
 
     def node(self, rule: Rule, part_id: str) -> NodeVerdict:
         key = (rule.id, part_id)
@@ -364,11 +408,8 @@ def _for_finished_good(context: _Context, rule: Rule, fg: str, below: tuple[str,
         verdict = Verdict.INDETERMINATE
         gathered = dict.fromkeys(m for n in nodes if n.verdict is Verdict.INDETERMINATE for m in n.missing)
         missing.extend(gathered)
-        for pid, held in unclassified.items():
-            missing.append(
-                f"the item class of {trace.bom.part(pid).label}: it holds {', '.join(held)} in its own materials but is not classified as "
-                f"{' or '.join(sorted(rule.classes))}, nor under a part that is (classify it, or record with an override that it is not such an item)"
-            )
+        classes = " or ".join(sorted(rule.classes))
+        missing.extend(context.sentence(_ITEM_CLASS, pid, held=", ".join(held), classes=classes) for pid, held in unclassified.items())
         reason = f"{len([n for n in nodes if n.verdict is Verdict.INDETERMINATE])} node(s) cannot be decided" + (
             f"; {len(unclassified)} unclassified part(s) may be items" if unclassified else ""
         )
@@ -505,19 +546,16 @@ def _origin_of(rule: Rule) -> OriginClass | None:
 
 def _content_missing(context: _Context, rule: Rule, part_id: str, *, need_mass: bool) -> list[str]:
     """What would settle a content-based verdict: origins, compositions and masses missing under the node."""
-    bom = context.trace.bom
     coverage = context.coverage(part_id)
     symbols = _symbols(rule)
     missing = []
     if rule.origin == "china":
         # Parts of unknown origin whose own materials hold the rule's elements.
-        missing.extend(
-            f"origin claims for {bom.part(pid).label} (at the separated and metal-or-alloy stages)" for pid in coverage.missing_origin if context.own_elements(pid, symbols)
-        )
-    for pid in coverage.missing_composition:
-        missing.append(f"a full declaration of {bom.part(pid).label}'s composition (its undeclared content could hold {', '.join(symbols)})")
+        missing.extend(context.sentence(_ORIGIN_CLAIMS, pid) for pid in coverage.missing_origin if context.own_elements(pid, symbols))
+    held = ", ".join(symbols)
+    missing.extend(context.sentence(_COMPOSITION, pid, symbols=held) for pid in coverage.missing_composition)
     if need_mass:
-        missing.extend(f"the mass of {bom.part(pid).label}" for pid in coverage.missing_mass)
+        missing.extend(context.sentence(_MASS, pid) for pid in coverage.missing_mass)
     return missing
 
 
@@ -597,7 +635,7 @@ def _value_share(context: _Context, rule: Rule, part_id: str, get: Callable[[str
                 value, how = _estimate_content(context, item, symbols)
                 basis = how
                 if value is None:
-                    missing.append(f"the unit value of {trace.bom.part(pid).label}, or prices for {', '.join(s for s in symbols if item.element(s).total.max > 0)}")
+                    missing.append(context.sentence(_INPUT_VALUE, pid, symbols=", ".join(s for s in symbols if item.element(s).total.max > 0)))
                     value = Bounds(0, None, math.inf)
                 else:
                     estimated = True
@@ -665,7 +703,7 @@ def _value_share(context: _Context, rule: Rule, part_id: str, get: Callable[[str
             estimated = True
             lines.append(f"value of one {part_id}: {denominator} (estimated: {_g(m.nominal)} × {price.basis} from the price table)")
         else:
-            missing.append(f"the unit value of {trace.bom.part(part_id).label}")
+            missing.append(context.sentence(_UNIT_VALUE, part_id))
             lines.append(f"value of one {part_id}: unknown")
     else:
         lines.append(f"value of one {part_id}: {denominator} ({result.value_basis})")
@@ -713,7 +751,7 @@ def _technology(context: _Context, rule: Rule, part_id: str, get, reassign) -> N
         return NodeVerdict(rule.id, part_id, Verdict.ABOVE, Verdict.ABOVE, None, None, None, (line,), (), test=line)
     if flag is False:
         return NodeVerdict(rule.id, part_id, Verdict.BELOW, Verdict.BELOW, None, None, None, (f"{part_id} was produced without China-origin rare-earth technology (declared)",), ())
-    missing = (f"whether {part.label} was produced with China-origin rare-earth technology (the part's china-re-technology flag)",)
+    missing = (context.sentence(_TECHNOLOGY, part_id),)
     return NodeVerdict(
         rule.id, part_id, Verdict.INDETERMINATE, Verdict.INDETERMINATE, None, None, None, (f"{part_id}: use of China-origin rare-earth technology not declared",), missing
     )
@@ -728,7 +766,7 @@ def _item_origin(context: _Context, rule: Rule, part_id: str, get, reassign) -> 
         verdict, missing = Verdict.BELOW, ()
     else:
         verdict = Verdict.INDETERMINATE
-        missing = (f"origin claims for {context.trace.bom.part(part_id).label} (at the separated, metal-or-alloy and magnet stages)",)
+        missing = (context.sentence(_ITEM_ORIGIN_CLAIMS, part_id),)
     return NodeVerdict(rule.id, part_id, verdict, verdict, None, None, None, (line,), missing, test=line)
 
 
