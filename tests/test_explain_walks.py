@@ -288,30 +288,72 @@ def check_trace(t: rarebom.Trace) -> None:
     c = t._compiled
     inherit = t.options.policy.inherit
     graph = t._graph()
+    n = len(c.ids)
+    for i in range(n):
+        assert graph.selected[i] == tuple(candidates[0] for candidates in c.uses[i])
+        assert graph.every[i] == tuple(cand[0] for candidates in c.uses[i] for cand in candidates)
+        # Each part's parents, once per usage, in index order: the arrays hold what a list per part held.
+        assert list(graph.parents(i)) == [p for p in range(n) for j in graph.children[p] if j == i]
     for pid in c.ids:
         i = c.index[pid]
         for alternates in (False, True):
-            assert graph.reachable(i, alternates=alternates) == ref_reachable(c, i, alternates=alternates)
+            assert list(graph.reachable(i, alternates=alternates)) == ref_reachable(c, i, alternates=alternates)
         below = ref_reachable(c, i)
         assert same(explain._multipliers(graph, t._rolled, i, below, inherit), ref_multipliers(c, t._rolled, i, below, inherit))
         assert explain._path_counts(graph, t._rolled, i, below, inherit) == ref_path_counts(c, t._rolled, i, below, inherit)
+        check_one_class(t, i, below)
         assert same(t.coverage(pid), ref_coverage(t, pid)), pid
         assert t.below(pid) == ref_below(t, pid)
         for target in c.ids:
             assert same(t.path(pid, target), ref_path(t, pid, target))
         for symbols in SYMBOL_SETS:
             assert same(t.contributors(pid, symbols, limit=4, max_paths=3), ref_contributors(t, pid, symbols, limit=4, max_paths=3))
+        # Every item, one, and none: the cut of the ranking at either end.
+        for limit in (0, 1, 10**6):
+            assert same(t.contributors(pid, chemistry.RARE_EARTHS, limit=limit, max_paths=2), ref_contributors(t, pid, chemistry.RARE_EARTHS, limit=limit, max_paths=2))
         assert same(
             t.contributors(pid, chemistry.RARE_EARTHS, origin=rarebom.OriginClass.UNKNOWN), ref_contributors(t, pid, chemistry.RARE_EARTHS, origin=rarebom.OriginClass.UNKNOWN)
         )
         # A stop set that is neither all nor nothing: every other part in file order.
         stops = set(c.ids[::2])
         assert same(t.multipliers(pid, stops.__contains__), ref_part_multipliers(t, pid, stops.__contains__))
+        # No part, or only the part itself, stops: nothing is found (and nothing is walked).
+        for stops in (set(), {pid}):
+            assert t.multipliers(pid, stops.__contains__) == ref_part_multipliers(t, pid, stops.__contains__) == {}
         lines = [line for line in t.derivation(pid, max_uses=None).lines if line.startswith("uses ")]
         assert lines == ref_uses_lines(t, pid)
     for symbols in SYMBOL_SETS:
         expected = {pid: held for pid in c.ids if (held := t.own_elements(pid, symbols))}
         assert t.holders(symbols) == expected
+        wanted = frozenset(SYMBOL_INDEX[s] for s in symbols)
+        columns = [(i, [(col, g) for col, g in own.items() if col // N_ORIGINS in wanted]) for i, own in enumerate(c.own)]
+        assert list(graph.holders(wanted)) == [(i, cols) for i, cols in columns if cols]
+
+
+def check_one_class(t: rarebom.Trace, root: int, below: list[int]) -> None:
+    """The flat multipliers and path counts are the reference's wherever they apply (every
+    part under ``root`` inherits the class UNKNOWN), and they apply wherever that is so."""
+    c, rolled, inherit = t._compiled, t._rolled, t.options.policy.inherit
+    one_class = explain._one_class_multipliers(t._graph(), rolled, root, below, inherit)
+    mult = ref_multipliers(c, rolled, root, below, inherit)
+    counts = ref_path_counts(c, rolled, root, below, inherit)
+    only_unknown = all(list(classes) == [UNKNOWN] for classes in mult.values())
+    # One class, UNKNOWN, exactly where no part under the root with children hands down a definite class.
+    handed_down = inherit and any(c.uses[i] and rolled.origin[i] != UNKNOWN for i in below)
+    assert only_unknown is not handed_down
+    if one_class is None:
+        assert handed_down
+        return
+    assert not handed_down and only_unknown
+    lows, nominals, highs, flat_counts = one_class
+    n = len(c.ids)
+    assert len(lows) == len(nominals) == len(highs) == len(flat_counts) == n
+    for i in range(n):
+        if i in mult:
+            assert same([lows[i], nominals[i], highs[i]], mult[i][UNKNOWN])
+            assert flat_counts[i] == counts[i][UNKNOWN]
+        else:
+            assert lows[i] is nominals[i] is highs[i] is None and flat_counts[i] == 0
 
 
 OPTIONS = st.fixed_dictionaries(
@@ -453,3 +495,67 @@ def test_a_wide_assembly_lists_its_first_usages_and_sums_the_rest():
     # c4 to c7 weigh 0.4 + 0.5 + 0.6 + 0.7 g, exactly.
     assert "and 4 more usages, not listed one by one: 2.2 g in all" in short
     assert [line for line in short if not line.startswith(("uses ", "and "))] == [line for line in every if not line.startswith("uses ")]
+
+
+MASSES = st.one_of(st.sampled_from([0.0, 1.0, 2.5, math.nan, math.inf]), st.floats(0, 10, allow_nan=False), st.fractions(0, 10, max_denominator=7))
+
+
+@st.composite
+def merged_columns(draw):
+    """Columns as :func:`explain._merge_one_class` makes them: unique (part, symbol, class)
+    keys, many ties on the nominal, and some NaN bounds."""
+    keys = draw(st.lists(st.tuples(st.integers(0, 5), st.integers(0, 3), st.integers(0, len(ORIGIN_CLASSES) - 1)), unique=True, max_size=30))
+    masses = [draw(st.tuples(MASSES, MASSES, MASSES)) for _ in keys]
+    return (
+        [k[0] for k in keys],
+        [k[1] for k in keys],
+        [k[2] for k in keys],
+        [m[0] for m in masses],
+        [m[1] for m in masses],
+        [m[2] for m in masses],
+        [[1, 2, 3] for _ in keys],
+        [m for m in masses],
+    )
+
+
+@given(merged_columns(), st.integers(-2, 35))
+def test_the_top_contributors_are_the_first_of_the_full_ranking(merged, limit):
+    """Only items whose nominal reaches the limit-th largest are ranked in full; a NaN upper
+    bound sorts everything as before. Either way the first ``limit`` of the ranking the
+    reference sorts, in its order."""
+    ids = [f"p{k}" for k in (3, 1, 4, 0, 5, 2)]  # not in index order
+    values = [o.value for o in ORIGIN_CLASSES]
+    parts, syms, classes, los, noms, his, mults, owns = merged
+    items = [((parts[e], syms[e], classes[e]), [[los[e], noms[e], his[e]], mults[e], owns[e]]) for e in range(len(parts))]
+
+    def rank(item):
+        (i, symbol_index, cls), (mass, _, _) = item
+        nominal = mass[1] if mass[1] == mass[1] else -1
+        return (-nominal, -mass[2], ids[i], SYMBOLS[symbol_index], values[cls])
+
+    expected = sorted(items, key=rank)[:limit] if any(x != x for x in his) else sorted(items, key=rank)[: max(limit, 0)]
+    lows = [None] * 6
+    found = explain._top_one_class(merged, (lows, lows, lows, [0] * 6), limit, ids, values)
+    assert same(found, expected)
+
+
+def test_the_merge_adds_up_several_columns_of_one_symbol_as_before():
+    """A part's own content has one column per symbol today; were there several (one per
+    origin), the one-class merge adds them up, multiplier too, as the general merge does."""
+    dy, nd = SYMBOL_INDEX["Dy"], SYMBOL_INDEX["Nd"]
+    own = [
+        {dy * N_ORIGINS: (1.0, 2.0, 3.0), nd * N_ORIGINS + 1: (0.5, 0.5, 0.5), dy * N_ORIGINS + 1: (0.25, 0.5, 1.0)},
+        {},
+        {nd * N_ORIGINS: (Fraction(1, 3), Fraction(1, 2), 1)},
+    ]
+    holders = explain.Holders(own, frozenset({dy, nd}))
+    assert list(holders.distinct) == [0, 1]
+    mult = {0: {UNKNOWN: [0.1, 0.2, 0.3]}, 2: {UNKNOWN: [1, 1, 1]}}
+    one_class = ([0.1, None, 1], [0.2, None, 1], [0.3, None, 1], [1, 0, 1])
+    origins = [UNKNOWN, UNKNOWN, 0]
+    for wanted_class in (None, 0, UNKNOWN):
+        expected = list(explain._merge(holders, mult, origins, wanted_class).items())
+        columns = explain._merge_one_class(holders, one_class, origins, wanted_class)
+        assert columns[0] == [i for (i, _, _), _ in expected]
+        found = explain._top_one_class(columns, one_class, 10, ["a", "b", "c"], [o.value for o in ORIGIN_CLASSES])
+        assert same(sorted(found, key=lambda item: item[0]), sorted(expected, key=lambda item: item[0]))

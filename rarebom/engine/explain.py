@@ -2,14 +2,17 @@
 
 These walk the compiled BOM from one node downwards on demand, so a report pays only for
 the nodes it explains. Every walk is iterative, and runs over :class:`Graph`: the usages
-as plain lists of part indices, built once per trace, so a walk touches ints, not the
-candidate tuples of :class:`~rarebom.engine.rollup.Compiled`.
+as tuples of part indices, built once per trace, so a walk touches ints, not the
+candidate tuples of :class:`~rarebom.engine.rollup.Compiled`. What a trace keeps for
+later walks is kept in arrays; what one finished good's walk needs is flat lists indexed
+by part, where most BOMs allow it (:func:`_one_class_multipliers`).
 """
 
 from __future__ import annotations
 
 import heapq
-from collections.abc import Iterable
+from array import array
+from collections.abc import Container, Iterable, Iterator, Sequence
 
 import attrs
 
@@ -33,17 +36,20 @@ from .rollup import (
 
 __all__ = ["Derivation", "Graph", "contributors", "derive"]
 
+#: the array type code of part indices: 4 bytes ("i" is at least 32 bits, enough for any BOM)
+_INDEX = "i"
+
 
 class Graph:
-    """The usages of a compiled BOM as lists of ints, for the walks of the explanations and rules.
+    """The usages of a compiled BOM as tuples of ints, for the walks of the explanations and rules.
 
     ``selected[i]`` holds each usage's selected candidate ``(child, mult min, nominal,
     max)``, in file order; ``children[i]`` the selected children; ``every[i]`` the children
-    with the alternates (the same list where a part has none). Built once per trace: one
-    pass over the usages.
+    with the alternates (the same tuple where a part has none). Parts without usages share
+    one empty tuple. Built once per trace: one pass over the usages.
     """
 
-    __slots__ = ("_alternates", "_holders", "_parents", "_recent", "children", "compiled", "every", "selected")
+    __slots__ = ("_alternates", "_fixing", "_holders", "_parents", "_recent", "children", "compiled", "every", "selected")
 
     #: how many of the latest walks :meth:`reachable` keeps: the rules walk down from one
     #: node several times in a row (its parts, its coverage, its multipliers)
@@ -51,30 +57,62 @@ class Graph:
 
     def __init__(self, compiled: Compiled):
         self.compiled = compiled
-        self.selected = [[c[0] for c in use] for use in compiled.uses]
-        self.children = [[t[0] for t in sel] for sel in self.selected]
-        self.every = [kids if all(len(c) == 1 for c in use) else [t[0] for c in use for t in c] for use, kids in zip(compiled.uses, self.children, strict=True)]
-        self._parents: list[list[int]] | None = None
+        # Tuples, and one empty tuple for every part without usages (most of a BOM): a list
+        # per part would cost 56 bytes more, and the garbage collector scans lists, not
+        # tuples of ints.
+        selected: list[tuple] = []
+        children: list[tuple[int, ...]] = []
+        every: list[tuple[int, ...]] = []
         #: does any usage have alternates? (if not, the two walks are the same)
-        self._alternates = any(e is not c for e, c in zip(self.every, self.children, strict=True))
-        self._recent: dict[tuple[int, bool], list[int]] = {}
-        self._holders: dict[frozenset[int], list[tuple[int, list[tuple[int, tuple]]]]] = {}
+        self._alternates = False
+        for use in compiled.uses:
+            if not use:
+                selected.append(())
+                children.append(())
+                every.append(())
+                continue
+            sel = tuple([c[0] for c in use])
+            kids = tuple([t[0] for t in sel])
+            selected.append(sel)
+            children.append(kids)
+            if all(len(c) == 1 for c in use):
+                every.append(kids)
+            else:
+                every.append(tuple([t[0] for c in use for t in c]))
+                self._alternates = True
+        self.selected, self.children, self.every = selected, children, every
+        self._parents: tuple[array, array] | None = None
+        self._recent: dict[tuple[int, bool], array] = {}
+        self._holders: dict[frozenset[int], Holders] = {}
+        self._fixing: tuple[list, bytearray | None] | None = None
 
-    def reachable(self, root: int, *, alternates: bool = False) -> list[int]:
+    def fixing(self, origin: list[int]) -> bytearray | None:
+        """Per part, 1 where it has children and a definite origin class (with inheritance,
+        it hands that class down to them); None if no part does (made once per ``origin``)."""
+        if self._fixing is None or self._fixing[0] is not origin:
+            flags = bytearray(len(self.children))
+            for i, kids in enumerate(self.children):
+                if kids and origin[i] != UNKNOWN:
+                    flags[i] = 1
+            self._fixing = (origin, flags if any(flags) else None)
+        return self._fixing[1]
+
+    def reachable(self, root: int, *, alternates: bool = False) -> array:
         """Indices of ``root`` and everything below it, in topological order (children first).
 
-        The list is shared with later calls for the same part: do not change it."""
+        An array of ints (4 bytes each, where a list takes 8 and the walks kept add up to a
+        few times the BOM), shared with later calls for the same part: do not change it."""
         key = (root, alternates and self._alternates)
         found = self._recent.get(key)
         if found is None:
-            found = self._walk(root, self.every if key[1] else self.children)
+            found = array(_INDEX, self._walk(root, self.every if key[1] else self.children))
             if len(self._recent) >= self.RECENT:
                 del self._recent[next(iter(self._recent))]  # the oldest
             self._recent[key] = found
         return found
 
     @staticmethod
-    def _walk(root: int, kids: list[list[int]]) -> list[int]:
+    def _walk(root: int, kids: list[tuple[int, ...]]) -> list[int]:
         seen = {root}
         stack = [root]
         add, push, pop = seen.add, stack.append, stack.pop
@@ -102,32 +140,72 @@ class Graph:
                     push(j)
         return seen
 
-    def parents(self) -> list[list[int]]:
-        """Per part, the parts that use it as a selected child (built on first use)."""
+    def parents(self, i: int) -> array:
+        """The parts that use part ``i`` as a selected child, once per such usage. All of
+        them are kept in two arrays (built on first use), not a list per part."""
         if self._parents is None:
-            parents: list[list[int]] = [[] for _ in self.children]
-            for i, kids in enumerate(self.children):
+            counts = array(_INDEX, [0]) * (len(self.children) + 1)
+            for kids in self.children:
                 for j in kids:
-                    parents[j].append(i)
-            self._parents = parents
-        return self._parents
+                    counts[j + 1] += 1
+            for k in range(1, len(counts)):
+                counts[k] += counts[k - 1]
+            starts = array(_INDEX, counts)
+            flat = array(_INDEX, [0]) * counts[-1]
+            for p, kids in enumerate(self.children):
+                for j in kids:
+                    flat[counts[j]] = p
+                    counts[j] += 1
+            self._parents = (starts, flat)
+        starts, flat = self._parents
+        return flat[starts[i] : starts[i + 1]]
 
-    def holders(self, wanted: frozenset[int]) -> list[tuple[int, list[tuple[int, tuple]]]]:
+    def holders(self, wanted: frozenset[int]) -> Holders:
         """Every part whose own materials hold a column of the symbol indices ``wanted``, with
         those columns and their grams, in index order (one pass over the BOM per set)."""
         found = self._holders.get(wanted)
         if found is None:
-            found = []
-            for i, own in enumerate(self.compiled.own):
-                if own:
-                    cols = [(col, t) for col, t in own.items() if col // N_ORIGINS in wanted]
-                    if cols:
-                        found.append((i, cols))
-            self._holders[wanted] = found
+            found = self._holders[wanted] = Holders(self.compiled.own, wanted)
         return found
 
 
-def _multipliers(graph: Graph, rolled: Rolled, root: int, below: list[int], inherit: bool) -> dict[int, dict[int, list]]:
+class Holders:
+    """The parts whose own materials hold some of a set of symbols, with those columns.
+
+    Kept per symbol set for the life of a trace, so in arrays: holder ``h`` is part
+    ``parts[h]``, with the columns ``cols[ends[h - 1]:ends[h]]`` (grams in ``grams``, the
+    own triples themselves), and ``distinct[h]`` says whether those columns are of distinct
+    symbols (the usual case: one origin each). About 13 bytes a column, where a list of
+    (column, grams) tuples per holder took some 230 bytes a holder."""
+
+    __slots__ = ("cols", "distinct", "ends", "grams", "parts")
+
+    def __init__(self, own: list[dict[int, tuple]], wanted: frozenset[int]):
+        parts, ends, cols, grams, distinct = array(_INDEX), array(_INDEX), array(_INDEX), [], bytearray()
+        for i, columns in enumerate(own):
+            if not columns:
+                continue
+            start = len(cols)
+            for col, t in columns.items():
+                if col // N_ORIGINS in wanted:
+                    cols.append(col)
+                    grams.append(t)
+            if len(cols) > start:
+                parts.append(i)
+                ends.append(len(cols))
+                symbols = {col // N_ORIGINS for col in cols[start:]}
+                distinct.append(len(symbols) == len(cols) - start)
+        self.parts, self.ends, self.cols, self.grams, self.distinct = parts, ends, cols, grams, distinct
+
+    def __iter__(self) -> Iterator[tuple[int, list[tuple[int, tuple]]]]:
+        """Each holder's part and its ``(column, grams)``, in index order."""
+        cols, grams, start = self.cols, self.grams, 0
+        for i, end in zip(self.parts, self.ends, strict=True):
+            yield i, list(zip(cols[start:end], grams[start:end], strict=True))
+            start = end
+
+
+def _multipliers(graph: Graph, rolled: Rolled, root: int, below: Sequence[int], inherit: bool) -> dict[int, dict[int, list]]:
     """For each part under ``root``: how many of it one root holds, split by the origin
     class it inherits from the nearest ancestor with a definite class (UNKNOWN if none).
 
@@ -157,6 +235,39 @@ def _multipliers(graph: Graph, rolled: Rolled, root: int, below: list[int], inhe
     return mult
 
 
+def _one_class_multipliers(graph: Graph, rolled: Rolled, root: int, below: Sequence[int], inherit: bool) -> tuple[list, list, list, list[int]] | None:
+    """:func:`_multipliers` and :func:`_path_counts` where every part under ``root`` inherits
+    one class, UNKNOWN: without inheritance, or where no part under it with children has a
+    definite class (most BOMs). Then they are flat lists indexed by part: the multiplier's
+    low, nominal and high (None where not under ``root``) and the path count (0 there),
+    made in one pass with the same sums in the same order. None where several classes are
+    in play."""
+    if inherit:
+        fixing = graph.fixing(rolled.origin)
+        if fixing is not None and any(map(fixing.__getitem__, below)):
+            return None
+    selected = graph.selected
+    n = len(selected)
+    lows: list = [None] * n
+    nominals: list = [None] * n
+    highs: list = [None] * n
+    counts = [0] * n
+    lows[root] = nominals[root] = highs[root] = counts[root] = 1
+    for i in reversed(below):  # parents before children; every part of ``below`` is reached
+        m_lo, m_nom, m_hi, c = lows[i], nominals[i], highs[i], counts[i]
+        for j, q_lo, q_nom, q_hi in selected[i]:
+            counts[j] += c
+            if lows[j] is None:
+                lows[j] = m_lo * q_lo
+                nominals[j] = m_nom * q_nom
+                highs[j] = m_hi * q_hi
+            else:
+                lows[j] += m_lo * q_lo
+                nominals[j] += m_nom * q_nom
+                highs[j] += m_hi * q_hi
+    return lows, nominals, highs, counts
+
+
 def _passed(rolled: Rolled, i: int, inherited: int, inherit: bool) -> int:
     """The origin class a part hands down to its children."""
     own = rolled.origin[i]
@@ -169,7 +280,7 @@ def _class_at(rolled: Rolled, i: int, inherited: int) -> int:
     return own if own != UNKNOWN else inherited
 
 
-def _path_counts(graph: Graph, rolled: Rolled, root: int, below: list[int], inherit: bool) -> dict[int, dict[int, int]]:
+def _path_counts(graph: Graph, rolled: Rolled, root: int, below: Sequence[int], inherit: bool) -> dict[int, dict[int, int]]:
     """Paths from ``root`` to each part, counted by the class inherited along them."""
     counts: dict[int, dict[int, int]] = {root: {UNKNOWN: 1}}
     children, origin = graph.children, rolled.origin
@@ -189,7 +300,7 @@ def _path_counts(graph: Graph, rolled: Rolled, root: int, below: list[int], inhe
     return counts
 
 
-def _paths(graph: Graph, rolled: Rolled, root: int, target: int, inside: dict, limit: int, origin: int, inherit: bool) -> list[tuple[PathStep, ...]]:
+def _paths(graph: Graph, rolled: Rolled, root: int, target: int, inside: Container[int], limit: int, origin: int, inherit: bool) -> list[tuple[PathStep, ...]]:
     """Up to ``limit`` paths from ``root`` to ``target`` along which its content has class ``origin``.
 
     In BOM order (depth first, usages in file order). ``inside`` holds every part under
@@ -197,11 +308,11 @@ def _paths(graph: Graph, rolled: Rolled, root: int, target: int, inside: dict, l
     it. Paths are linked lists (step, rest) while searching, so a deep path costs O(1) per step.
     """
     ids = graph.compiled.ids
-    parents = graph.parents()
+    parents = graph.parents
     leads_to = {target}
     stack = [target]
     while stack:
-        for p in parents[stack.pop()]:
+        for p in parents(stack.pop()):
             if p not in leads_to and p in inside:
                 leads_to.add(p)
                 stack.append(p)
@@ -225,32 +336,13 @@ def _paths(graph: Graph, rolled: Rolled, root: int, target: int, inside: dict, l
     return found
 
 
-def contributors(
-    graph: Graph,
-    rolled: Rolled,
-    root: int,
-    symbols: Iterable[str],
-    *,
-    inherit: bool,
-    limit: int = 10,
-    max_paths: int = 5,
-    origin: OriginClass | None = None,
-) -> list[Contributor]:
-    """The parts whose own materials hold the most of ``symbols`` in one ``root``.
-
-    Ranked by nominal mass in the root (then by max). Contributors follow the selected
-    part of each usage. A part reached through several paths is one contributor; its
-    mass sums all paths and ``paths`` lists some of them.
-    """
-    compiled = graph.compiled
-    below = graph.reachable(root)
-    mult = _multipliers(graph, rolled, root, below, inherit)
-    origins = rolled.origin
-    wanted_class = None if origin is None else ORIGIN_CLASSES.index(origin)
+def _merge(holders: Holders, mult: dict[int, dict[int, list]], origins: list[int], wanted_class: int | None) -> dict[tuple[int, int, int], list]:
+    """Each holder's grams of each symbol in one root, per origin class: ``[grams, multiplier,
+    own grams]`` keyed by (part, symbol index, class), from :func:`_multipliers`. A part
+    with several columns of one symbol adds them up, multiplier too."""
     # Keyed by (part, symbol index, origin class index): ints hash fast, enums do not.
     merged: dict[tuple[int, int, int], list] = {}
-    # The parts holding the symbols, in index order (as ``below`` is), and under the root.
-    for i, cols in graph.holders(frozenset(SYMBOL_INDEX[s] for s in symbols)):
+    for i, cols in holders:
         here = mult.get(i)
         if here is None:
             continue
@@ -275,25 +367,164 @@ def contributors(
                     total[0] += m_lo
                     total[1] += m_nom
                     total[2] += m_hi
+    return merged
 
+
+def _merge_one_class(holders: Holders, one_class: tuple[list, ...], origins: list[int], wanted_class: int | None) -> tuple[list, ...]:
+    """:func:`_merge` over :func:`_one_class_multipliers` (a part's class is then its own),
+    with the same sums in the same order, as columns: part, symbol index, class, the grams
+    (low, nominal, high), the multiplier and the own grams of each item of the merge.
+
+    Columns, not a list per item: a finished good holds tens of thousands of items, and
+    each container made here would be one more for the garbage collector to scan."""
+    parts: list[int] = []
+    syms: list[int] = []
+    classes: list[int] = []
+    los: list = []
+    noms: list = []
+    his: list = []
+    mults: list = []
+    owns: list = []
+    lows, nominals, highs, _ = one_class
+    all_cols, all_grams, start = holders.cols, holders.grams, 0
+    for h, i in enumerate(holders.parts):
+        begin, start = start, holders.ends[h]
+        m_lo = lows[i]
+        if m_lo is None:
+            continue
+        cls = origins[i]  # its own class if definite, else the one inherited: UNKNOWN
+        if wanted_class is not None and cls != wanted_class:
+            continue
+        m_nom, m_hi = nominals[i], highs[i]
+        if holders.distinct[h]:  # one column per symbol: nothing to add up
+            for k in range(begin, start):
+                own_t = all_grams[k]
+                a, b, c = own_t
+                parts.append(i)
+                syms.append(all_cols[k] // N_ORIGINS)
+                classes.append(cls)
+                los.append(a * m_lo)
+                noms.append(b * m_nom)
+                his.append(c * m_hi)
+                mults.append(None)  # the part's multiplier, taken from the columns when ranked
+                owns.append(own_t)
+            continue
+        cols = zip(all_cols[begin:start], all_grams[begin:start], strict=True)
+        local: dict[int, list] = {}
+        for col, own_t in cols:
+            a, b, c = own_t
+            symbol_index = col // N_ORIGINS
+            slot = local.get(symbol_index)
+            if slot is None:
+                local[symbol_index] = [[a * m_lo, b * m_nom, c * m_hi], [m_lo, m_nom, m_hi], own_t]
+            else:
+                mass, total = slot[0], slot[1]
+                mass[0] += a * m_lo
+                mass[1] += b * m_nom
+                mass[2] += c * m_hi
+                total[0] += m_lo
+                total[1] += m_nom
+                total[2] += m_hi
+        for symbol_index, (mass, total, own_t) in local.items():
+            parts.append(i)
+            syms.append(symbol_index)
+            classes.append(cls)
+            los.append(mass[0])
+            noms.append(mass[1])
+            his.append(mass[2])
+            mults.append(total)
+            owns.append(own_t)
+    return parts, syms, classes, los, noms, his, mults, owns
+
+
+def _top_one_class(merged: tuple[list, ...], one_class: tuple[list, ...], limit: int, ids: list[str], values: list[str]) -> list[tuple[tuple[int, int, int], list]]:
+    """The first ``limit`` items of :func:`_merge_one_class` in the ranking of
+    :func:`contributors`, as its ``(key, [grams, multiplier, own grams])`` items."""
+    parts, syms, classes, los, noms, his, mults, owns = merged
+    lows, nominals, highs, _ = one_class
+    effective = [x if x == x else -1 for x in noms]  # a NaN nominal ranks as -1
+
+    def rank(e: int):
+        return (-effective[e], -his[e], ids[parts[e]], SYMBOLS[syms[e]], values[classes[e]])
+
+    if any(x != x for x in his):
+        # A NaN upper bound breaks the total order: sort all, in the order of the merge.
+        top = sorted(range(len(parts)), key=rank)[:limit]
+    else:
+        candidates: Iterable[int] = range(len(parts))
+        if len(parts) > limit > 0:
+            # Only items whose nominal is at least the limit-th largest can make the top.
+            kth = heapq.nlargest(limit, effective)[-1]
+            candidates = [e for e, x in enumerate(effective) if x >= kth]
+        top = heapq.nsmallest(limit, candidates, key=rank)
+    return [
+        ((i, syms[e], classes[e]), [[los[e], noms[e], his[e]], [lows[i], nominals[i], highs[i]] if mults[e] is None else mults[e], owns[e]])
+        for e, i in ((e, parts[e]) for e in top)
+    ]
+
+
+def contributors(
+    graph: Graph,
+    rolled: Rolled,
+    root: int,
+    symbols: Iterable[str],
+    *,
+    inherit: bool,
+    limit: int = 10,
+    max_paths: int = 5,
+    origin: OriginClass | None = None,
+) -> list[Contributor]:
+    """The parts whose own materials hold the most of ``symbols`` in one ``root``.
+
+    Ranked by nominal mass in the root (then by max). Contributors follow the selected
+    part of each usage. A part reached through several paths is one contributor; its
+    mass sums all paths and ``paths`` lists some of them.
+    """
+    compiled = graph.compiled
+    below = graph.reachable(root)
+    origins = rolled.origin
+    wanted_class = None if origin is None else ORIGIN_CLASSES.index(origin)
+    # The parts holding the symbols, in index order (as ``below`` is), and under the root.
+    holders = graph.holders(frozenset(SYMBOL_INDEX[s] for s in symbols))
+    one_class = _one_class_multipliers(graph, rolled, root, below, inherit)
     ids = compiled.ids
     values = [o.value for o in ORIGIN_CLASSES]
+    if one_class is not None:
+        flat_counts = one_class[3]
+        top = _top_one_class(_merge_one_class(holders, one_class, origins, wanted_class), one_class, limit, ids, values)
+    else:
+        mult = _multipliers(graph, rolled, root, below, inherit)
+        merged = _merge(holders, mult, origins, wanted_class)
 
-    def rank(item):
-        (i, symbol_index, cls), (mass, _, _) = item
-        nominal = mass[1] if mass[1] == mass[1] else -1
-        return (-nominal, -mass[2], ids[i], SYMBOLS[symbol_index], values[cls])
+        def rank(item):
+            (i, symbol_index, cls), (mass, _, _) = item
+            nominal = mass[1] if mass[1] == mass[1] else -1
+            return (-nominal, -mass[2], ids[i], SYMBOLS[symbol_index], values[cls])
 
-    # The first ``limit`` of the ranking: nsmallest is sorted()[:limit] where the keys are
-    # totally ordered, which a NaN upper bound would break (then sort as before).
-    nan = any(slot[0][2] != slot[0][2] for slot in merged.values())
-    top = sorted(merged.items(), key=rank)[:limit] if nan else heapq.nsmallest(limit, merged.items(), key=rank)
+        # The first ``limit`` of the ranking: nsmallest is sorted()[:limit] where the keys are
+        # totally ordered, which a NaN upper bound would break (then sort as before).
+        nan = any(slot[0][2] != slot[0][2] for slot in merged.values())
+        top = sorted(merged.items(), key=rank)[:limit] if nan else heapq.nsmallest(limit, merged.items(), key=rank)
     ranked = [((i, SYMBOLS[symbol_index], ORIGIN_CLASSES[cls]), slot) for (i, symbol_index, cls), slot in top]
-    counts = _path_counts(graph, rolled, root, below, inherit) if ranked else {}
+    if not ranked:
+        return []
+    if one_class is not None:
+        inside: set[int] | dict = set(below)
+
+        def path_count(i: int, cls: int) -> int:
+            return flat_counts[i]  # one class: the content has class ``cls`` along every path
+
+    else:
+        inside = mult
+        counts = _path_counts(graph, rolled, root, below, inherit)
+
+        def path_count(i: int, cls: int) -> int:
+            return sum(c for k, c in counts.get(i, {}).items() if _class_at(rolled, i, k) == cls)
+
     result = []
     for (i, symbol, klass), (mass, m, own_t) in ranked:
         cls = ORIGIN_CLASSES.index(klass)
-        count = sum(c for k, c in counts.get(i, {}).items() if _class_at(rolled, i, k) == cls)
+        count = path_count(i, cls)
         result.append(
             Contributor(
                 part=compiled.ids[i],
@@ -302,7 +533,7 @@ def contributors(
                 mass=Bounds.of(mass, "g"),
                 multiplier=Bounds.of(m),
                 own_mass=Bounds.of(own_t, "g"),
-                paths=tuple(_paths(graph, rolled, root, i, mult, max_paths, cls, inherit)),
+                paths=tuple(_paths(graph, rolled, root, i, inside, max_paths, cls, inherit)),
                 path_count=count,
             )
         )

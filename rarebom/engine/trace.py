@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from array import array
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from fractions import Fraction
@@ -195,7 +196,7 @@ class Trace:
         self._compiled = compiled
         self._rolled = rolled
         self._cache: dict[str, PartResult] = {}
-        self._parents: dict[str, dict[int, tuple[int, Any]]] = {}
+        self._parents: dict[str, array] = {}
         self._lacking: list[int] | None = None
         self._walks: Graph | None = None
         self._coverages: dict[str, Coverage] = {}
@@ -330,52 +331,65 @@ class Trace:
     def path(self, root: str, target: str) -> tuple[PathStep, ...] | None:
         """One shortest BOM path from ``root`` down to ``target`` (the first in file order), or None."""
         c = self._compiled
+        alternates = self.options.alternates is Alternates.WORST
         parent = self._parents.get(root)
         if parent is None:
-            # One breadth-first walk per root, kept: every path from it is then a lookup.
+            # One breadth-first walk per root, kept as each part's parent on the walk (-1 for
+            # the root, -2 where not under it): every path from the root is then a lookup.
             start = c.index[root]
-            alternates = self.options.alternates is Alternates.WORST
-            parent = {start: (-1, 1)}
+            parent = array("i" if len(c.ids) < 2**31 else "q", [-2]) * len(c.ids)
+            parent[start] = -1
             queue = [start]
-            if alternates:
-                for i in queue:
-                    for candidates in c.uses[i]:
-                        for j, _, q_nom, _ in candidates:
-                            if j not in parent:
-                                parent[j] = (i, q_nom)
-                                queue.append(j)
-            else:
-                selected = self._graph().selected
-                for i in queue:
-                    for j, _, q_nom, _ in selected[i]:
-                        if j not in parent:
-                            parent[j] = (i, q_nom)
-                            queue.append(j)
+            kids = self._graph().every if alternates else self._graph().children
+            for i in queue:
+                for j in kids[i]:
+                    if parent[j] == -2:
+                        parent[j] = i
+                        queue.append(j)
             self._parents[root] = parent
         i = c.index[target]
-        if i not in parent:
+        if parent[i] == -2:
             return None
         steps = []
-        while i != -1:
-            up, q = parent[i]
-            steps.append(PathStep(c.ids[i], q))
+        while True:
+            up = parent[i]
+            if up == -1:
+                steps.append(PathStep(c.ids[i], 1))
+                break
+            steps.append(PathStep(c.ids[i], self._first_quantity(up, i, alternates)))
             i = up
         return tuple(reversed(steps))
 
+    def _first_quantity(self, parent: int, child: int, alternates: bool):
+        """The nominal quantity of the first usage (or candidate, with alternates) of
+        ``parent`` that uses ``child``: the one a breadth-first walk reaches it by."""
+        for candidates in self._compiled.uses[parent]:
+            for j, _, q_nom, _ in candidates if alternates else candidates[:1]:
+                if j == child:
+                    return q_nom
+        raise AssertionError(f"part {child} is not under part {parent}")
+
     def multipliers(self, part_id: str, stop: Callable[[str], bool]) -> dict[str, Bounds]:
         """How many of each part for which ``stop(id)`` is true one unit of ``part_id`` holds,
-        summed over every path that meets no other such part on the way (selected parts only)."""
+        summed over every path that meets no other such part on the way (selected parts only).
+
+        ``stop`` must be a plain test of the id: it is asked about every part under ``part_id``."""
         c = self._compiled
         graph = self._graph()
         root = c.index[part_id]
         ids, selected = c.ids, graph.selected
+        below = graph.reachable(root)
+        stops = {i for i in below if stop(ids[i])}
+        stops.discard(root)
+        if not stops:
+            return {}  # the usual case for a rule's inputs: no walk
         mult: dict[int, list] = {root: [1, 1, 1]}
         found: dict[str, Bounds] = {}
-        for i in reversed(graph.reachable(root)):  # parents before children
+        for i in reversed(below):  # parents before children
             m = mult.get(i)
             if m is None:
                 continue
-            if i != root and stop(ids[i]):
+            if i in stops:
                 found[ids[i]] = Bounds(m[0], m[1], m[2])
                 continue
             m_lo, m_nom, m_hi = m
