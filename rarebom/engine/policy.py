@@ -66,6 +66,8 @@ class OriginDecision:
     claims: tuple[OriginClaim, ...] = ()
 
 
+_NO_CLAIMS = OriginDecision(OriginClass.UNKNOWN, "no origin claims")
+
 _DEFAULT_CHINA_STAGES = frozenset({Stage.SEPARATED, Stage.METAL_OR_ALLOY, Stage.MAGNET_OR_FUNCTIONAL_MATERIAL})
 _DEFAULT_NOT_CHINA_STAGES = frozenset({Stage.SEPARATED, Stage.METAL_OR_ALLOY})
 
@@ -103,7 +105,7 @@ class OriginPolicy:
 
     def decide(self, claims: tuple[OriginClaim, ...]) -> OriginDecision:
         if not claims:
-            return OriginDecision(OriginClass.UNKNOWN, "no origin claims")
+            return _NO_CLAIMS  # one frozen decision serves every part without claims
         china = [c for c in claims if c.stage in self.china_stages and c.country == "CN"]
         if china:
             stages = ", ".join(sorted({c.stage.value for c in china}))

@@ -55,6 +55,11 @@ def column(symbol: str, origin: OriginClass) -> int:
     return SYMBOL_INDEX[symbol] * N_ORIGINS + ORIGIN_INDEX[origin]
 
 
+#: Each symbol's unknown-origin column, the only origin a part's own content has: one int
+#: object per column, shared by every compiled vector (an int above 256 is a new 28-byte object).
+_UNKNOWN_COLUMN: dict[str, int] = {symbol: column(symbol, OriginClass.UNKNOWN) for symbol in SYMBOLS}
+
+
 def split_column(col: int) -> tuple[str, OriginClass]:
     return SYMBOLS[col // N_ORIGINS], ORIGIN_CLASSES[col % N_ORIGINS]
 
@@ -97,11 +102,14 @@ class Compiled:
 
     ids: list[str]
     index: dict[str, int]
-    #: per part, its usages; each a list of candidates (child index, mult min, nominal, max),
+    #: per part, its usages; each a tuple of candidates (child index, mult min, nominal, max),
     #: the selected child first, then the alternates
-    uses: list[list[list[tuple[int, Any, Any, Any]]]]
+    uses: list[tuple[tuple[tuple[int, Any, Any, Any], ...], ...]]
     declared_mass: list[Triple | None]
-    mass_basis_uom: list[bool]
+    #: flags (0 or 1) per part, a byte each: the mass basis is the unit of measure
+    mass_basis_uom: bytearray
+    #: per part, its own content: column -> triple. Parts with none share one empty dict,
+    #: and equal numbers and triples are shared (see :class:`_Shared`): nothing may mutate them.
     own: list[dict[int, Triple]]
     own_material_mass: list[Triple | None]
     #: the part's materials as shares of its own mass, and as absolute grams (for its gap)
@@ -109,11 +117,11 @@ class Compiled:
     own_absolute: list[Triple]
     origin: list[OriginDecision]
     own_value: list[Triple | None]
-    #: the part states a unit value (which may still be unknown: a missing rate)
-    has_own_value: list[bool]
+    #: the part states a unit value (which may still be unknown: a missing rate); 0 or 1
+    has_own_value: bytearray
     #: every material is given as an absolute mass, so the contents can be weighed
-    #: against the declared mass (fractions of the declared mass prove nothing)
-    materials_absolute: list[bool]
+    #: against the declared mass (fractions of the declared mass prove nothing); 0 or 1
+    materials_absolute: bytearray
     exact: bool
     currency: str | None
     #: per part, its level: 0 for a part that uses nothing, else 1 + its highest
@@ -179,11 +187,11 @@ def _add_resolution(vector: dict[int, list], grams: Triple, resolution: chemistr
     covered = [0, 0, 0]
     for element, f_min, f_nom, f_max in resolution.fractions:
         f = (_number(f_min, exact), _number(f_nom, exact), _number(f_max, exact))
-        _add_into(vector, column(element, OriginClass.UNKNOWN), _times(grams, f))
+        _add_into(vector, _UNKNOWN_COLUMN[element], _times(grams, f))
         covered = [covered[0] + f[0], covered[1] + f[1], covered[2] + f[2]]
     if resolution.typical:
         rest = (mul(grams[0], max(0, 1 - covered[2])), grams[1] * (1 - covered[1]), mul(grams[2], max(0, 1 - covered[0])))
-        _add_into(vector, column(UNDECLARED, OriginClass.UNKNOWN), rest)
+        _add_into(vector, _UNKNOWN_COLUMN[UNDECLARED], rest)
 
 
 def _shares(items, exact: bool):
@@ -278,7 +286,7 @@ def _own_content(part: Part, declared: Triple | None, compiled: Compiled, typica
             if resolution is None or resolution.basis != "element":
                 compiled.resolved.append(Resolved(part.id, material.label, substance.label, resolution))
             if resolution is None:
-                _add_into(vector, column(UNRESOLVED, OriginClass.UNKNOWN), s_mass)
+                _add_into(vector, _UNKNOWN_COLUMN[UNRESOLVED], s_mass)
             else:
                 _add_resolution(vector, s_mass, resolution, exact)
         if not material.substances and typical and material.name:
@@ -288,11 +296,84 @@ def _own_content(part: Part, declared: Triple | None, compiled: Compiled, typica
                 _add_resolution(vector, m_mass, resolution, exact)
                 s_shares = (1, 1, 1)  # the typical composition covers the material, rest included
         used, rest = _split(m_mass, s_shares, s_absolute, s_unknown, full=material.completeness is Completeness.FULL)
-        _add_into(vector, column(UNDECLARED, OriginClass.UNKNOWN), rest)
+        _add_into(vector, _UNKNOWN_COLUMN[UNDECLARED], rest)
         total = [total[0] + used[0], total[1] + used[1], total[2] + used[2]]
     # Materials of unknown amount count as shares of the part for the gap: they may fill it.
     gap_shares = m_shares if m_unknown is None else (m_shares[0], m_shares[1], m_shares[2] + m_unknown[2])
     return vector, (total[0], total[1], total[2]), gap_shares, m_absolute
+
+
+class _Shared:
+    """Equal numbers and tuples of one compiled BOM, each stored once.
+
+    A BOM repeats itself: quantities of 1, 2 or 4, the same shares and masses on many
+    parts. A float costs 24 bytes and a triple 64, so a large BOM compiles to a fraction of
+    the memory when equal ones are one object. Floats are shared by value (never ``0.0``,
+    which equals ``-0.0``, nor NaN), so 1, 1.0 and ``Fraction(1)`` stay apart; Fractions,
+    by value, in exact traces. A tuple is shared only with an earlier equal tuple whose items
+    are the very same objects, so sharing never changes a type, a sign or a value. Sharing
+    is safe because nothing mutates a compiled number or tuple (they are immutable).
+    """
+
+    __slots__ = ("floats", "fractions", "tuples", "empty", "decisions", "multipliers")
+
+    def __init__(self) -> None:
+        # one table per type: 0.5 and Fraction(1, 2) are equal keys
+        self.floats: dict[float, float] = {}
+        self.fractions: dict[Fraction, Fraction] = {}
+        self.tuples: dict[tuple, tuple] = {}
+        #: the own content of every part that has none; nothing writes into a compiled vector
+        self.empty: dict[int, Triple] = {}
+        self.decisions: dict[tuple, OriginDecision] = {}
+        #: a usage's multipliers, by (the id of its quantity, the child's unit of measure):
+        #: the quantity lives in the BOM while it is compiled, so its id is its own, and
+        #: readers share equal quantities between usages
+        self.multipliers: dict[tuple[int, str], Triple] = {}
+
+    def number(self, x):
+        kind = type(x)
+        if kind is float:
+            return self.floats.setdefault(x, x) if x and x == x else x  # not 0.0 (or -0.0), nor NaN
+        if kind is Fraction:
+            return self.fractions.setdefault(x, x)
+        return x  # an int: the small ones are shared by Python already
+
+    def triple(self, a, b, c) -> Triple:
+        """``(a, b, c)``, shared. (:meth:`number` and :meth:`tuple` inlined: a compile calls it for most numbers.)"""
+        floats = self.floats
+        kind = type(a)
+        if kind is float:
+            if a and a == a:
+                a = floats.setdefault(a, a)
+        elif kind is Fraction:
+            a = self.fractions.setdefault(a, a)
+        kind = type(b)
+        if kind is float:
+            if b and b == b:
+                b = floats.setdefault(b, b)
+        elif kind is Fraction:
+            b = self.fractions.setdefault(b, b)
+        kind = type(c)
+        if kind is float:
+            if c and c == c:
+                c = floats.setdefault(c, c)
+        elif kind is Fraction:
+            c = self.fractions.setdefault(c, c)
+        t = (a, b, c)
+        found = self.tuples.setdefault(t, t)
+        if found is t or (found[0] is a and found[1] is b and found[2] is c):
+            return found
+        return t  # equal but not the same: 1 and 1.0, 0.0 and -0.0
+
+    def tuple(self, t: tuple) -> tuple:
+        """``t`` (whose items are shared already), or an earlier tuple of the same items."""
+        found = self.tuples.setdefault(t, t)
+        if found is t:
+            return t
+        for a, b in zip(found, t, strict=True):
+            if a is not b:
+                return t  # equal but not the same: 1 and 1.0, 0.0 and -0.0
+        return found
 
 
 def compile_bom(
@@ -319,19 +400,20 @@ def compile_bom(
         index=index,
         uses=[],
         declared_mass=[],
-        mass_basis_uom=[],
+        mass_basis_uom=bytearray(),
         own=[],
         own_material_mass=[],
         own_shares=[],
         own_absolute=[],
         origin=[],
         own_value=[],
-        has_own_value=[],
-        materials_absolute=[],
+        has_own_value=bytearray(),
+        materials_absolute=bytearray(),
         exact=exact,
         currency=currency,
     )
     missing_rates: dict[str, list[str]] = {}
+    shared = _Shared()
     too_large: list[Finding] = []
     step = max(1, len(order) // 100)
     # Per part, the largest product of quantities on a path down from it, and the child
@@ -346,7 +428,7 @@ def compile_bom(
             progress("compiling", n / len(order))
         best, through, top = 1, -2, 0  # until the part compiles
         try:
-            _compile_part(compiled, bom, part, index, policy, currency, rates, typical, exact, missing_rates)
+            _compile_part(compiled, bom, part, index, policy, currency, rates, typical, exact, missing_rates, shared)
             through = -1
             for candidates in compiled.uses[-1]:  # this part's, even after a part that failed
                 for j, _, _, q_hi in candidates:
@@ -403,11 +485,14 @@ def _multiplicity_error(compiled: Compiled, order: list[Part], n: int, child: in
     return error("limit-exceeded", message, part.location, (part.id, *names[1:]))
 
 
-def _compile_part(compiled: Compiled, bom: Bom, part: Part, index: dict[str, int], policy: OriginPolicy, currency, rates, typical: bool, exact: bool, missing_rates) -> None:
-    """Append one part's compiled form to ``compiled``."""
+def _compile_part(
+    compiled: Compiled, bom: Bom, part: Part, index: dict[str, int], policy: OriginPolicy, currency, rates, typical: bool, exact: bool, missing_rates, shared: _Shared
+) -> None:
+    """Append one part's compiled form to ``compiled``; equal numbers and tuples are ``shared``."""
+    triple, share, multipliers = shared.triple, shared.tuple, shared.multipliers
     uses = []
     for use in part.uses:
-        q = amount_triple(use.quantity, exact)
+        q = None
         candidates = []
         for ref in (use.child, *use.alternates):
             child = bom.part(ref)
@@ -423,26 +508,41 @@ def _compile_part(compiled: Compiled, bom: Bom, part: Part, index: dict[str, int
                     )
                 )
                 continue
-            size = _number(child.uom_size, exact)
-            candidates.append((index[ref], q[0] / size, q[1] / size, q[2] / size))
-        uses.append(candidates)
-    compiled.uses.append(uses)
+            key = (id(use.quantity), child.uom)
+            m = multipliers.get(key)
+            if m is None:
+                if q is None:
+                    q = amount_triple(use.quantity, exact)
+                size = _number(child.uom_size, exact)
+                m = multipliers[key] = triple(q[0] / size, q[1] / size, q[2] / size)
+            # index[ref] is the same int object for every usage of the child, so tuples share.
+            candidates.append(share((index[ref], *m)))
+        uses.append(share(tuple(candidates)))
+    compiled.uses.append(share(tuple(uses)))
     if part.uom_kind is Kind.MASS:
         size = _number(part.uom_size, exact)
-        declared = (size, size, size)
+        declared = triple(size, size, size)
     else:
-        declared = amount_triple(part.mass, exact) if part.mass is not None else None
+        declared = triple(*amount_triple(part.mass, exact)) if part.mass is not None else None
     compiled.declared_mass.append(declared)
     compiled.mass_basis_uom.append(part.uom_kind is Kind.MASS)
     own, material_mass, shares, absolute = _own_content(part, declared, compiled, typical, exact)
-    compiled.own_shares.append(shares)
-    compiled.own_absolute.append(absolute)
-    compiled.own.append({col: (t[0], t[1], t[2]) for col, t in own.items()})
-    compiled.own_material_mass.append(material_mass)
-    decision = policy.decide(part.origins)
+    compiled.own_shares.append(triple(*shares))
+    compiled.own_absolute.append(triple(*absolute))
+    compiled.own.append({col: triple(*t) for col, t in own.items()} if own else shared.empty)
+    compiled.own_material_mass.append(None if material_mass is None else triple(*material_mass))
+    claims = part.origins
+    if claims:
+        decision = shared.decisions.get(claims)
+        if decision is None:
+            decision = shared.decisions[claims] = policy.decide(claims)
+    else:
+        decision = policy.decide(claims)  # one shared decision (OriginPolicy.decide)
     compiled.origin.append(decision)
-    compiled.conflicts += conflicts(part.id, part.origins)
-    compiled.own_value.append(_value(part, currency, rates, exact, missing_rates))
+    if len(claims) > 1:
+        compiled.conflicts += conflicts(part.id, claims)
+    value = _value(part, currency, rates, exact, missing_rates)
+    compiled.own_value.append(None if value is None else triple(*value))
     compiled.has_own_value.append(part.unit_value is not None)
     compiled.materials_absolute.append(all(m.amount is not None and m.amount.kind is Kind.MASS and m.amount.value is not None for m in part.materials))
 

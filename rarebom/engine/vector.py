@@ -153,6 +153,13 @@ class _Store:
         self.val = [grown(v) for v in self.val]
         self.ints = [grown(f) for f in self.ints]
 
+    def trim(self) -> None:
+        """Give back the capacity no vector uses (a finished store only shrinks)."""
+        if self.size < len(self.col):
+            self.col = self.col[: self.size].copy()
+            self.val = [v[: self.size].copy() for v in self.val]
+            self.ints = [f[: self.size].copy() for f in self.ints]
+
     def append(self, col, val, ints) -> int:
         self.reserve(len(col))
         start, end = self.size, self.size + len(col)
@@ -255,6 +262,7 @@ class ArrayBom:
                 if progress is not None and b - reported >= n // 100:
                     progress("rolling up", b / n)
                     reported = b
+        store.trim()
         return views.rolled()
 
     def _roll_block(self, a: int, b: int, r: _Results, store: _Store, views: _Views, worst: bool, inherit: bool) -> None:
@@ -465,8 +473,8 @@ class _Results:
         self.value_int = triple(bool)
         self.contents_value = triple()
         self.contents_value_known = np.zeros(n, dtype=bool)
-        self.origin = np.zeros(n, dtype=np.int64)
-        self.basis = np.zeros(n, dtype=np.int64)
+        self.origin = np.zeros(n, dtype=np.int8)  # an ORIGIN_CLASSES index
+        self.basis = np.zeros(n, dtype=np.int8)  # a _BASIS index
 
 
 def _number(x: float, is_int) -> float | int:
@@ -521,15 +529,16 @@ class _Triples(_ByPart):
 class _Vectors(_ByPart):
     """The parts' vectors, each a dict column -> [min, nominal, max]."""
 
-    def __init__(self, pos, arrays: ArrayBom, r: _Results, store: _Store):
+    def __init__(self, pos, real_column: np.ndarray, r: _Results, store: _Store):
         super().__init__(pos)
-        self.arrays, self.r, self.store = arrays, r, store
+        # Only the column map, not the ArrayBom: its inputs are garbage once rolled up.
+        self.real_column, self.r, self.store = real_column, r, store
 
     def _get(self, k: int) -> dict[int, list]:
         start = int(self.r.vstart[k])
         end = start + int(self.r.vlen[k])
         s = self.store
-        cols = self.arrays.real_column[s.col[start:end]].tolist()
+        cols = self.real_column[s.col[start:end]].tolist()
         rows = zip(*(s.val[d][start:end].tolist() for d in range(3)), strict=True)
         vector = {col: list(t) for col, t in zip(cols, rows, strict=True)}
         for d in range(3):
@@ -551,8 +560,9 @@ class _Views:
     """The finished results as the sequences :class:`Rolled` holds (also ``out`` for ``_worst_into``)."""
 
     def __init__(self, arrays: ArrayBom, r: _Results, store: _Store):
-        pos = arrays.pos
-        self.vector = _Vectors(pos, arrays, r, store)
+        # Positions fit in int32 (a BOM of 2**31 parts would not fit in memory anyway).
+        pos = arrays.pos.astype(np.int32)
+        self.vector = _Vectors(pos, arrays.real_column, r, store)
         self.mass = _Triples(pos, r.mass, r.mass_int)
         self.value = _Triples(pos, r.value, r.value_int, r.value_known)
         self.pos, self.r = pos, r
