@@ -330,12 +330,17 @@ def element_masses(vector: Mapping[int, tuple], split_column) -> dict[str, dict[
 def element_mass(symbol: str, per_origin: Mapping[OriginClass, tuple], cap: Number = math.inf) -> ElementMass:
     """One symbol's masses by origin class, and their total, whose max is capped at ``cap``
     (the part's mass: no element outweighs the part it is in)."""
-    by_origin = {o: Bounds.of(per_origin[o], "g") if o in per_origin else Bounds.zero("g") for o in ORIGIN_CLASSES}
-    total = Bounds.zero("g")
+    zero = Bounds.zero("g")
+    by_origin = {o: Bounds.of(per_origin[o], "g") if o in per_origin else zero for o in ORIGIN_CLASSES}
+    # The total is zero + each class in turn, as Bounds.__add__ would sum it, without a
+    # Bounds per step: a trace builds one ElementMass per element of every part it reports.
+    lo, nominal, hi = zero.min, zero.nominal, zero.max
     for b in by_origin.values():
-        total = total + b
-    if total.max > cap:
+        lo = _clean(_plus(lo, b.min))
+        nominal = None if nominal is None or b.nominal is None else _clean(_plus(nominal, b.nominal))
+        hi = _clean(_plus(hi, b.max))
+    if hi > cap:
         # (A worst-case envelope can put the nominal above the part's max; keep it inside.)
-        top = cap if total.nominal is None else max(cap, total.nominal)
-        total = Bounds(min(total.min, top), total.nominal, top, "g")
-    return ElementMass(symbol, total, by_origin)
+        top = cap if nominal is None else max(cap, nominal)
+        lo, hi = min(lo, top), top
+    return ElementMass(symbol, Bounds(lo, nominal, hi, "g"), by_origin)
