@@ -105,7 +105,7 @@ def _required_text(instance, attribute, value):
     _non_empty(instance, attribute, value)
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, hash=False)  # __hash__ below
 class Amount:
     """An exact amount with optional bounds.
 
@@ -136,6 +136,15 @@ class Amount:
             raise ValueError(f"min {self._show(self.min)} is above max {self._show(self.max)}")
         if self.value is not None and ((self.min is not None and self.value < self.min) or (self.max is not None and self.value > self.max)):
             raise ValueError(f"value {self._show(self.value)} is outside its range [{self._show(self.min)}, {self._show(self.max)}]")
+
+    def __hash__(self) -> int:
+        # What attrs would hash, without hashing Fractions (a modular inverse in Python, about
+        # 4 us an amount): equal Fractions have equal numerators and denominators. Readers
+        # share equal objects that hold amounts by looking them up in dicts (formats/native.py).
+        value, low, high = self.value, self.min, self.max
+        if low is None and high is None:
+            return hash((self.kind, self.unit, None) if value is None else (self.kind, self.unit, value.numerator, value.denominator))
+        return hash((self.kind, self.unit, *(None if n is None else (n.numerator, n.denominator) for n in (value, low, high))))
 
     @classmethod
     def parse(cls, value: str | None, unit: str, kind: Kind, *, min: str | None = None, max: str | None = None) -> Amount:
@@ -207,12 +216,20 @@ class Completeness(enum.Enum):
     rest of the material's mass is undeclared and may hold anything.
     """
 
+    # Members are singletons compared by identity, so identity can hash them: Enum's own
+    # __hash__ runs in Python, and readers and the engine hash these in dict keys often.
+    __hash__ = object.__hash__
+
     FULL = "full"
     PARTIAL = "partial"
 
 
 class Stage(enum.Enum):
     """The processing stage an origin claim speaks of, from the ground to the component."""
+
+    # Members are singletons compared by identity, so identity can hash them: Enum's own
+    # __hash__ runs in Python, and readers and the engine hash these in dict keys often.
+    __hash__ = object.__hash__
 
     MINED = "mined"
     SEPARATED = "separated"
@@ -337,6 +354,8 @@ class Usage:
 
 
 def _attribute_pairs(value) -> tuple[tuple[str, str], ...]:
+    if type(value) is tuple and all(type(pair) is tuple and len(pair) == 2 and type(pair[0]) is str and type(pair[1]) is str for pair in value):
+        return value  # already what the loop below makes: kept, so that readers can share it
     items = value.items() if hasattr(value, "items") else value
     return tuple((str(k), str(v)) for k, v in items)
 

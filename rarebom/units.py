@@ -46,6 +46,10 @@ __all__ = [
 class Kind(enum.Enum):
     """What an amount measures; decides which units are accepted and the canonical unit."""
 
+    # Members are singletons compared by identity, so identity can hash them: Enum's own
+    # __hash__ runs in Python, and readers and the engine hash these in dict keys often.
+    __hash__ = object.__hash__
+
     MASS = "mass"
     FRACTION = "fraction"  # a mass fraction: %, wt%, ppm, mg/kg, or a plain ratio
     COUNT = "count"  # pieces

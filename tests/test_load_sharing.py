@@ -13,6 +13,7 @@ import io
 import json
 import re
 from fractions import Fraction
+from pathlib import Path
 from typing import Any
 
 import attrs
@@ -22,8 +23,9 @@ from hypothesis import strategies as st
 from lxml import etree
 
 import rarebom
+from benchmarks.bench_trace import shared_bom
 from benchmarks.generate import synthetic_bom
-from rarebom import checks
+from rarebom import checks, model
 from rarebom.errors import InputError, InvalidBomError, Location
 from rarebom.formats import native, native_json, native_xml
 from rarebom.model import Amount, Classification, Material, Part, Usage
@@ -210,6 +212,157 @@ def test_generated_boms_read_the_same_shared_or_not(bom, fmt):
         plain = _snapshot(data, fmt)
     assert shared == plain
     assert shared[0] is not None and shared[0][0] == bom
+
+
+EXAMPLES = sorted((Path(__file__).parent.parent / "examples").glob("*.[jx][sm][ol]*"))
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=[p.name for p in EXAMPLES])
+def test_examples_read_the_same_shared_or_not(path, monkeypatch):
+    data = path.read_bytes()
+    fmt = "rarebom-json" if path.suffix == ".json" else "rarebom-xml"
+    shared = _snapshot(data, fmt)
+    _unshared(monkeypatch)
+    assert shared[0] is not None and shared == _snapshot(data, fmt)
+
+
+@pytest.mark.parametrize("fmt", ["rarebom-xml", "rarebom-json"])
+def test_shared_shape_reads_the_same_shared_or_not(fmt, monkeypatch):
+    """The benchmark's "shared" shape (one part under 300 assemblies), whose usages are nearly all equal."""
+    stream = io.BytesIO()
+    rarebom.dump(shared_bom(300), stream, format=fmt)
+    data = stream.getvalue()
+    shared = _snapshot(data, fmt)
+    _unshared(monkeypatch)
+    assert shared[0] is not None and shared == _snapshot(data, fmt)
+    middle = [p for p in shared[0][0].parts if p.id.startswith("S")]
+    assert len(middle) == 300 and all(p.uses is middle[0].uses for p in middle)  # one tuple, one Usage
+
+
+# Two parts that write the same substance, material, usage, origin, classification and
+# attributes, and a third whose material differs from theirs in one field each time.
+OBJECTS_XML = """<?xml version="1.0" encoding="UTF-8"?>
+<bom xmlns="urn:rarebom:bom:1" formatVersion="1.1">
+  <part id="a"><classification scheme="hs" code="8505"/><origin country="CN" stage="mined"/><attribute name="rev" value="A"/>
+    <material name="NdFeB"><fraction value="100" unit="%"/><substance element="Nd"><fraction value="30" unit="%"/></substance></material>
+    <use part="x"><quantity value="2"/></use>
+  </part>
+  <part id="b"><classification scheme="hs" code="8505"/><origin country="CN" stage="mined"/><attribute name="rev" value="A"/>
+    <material name="NdFeB"><fraction value="100.0" unit="%"/><substance element="Nd"><fraction value="30" unit="%"/></substance></material>
+    <use part="x"><quantity value="2"/></use>
+  </part>
+  <part id="c"><classification scheme="hs" code="8506"/><origin country="CN" stage="separated"/><attribute name="rev" value="B"/>
+    <material name="NdFeB" completeness="full"><fraction value="100" unit="%"/>
+      <substance element="Nd"><provenance file="d.xml" line="3"/><fraction value="30" unit="%"/></substance></material>
+    <use part="x"><quantity value="2"/><alternate part="y"/></use>
+  </part>
+  <part id="x"><mass value="1" unit="g"/></part>
+  <part id="y"><mass value="1" unit="g"/></part>
+</bom>
+"""
+
+
+def test_a_read_shares_equal_model_objects():
+    """Equal objects are one object (even from other texts: "100" and "100.0" %), and an object
+    that differs in one field, its provenance included, is another."""
+    bom = rarebom.load(io.BytesIO(OBJECTS_XML.encode())).bom
+    a, b, c = (bom.part(x) for x in "abc")
+    for field in ("materials", "uses", "origins", "classifications", "attributes"):
+        assert getattr(a, field) is getattr(b, field), field
+        assert getattr(a, field) != getattr(c, field) and getattr(a, field)[0] is not getattr(c, field)[0], field
+    assert a.materials[0].substances is b.materials[0].substances
+    assert b"100.0" in OBJECTS_XML.encode() and b.materials[0].amount is a.materials[0].amount  # b holds a's material
+    assert a.materials[0].substances[0] != c.materials[0].substances[0]  # provenance is data
+    assert a.attributes[0] is b.attributes[0] and a.attributes[0][0] is c.attributes[0][0]
+
+
+def test_shared_objects_cannot_be_changed():
+    """Sharing is safe because nothing reachable from a part can be changed in place."""
+    bom = rarebom.load(io.BytesIO(OBJECTS_XML.encode())).bom
+    a = bom.part("a")
+    shared = [a.materials[0], a.materials[0].substances[0], a.uses[0], a.origins[0], a.classifications[0], a.uses[0].quantity]
+    for obj in shared:
+        assert attrs.has(type(obj)) and attrs.fields(type(obj))  # an attrs class ...
+        name = attrs.fields(type(obj))[0].name
+        with pytest.raises(attrs.exceptions.FrozenInstanceError):
+            setattr(obj, name, None)  # ... that is frozen
+        assert not hasattr(obj, "__dict__")  # and slotted: no attribute can be added
+    for value in (a.materials, a.uses, a.origins, a.classifications, a.attributes, a.attributes[0], a.materials[0].substances, a.uses[0].alternates):
+        assert type(value) is tuple
+
+
+def test_a_bad_object_is_reported_wherever_it_is(monkeypatch):
+    """An object that fails its checks is never kept, so each place that writes it gets its message."""
+    text = OBJECTS_XML.replace('element="Nd"', 'element="Xx"')
+    with pytest.raises(InvalidBomError) as info:
+        rarebom.load(io.BytesIO(text.encode()))
+    shared = [(e.code, e.message, str(e.location)) for e in info.value.errors]
+    assert [e[2].rsplit(": ", 1)[1] for e in shared] == [f"part[@id='{p}']/material[1]/substance[1]" for p in "abc"]
+    _unshared(monkeypatch)
+    with pytest.raises(InvalidBomError) as info:
+        rarebom.load(io.BytesIO(text.encode()))
+    assert shared == [(e.code, e.message, str(e.location)) for e in info.value.errors]
+
+
+_numbers = st.none() | st.fractions(max_denominator=12).map(lambda f: f / 4)
+
+
+@given(
+    st.lists(st.tuples(st.sampled_from([Kind.MASS, Kind.FRACTION, Kind.COUNT]), st.sampled_from(["g", "kg", "%", "each"]), _numbers, _numbers, _numbers), min_size=2, max_size=12)
+)
+def test_amount_hash_agrees_with_equality(fields):
+    """Amount hashes without hashing Fractions; equal amounts (so equal objects holding them,
+    which readers look up by value) must hash equal, and the hash must not merge distinct ones."""
+    amounts = []
+    for kind, unit, value, low, high in fields:
+        try:
+            amounts.append(Amount(kind=kind, unit=unit, value=value, min=low, max=high))
+        except (ValueError, TypeError):
+            continue
+    for a in amounts:
+        for b in amounts:
+            if a == b:
+                assert hash(a) == hash(b)
+        twin = Amount(kind=a.kind, unit=a.unit, value=a.value and Fraction(a.value.numerator * 3, a.value.denominator * 3), min=a.min, max=a.max)
+        assert twin == a and hash(twin) == hash(a) and twin is not a
+    assert len(set(amounts)) == len({(a.kind, a.unit, a.value, a.min, a.max) for a in amounts})
+
+
+@pytest.mark.parametrize("enum_class", [Kind, model.Stage, model.Completeness])
+def test_enums_hash_as_members(enum_class):
+    """Kind, Stage and Completeness hash by identity (cheap); members stay usable as keys, by value too."""
+    table = {member: member.value for member in enum_class}
+    assert all(table[enum_class(value)] == value for value in table.values())
+    assert len({hash(m) for m in enum_class}) == len(enum_class)
+
+
+def _reference_attribute_pairs(value) -> tuple:
+    items = value.items() if hasattr(value, "items") else value
+    return tuple((str(k), str(v)) for k, v in items)
+
+
+class _Text(str):
+    pass
+
+
+_scalars = st.text(max_size=3) | st.integers(0, 3) | st.booleans() | st.builds(_Text, st.text(max_size=3))
+_pairs = st.lists(st.tuples(_scalars, _scalars), max_size=4)
+
+
+@given(_pairs.map(tuple) | _pairs | _pairs.map(lambda pairs: tuple(list(p) for p in pairs)) | st.dictionaries(_scalars, _scalars, max_size=4))
+def test_attribute_pairs_keep_a_tuple_of_text_pairs_and_convert_the_rest(value):
+    got, expected = model._attribute_pairs(value), _reference_attribute_pairs(value)
+    assert got == expected and type(got) is tuple
+    assert all(type(pair) is tuple and type(pair[0]) is str and type(pair[1]) is str for pair in got)
+
+
+@given(st.dictionaries(_scalars, _scalars, max_size=4))
+def test_shared_attributes_are_what_part_made_of_them(raw):
+    """Shared.attributes hands Part what it would have made of ``raw.items()``, text or not."""
+    shared = native.Shared()
+    expected = _reference_attribute_pairs(tuple(raw.items()))
+    assert model._attribute_pairs(shared.attributes(raw)) == expected
+    assert model._attribute_pairs(shared.attributes(dict(raw))) == expected  # the second time, from the tables
 
 
 # --- the XML part reader --------------------------------------------------------------------

@@ -20,7 +20,7 @@ from lxml import etree
 from .. import limits
 from ..errors import Location, UnsafeInputError
 
-__all__ = ["LIBXML2_MAX_DEPTH", "PARSER_OPTIONS", "iter_events", "parse", "read_prolog", "safe_parser"]
+__all__ = ["LIBXML2_MAX_DEPTH", "PARSER_OPTIONS", "iter_events", "iter_root_children", "parse", "read_prolog", "safe_parser"]
 
 #: lxml options for every parse: nothing is resolved, loaded or fetched.
 PARSER_OPTIONS = dict(
@@ -134,6 +134,30 @@ def iter_events(stream: BinaryIO, file: str | None, events=("start", "end"), *, 
             depth -= 1
         if event in wanted:
             yield event, element
+
+
+def iter_root_children(stream: BinaryIO, file: str | None, *, member: str | None = None) -> Iterator[tuple[str, etree._Element]]:
+    """:func:`iter_events` for a reader that wants only the root element, as ``("start", root)``,
+    then each child of the root once it is complete, as ``("end", child)``.
+
+    The same parse and the same refusals, at the same elements; the other elements' events
+    are counted here and not handed on, which saves a reader a Python step per element.
+    """
+    read_prolog(stream, file)
+    max_depth = limits.active().max_depth
+    depth = 0
+    for event, element in etree.iterparse(stream, events=("start", "end"), **PARSER_OPTIONS):
+        if event == "start":
+            depth += 1
+            if depth > max_depth:
+                raise _too_deep(max_depth, file, element, member)
+            if depth == 1:
+                _refuse_doctype(element.getroottree(), file)
+                yield event, element
+        else:
+            depth -= 1
+            if depth == 1:
+                yield event, element
 
 
 def parse(stream: BinaryIO, file: str | None, *, member: str | None = None) -> etree._Element:

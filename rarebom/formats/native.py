@@ -51,23 +51,45 @@ Locate = Callable[[tuple[Any, ...]], Location]
 
 
 class Shared:
-    """What the parts of one read share: each distinct amount parsed once, each repeated text kept once.
+    """What the parts of one read share: each distinct amount parsed once, each repeated text
+    kept once, each distinct substance, material, usage, origin claim and classification
+    built once.
 
     An :class:`Amount` is frozen, compared by value and carries no location, so one object
     serves every place a file writes the same amount ("1 each", "100 %"); a child id, an
     element symbol or a material name read a thousand times is one string, not a thousand.
-    Both dicts hold at most what the model holds anyway, and go with the reader.
+    The same holds for the other frozen parts of a :class:`Part` (none carries a location;
+    ``provenance`` is data and part of the key), and for the tuples of them a part holds.
+    The dicts hold at most what the model holds anyway, and go with the reader.
     """
 
     def __init__(self) -> None:
         self.amounts: dict[tuple, Amount] = {}
         self.texts: dict[str, str] = {}
+        #: Substances, materials, usages, origin claims, classifications and the tuples of
+        #: them a part holds, each by itself: the first of equal ones built in this read.
+        #: (An object is only equal to one of its own class; a key costs no memory beyond
+        #: the dict's slot.)
+        self.objects: dict[Any, Any] = {}
+        #: A part's ``attributes`` (name/value pairs of text), each pair and each whole tuple kept once.
+        self.attribute_pairs: dict[tuple[str, str], tuple[str, str]] = {}
+        self.attribute_tuples: dict[tuple, tuple] = {}
 
     def text(self, value: Any) -> Any:
         """The first string equal to ``value`` that this read kept (anything but a plain string is returned as is)."""
         if type(value) is not str:
             return value
         return self.texts.setdefault(value, value)
+
+    def attributes(self, raw: dict) -> tuple:
+        """The pairs of a raw ``attributes`` dict, as :class:`Part` keeps them, shared when all are text."""
+        text, pairs = self.text, self.attribute_pairs
+        made = tuple((text(k), text(v)) for k, v in raw.items())
+        for k, v in made:
+            if type(k) is not str or type(v) is not str:
+                return tuple(raw.items())  # Part's converter words or converts it (1 and True are equal keys)
+        made = tuple(pairs.setdefault(pair, pair) for pair in made)
+        return self.attribute_tuples.setdefault(made, made)
 
 
 def _same(value: Any) -> Any:
@@ -80,6 +102,7 @@ class _Structurer:
         self.problems = problems
         self.failed = False
         self.amounts = None if shared is None else shared.amounts
+        self.objects = None if shared is None else shared.objects
 
     def fail(self, path: tuple, message: str, code: str = "invalid-value") -> None:
         self.failed = True
@@ -123,6 +146,22 @@ class _Structurer:
         except (ValueError, TypeError) as exc:
             self.fail(path, f"{_text(what)}: {exc}")
             return None
+
+    def shared(self, cls, path: tuple, what: str | Callable[[], str], fields: dict):
+        """Like :meth:`new`, but an equal object built earlier in this read if there is one.
+        Objects are built (and checked) in every case, so a failure is reported at each place
+        it occurs; only objects that were built are kept."""
+        made = self.new(cls, path, what, fields)
+        if self.objects is None or made is None:
+            return made
+        return self.objects.setdefault(made, made)
+
+    def tuple_of(self, items: list) -> tuple:
+        """``tuple(items)``: an equal tuple kept earlier in this read, if there is one."""
+        made = tuple(items)
+        if self.objects is None or not made:
+            return made
+        return self.objects.setdefault(made, made)
 
 
 def _text(what: str | Callable[[], str]) -> str:
@@ -190,7 +229,7 @@ def structure_part(raw: dict, locate: Locate, problems: list[Finding], shared: S
                 "amount": _mass_or_fraction(s, raw_substance, spath, slabel),
                 "provenance": _provenance(s, raw_substance, spath),
             }
-            substance = s.new(Substance, spath, slabel, fields)
+            substance = s.shared(Substance, spath, slabel, fields)
             substance_failed = substance_failed or substance is None
             substances.append(substance)
         fields = {
@@ -202,7 +241,7 @@ def structure_part(raw: dict, locate: Locate, problems: list[Finding], shared: S
             "provenance": _provenance(s, raw_material, mpath),
         }
         # A failed substance was reported: its material is not built (one mistake, one message).
-        materials.append(None if substance_failed else s.new(Material, mpath, mlabel, fields))
+        materials.append(None if substance_failed else s.shared(Material, mpath, mlabel, fields))
 
     uses = []
     for u, raw_use in enumerate(raw.get("uses", ())):
@@ -213,7 +252,7 @@ def structure_part(raw: dict, locate: Locate, problems: list[Finding], shared: S
             continue  # reported
         alternates = tuple(text(a) for a in raw_use["alternates"]) if "alternates" in raw_use else ()
         fields = {"child": child, "quantity": quantity, "alternates": alternates}
-        uses.append(None if None in alternates else s.new(Usage, upath, lambda child=child: f"{label}, use of {child!r}", fields))
+        uses.append(None if None in alternates else s.shared(Usage, upath, lambda child=child: f"{label}, use of {child!r}", fields))
 
     origins = []
     for o, claim in enumerate(raw.get("origins", ())):
@@ -222,9 +261,9 @@ def structure_part(raw: dict, locate: Locate, problems: list[Finding], shared: S
         except ValueError:
             s.fail(("origins", o), f"{label}, origin: {claim['stage']!r} is not a processing stage ({', '.join(x.value for x in Stage)})")
             continue
-        origins.append(s.new(OriginClaim, ("origins", o), f"{label}, origin", {"country": text(claim["country"].strip()), "stage": stage, "source": text(claim.get("source"))}))
+        origins.append(s.shared(OriginClaim, ("origins", o), f"{label}, origin", {"country": text(claim["country"].strip()), "stage": stage, "source": text(claim.get("source"))}))
     classifications = [
-        s.new(Classification, ("classifications", k), f"{label}, classification", {"scheme": text(c["scheme"]), "code": text(c["code"])})
+        s.shared(Classification, ("classifications", k), f"{label}, classification", {"scheme": text(c["scheme"]), "code": text(c["code"])})
         for k, c in enumerate(raw.get("classifications", ()))
     ]
     uom = text(raw.get("uom", "each"))
@@ -239,17 +278,17 @@ def structure_part(raw: dict, locate: Locate, problems: list[Finding], shared: S
     # Every child that failed was reported through s.fail, so none of these tuples holds None here.
     fields = {
         "id": text(pid),
-        "name": raw.get("name"),
-        "description": raw.get("description"),
+        "name": text(raw.get("name")),
+        "description": text(raw.get("description")),
         "uom": uom,
         "mass": mass,
         "unit_value": unit_value,
-        "materials": tuple(materials),
-        "uses": tuple(uses),
-        "origins": tuple(origins),
-        "classifications": tuple(classifications),
+        "materials": s.tuple_of(materials),
+        "uses": s.tuple_of(uses),
+        "origins": s.tuple_of(origins),
+        "classifications": s.tuple_of(classifications),
         "china_re_technology": raw.get("chinaRareEarthTechnology"),
-        "attributes": tuple(raw.get("attributes", {}).items()),
+        "attributes": tuple(raw.get("attributes", {}).items()) if shared is None or "attributes" not in raw else shared.attributes(raw["attributes"]),
         "provenance": _provenance(s, raw, ()),
         "location": locate(()),
     }

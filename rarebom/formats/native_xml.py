@@ -174,25 +174,21 @@ def read(stream: BinaryIO, file: str | None) -> tuple[Bom | None, list[Finding]]
     schema = _schema()
     parts = PartList(problems)
     root = None
-    depth = 0
-    for event, element in _xmlsafe.iter_events(stream, file):
-        if event == "start":
-            depth += 1
-            if depth == 1:
-                root = element
-                if element.tag != _NS + "bom":
-                    problems.append(
-                        error("not-rarebom", f"the root element is {_clean(str(element.tag))!r}, not a rarebom <bom> in namespace {NAMESPACE}", Location(file, element.sourceline))
-                    )
-                    return None, problems
-                version = (element.get("formatVersion") or "").strip() or None
-                bad = version is not None and check_version(version, Location(file, element.sourceline))
-                if bad:
-                    problems.append(bad)
-                    return None, problems
-            continue
-        depth -= 1
-        if depth == 1 and element.tag == _NS + "part":
+    part_tag = _NS + "part"
+    for event, element in _xmlsafe.iter_root_children(stream, file):
+        if event == "start":  # the root
+            root = element
+            if element.tag != _NS + "bom":
+                problems.append(
+                    error("not-rarebom", f"the root element is {_clean(str(element.tag))!r}, not a rarebom <bom> in namespace {NAMESPACE}", Location(file, element.sourceline))
+                )
+                return None, problems
+            version = (element.get("formatVersion") or "").strip() or None
+            bad = version is not None and check_version(version, Location(file, element.sourceline))
+            if bad:
+                problems.append(bad)
+                return None, problems
+        elif element.tag == part_tag:  # a child of the root, complete
             _read_part(element, schema, file, parts, problems)
             root.remove(element)
     if root is None:
