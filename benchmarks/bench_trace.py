@@ -274,8 +274,11 @@ def _vmhwm_mib() -> float:
         return _peak_rss_mib()
 
 
-def _pipeline(path: str, rules, timings: dict[str, list[float]] | None = None, cpu: dict[str, list[float]] | None = None) -> tuple[dict, str]:
-    """What ``rarebom trace FILE -o json`` does, stage by stage; returns the report data and text."""
+def _pipeline(
+    path: str, rules, timings: dict[str, list[float]] | None = None, cpu: dict[str, list[float]] | None = None, rss: dict[str, float | None] | None = None
+) -> tuple[dict, str]:
+    """What ``rarebom trace FILE -o json`` does, stage by stage; returns the report data and text.
+    ``rss`` gets the resident set size after each stage (after a collection, outside the timing)."""
     import rarebom
     from rarebom.report import Input, render_json, report_data
     from rarebom.rules import evaluate
@@ -289,6 +292,9 @@ def _pipeline(path: str, rules, timings: dict[str, list[float]] | None = None, c
             timings[name].append(time.perf_counter() - started)
         if cpu is not None:
             cpu[name].append(time.process_time() - started_cpu)
+        if rss is not None:
+            gc.collect()
+            rss[name] = _rss_mib()
         return result
 
     loaded = timed("load", lambda: rarebom.load(path))
@@ -320,9 +326,11 @@ def measure_stages(path: str, repeats: int) -> dict[str, Any]:
     timings: dict[str, list[float]] = defaultdict(list)
     cpu: dict[str, list[float]] = defaultdict(list)
     data = text = None
-    for _ in range(repeats):
+    rss: dict[str, float | None] = {}
+    for n in range(repeats):
         data = text = None
-        data, text = _pipeline(path, rules, timings, cpu)
+        data, text = _pipeline(path, rules, timings, cpu, rss if n == 0 else None)
+    result["rss_after_mib"] = rss
     result["peak_rss_mib"] = _vmhwm_mib()
     result["runs_s"] = dict(timings)
     result["median_s"] = {name: statistics.median(runs) for name, runs in timings.items()}
@@ -534,6 +542,29 @@ def render(rows: list[dict], shape_rows: list[dict], floor_name: str, prof: dict
         rest = r["e2e"]["cpu_s"] - total_cpu if "cpu_s" in r["e2e"] else None
         cells = " | ".join(f"{_time(medians[s])} / {_time(cpu[s])} ({cpu[s] / total_cpu:.0%})" for s in STAGES)
         lines.append(f"| {r['parts']:,} | {cells} | {_time(total)} / {_time(total_cpu)} | {_time(rest)} | {_mib(stages['peak_rss_mib'])} |")
+    with_rss = [r for r in rows if r.get("stages", {}).get("rss_after_mib") and r["stages"].get("rss_before_mib") is not None]
+    if with_rss:
+        lines += [
+            "",
+            "Memory by stage: the resident set size of the stage runs' interpreter after each stage of the first run (a collection first), "
+            "and what each stage adds, per part. Each stage keeps what the next one needs: the model, the trace, the evaluation, the report data.",
+            "",
+            "| parts | before (imports, warm-up) | " + " | ".join(f"after {s}" for s in STAGES) + " |",
+            "|---:|---:|" + "---:|" * len(STAGES),
+        ]
+        for r in with_rss:
+            stages = r["stages"]
+            before, after = stages["rss_before_mib"], stages["rss_after_mib"]
+            cells, last = [], before
+            for s in STAGES:
+                now = after.get(s)
+                if now is None or last is None:
+                    cells.append("–")
+                else:
+                    grew = now - last
+                    cells.append(f"{_mib(now)} ({'+' if grew >= 0 else '−'}{_bytes_per_part(abs(grew), r['parts'])})")
+                last = now
+            lines.append(f"| {r['parts']:,} | {_mib(before)} | " + " | ".join(cells) + " |")
     measured = [r for r in rows if "cpu_s" in r["e2e"]]
     if len(measured) > 1:
         lines += [

@@ -124,6 +124,10 @@ def test_the_stages_say_what_the_command_line_says(synthetic_file, end_to_end):
     assert {k: stages[k] for k in ("parts", "finished_goods", "verdicts")} == {k: end_to_end[k] for k in ("parts", "finished_goods", "verdicts")}
     assert set(stages["median_s"]) == set(bench_trace.STAGES)
     assert stages["report_bytes"] > 0
+    # The resident set after every stage, on Linux (where /proc says it).
+    if stages["rss_before_mib"] is not None:
+        assert list(stages["rss_after_mib"]) == list(bench_trace.STAGES)
+        assert all(mib > 0 for mib in stages["rss_after_mib"].values())
 
 
 @pytest.mark.parametrize(("shape", "nd_grams"), [("chain", Fraction(3, 10)), ("shared", 50 * Fraction(3, 10))])
@@ -142,8 +146,12 @@ def test_the_section_renders_and_is_written_between_the_markers(synthetic_file, 
     row["floor"] = {"median_s": 0.01, "runs_s": [0.01], "cpu_s": 0.01, "peak_rss_mib": 5.0, "elements": 1234}
     row["e2e"] = end_to_end
     row["stages"] = {"median_s": dict.fromkeys(bench_trace.STAGES, 0.1), "cpu_s": dict.fromkeys(bench_trace.STAGES, 0.1), "peak_rss_mib": 50.0, "report_bytes": 1000}
+    row["stages"].update(rss_before_mib=40.0, rss_after_mib={"load": 41.0, "trace": 43.0, "evaluate": 42.0, "report": 42.0, "render": 42.0})
     section = bench_trace.render([row], [], "the floor", None, None, "python -m benchmarks.bench_trace --sizes 300")
     assert f"| {PARTS} |" in section
+    # Memory by stage: what each stage adds per part, and a stage that gave memory back.
+    one, two = f"{2**20 / PARTS:,.0f} B", f"{2 * 2**20 / PARTS:,.0f} B"
+    assert f"| {PARTS} | 40 MiB | 41 MiB (+{one}) | 43 MiB (+{two}) | 42 MiB (−{one}) | 42 MiB (+0 B) |" in section
     assert "1,234" in section
     document = tmp_path / "performance.md"
     document.write_text("# Performance\n\nintro\n", encoding="utf-8")
