@@ -330,16 +330,10 @@ class _Shared:
         #: readers share equal quantities between usages
         self.multipliers: dict[tuple[int, str], Triple] = {}
 
-    def number(self, x):
-        kind = type(x)
-        if kind is float:
-            return self.floats.setdefault(x, x) if x and x == x else x  # not 0.0 (or -0.0), nor NaN
-        if kind is Fraction:
-            return self.fractions.setdefault(x, x)
-        return x  # an int: the small ones are shared by Python already
-
     def triple(self, a, b, c) -> Triple:
-        """``(a, b, c)``, shared. (:meth:`number` and :meth:`tuple` inlined: a compile calls it for most numbers.)"""
+        """``(a, b, c)``, shared: each float (but ``0.0``, ``-0.0`` and NaN) and Fraction by value,
+        then the tuple as :meth:`tuple` does (inlined: a compile calls this for most numbers).
+        An int is kept as it is: the small ones are shared by Python already."""
         floats = self.floats
         kind = type(a)
         if kind is float:
