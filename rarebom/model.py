@@ -69,6 +69,8 @@ NOT_XML_CHAR = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]
 def _text(instance, attribute, value):
     if value is None:
         return
+    if type(value) is str and value.isascii() and value.isprintable():
+        return  # printable ASCII holds none of NOT_XML_CHAR: a quick pass for most texts
     if not isinstance(value, str):
         raise TypeError(f"{attribute.name} must be a string, not {type(value).__name__}")
     bad = NOT_XML_CHAR.search(value)
@@ -100,6 +102,8 @@ _is_str = attrs.validators.instance_of(str)
 
 def _required_text(instance, attribute, value):
     """``instance_of(str)``, then :func:`_non_empty`: one call instead of attrs' chain of two."""
+    if type(value) is str and value and value.isascii() and value.isprintable() and not value.isspace():
+        return  # the usual case, decided without a regex (printable ASCII: only " " is blank)
     if not isinstance(value, str):
         _is_str(instance, attribute, value)  # raises attrs' TypeError
     _non_empty(instance, attribute, value)
@@ -141,10 +145,11 @@ class Amount:
         # What attrs would hash, without hashing Fractions (a modular inverse in Python, about
         # 4 us an amount): equal Fractions have equal numerators and denominators. Readers
         # share equal objects that hold amounts by looking them up in dicts (formats/native.py).
+        # (as_integer_ratio is one call where .numerator and .denominator are two properties.)
         value, low, high = self.value, self.min, self.max
         if low is None and high is None:
-            return hash((self.kind, self.unit, None) if value is None else (self.kind, self.unit, value.numerator, value.denominator))
-        return hash((self.kind, self.unit, *(None if n is None else (n.numerator, n.denominator) for n in (value, low, high))))
+            return hash((self.kind, self.unit, None) if value is None else (self.kind, self.unit, *value.as_integer_ratio()))
+        return hash((self.kind, self.unit, *(None if n is None else n.as_integer_ratio() for n in (value, low, high))))
 
     @classmethod
     def parse(cls, value: str | None, unit: str, kind: Kind, *, min: str | None = None, max: str | None = None) -> Amount:
@@ -354,6 +359,8 @@ class Usage:
 
 
 def _attribute_pairs(value) -> tuple[tuple[str, str], ...]:
+    if type(value) is tuple and not value:
+        return value
     if type(value) is tuple and all(type(pair) is tuple and len(pair) == 2 and type(pair[0]) is str and type(pair[1]) is str for pair in value):
         return value  # already what the loop below makes: kept, so that readers can share it
     items = value.items() if hasattr(value, "items") else value
@@ -361,6 +368,8 @@ def _attribute_pairs(value) -> tuple[tuple[str, str], ...]:
 
 
 def _unique_names(instance, attribute, value):
+    if not value:
+        return
     for name, text in value:
         _non_empty(instance, attribute, name)
         _text(instance, attribute, text)
@@ -368,6 +377,22 @@ def _unique_names(instance, attribute, value):
     if len(names) != len(set(names)):
         dup = sorted({n for n in names if names.count(n) > 1})
         raise ValueError(f"attribute names repeat: {', '.join(dup)}")
+
+
+def _known_uom(instance, attribute, value):
+    """``instance_of(str)``, then a unit :func:`kind_of_unit` knows (else UnitError)."""
+    if type(value) is not str:
+        _is_str(instance, attribute, value)  # raises attrs' TypeError
+    kind_of_unit(value)
+
+
+_optional_bool = attrs.validators.optional(attrs.validators.instance_of(bool))
+
+
+def _tri_state(instance, attribute, value):
+    """``optional(instance_of(bool))``, with True, False and None passed in one test."""
+    if value is not None and type(value) is not bool:
+        _optional_bool(instance, attribute, value)  # raises attrs' TypeError
 
 
 @attrs.frozen(kw_only=True)
@@ -392,21 +417,17 @@ class Part:
     id: str = attrs.field(validator=_required_text)
     name: str | None = attrs.field(default=None, validator=_optional_str)
     description: str | None = attrs.field(default=None, validator=_optional_str)
-    uom: str = attrs.field(default="each", validator=attrs.validators.instance_of(str))
+    uom: str = attrs.field(default="each", validator=_known_uom)
     mass: Amount | None = attrs.field(default=None, validator=_amount_of(Kind.MASS))
     unit_value: Amount | None = attrs.field(default=None, validator=_amount_of(Kind.CURRENCY))
     materials: tuple[Material, ...] = attrs.field(default=(), converter=tuple, validator=_tuple_of(Material))
     uses: tuple[Usage, ...] = attrs.field(default=(), converter=tuple, validator=_tuple_of(Usage))
     origins: tuple[OriginClaim, ...] = attrs.field(default=(), converter=tuple, validator=_tuple_of(OriginClaim))
     classifications: tuple[Classification, ...] = attrs.field(default=(), converter=tuple, validator=_tuple_of(Classification))
-    china_re_technology: bool | None = attrs.field(default=None, validator=attrs.validators.optional(attrs.validators.instance_of(bool)))
+    china_re_technology: bool | None = attrs.field(default=None, validator=_tri_state)
     attributes: tuple[tuple[str, str], ...] = attrs.field(default=(), converter=_attribute_pairs, validator=_unique_names)
     provenance: Location | None = attrs.field(default=None, validator=_provenance)
     location: Location | None = attrs.field(default=None, eq=False, repr=False)
-
-    @uom.validator
-    def _known_uom(self, attribute, value):
-        kind_of_unit(value)  # raises UnitError
 
     @property
     def uom_kind(self) -> Kind:

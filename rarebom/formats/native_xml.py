@@ -67,7 +67,8 @@ _PROVENANCE_KEYS = frozenset(("file", "line", "path"))
 
 
 def _amount(element: etree._Element) -> dict[str, str]:
-    return {k: v for k, v in element.items() if k in _AMOUNT_KEYS}
+    raw = dict(element.items())  # one call to lxml; the schema allows only these keys (and xsi:*)
+    return raw if _AMOUNT_KEYS.issuperset(raw) else {k: v for k, v in raw.items() if k in _AMOUNT_KEYS}
 
 
 def _provenance(element: etree._Element) -> dict[str, str]:
@@ -80,7 +81,7 @@ _TRI_STATE = {"true": True, "false": False, "unknown": None}
 def _raw_part(element: etree._Element) -> tuple[dict, dict[tuple, int]]:
     """The raw dict of a schema-valid ``<part>``, and the source line of each path in it."""
     lines: dict[tuple, int] = {(): element.sourceline}
-    get = element.get
+    get = dict(element.items()).get  # one call to lxml, not one per attribute
     raw: dict[str, Any] = {"id": get("id")}
     for name in ("name", "uom"):
         value = get(name)
@@ -157,6 +158,8 @@ def _raw_material(element: etree._Element, path: tuple, lines: dict) -> dict:
 
 
 def _xml_path(part_id: str, path: tuple) -> str:
+    if not path:
+        return f"part[@id={part_id!r}]"  # every part's own location: the short way
     steps = [f"part[@id={part_id!r}]"]
     items = list(path)
     while items:
