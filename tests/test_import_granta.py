@@ -557,3 +557,21 @@ def test_a_shared_part_written_under_two_parents_is_warned_about_once(write):
     (warning,) = by_code(result.findings, "granta-record-unresolved")
     assert warning.parts == ("SCREW",) and warning.location.pointer.endswith("/Part/Components/Part[1]/Components/Part/Materials/Material")
     assert rarebom.trace(result.bom, exact=True)["TOP"].mass.nominal == 24  # 2 assemblies x 4 screws x 3 g
+
+
+@pytest.mark.parametrize("name", [COMPLIANCE, SUSTAINABILITY, MEDIUM])
+def test_streamed_locations_are_the_whole_trees(name):
+    """The reader streams (tests/test_granta_streaming.py), yet every line and XPath it gives
+    on the real files is where lxml's whole tree puts that element."""
+    from rarebom.formats._import import _Paths
+
+    path = sample(name)
+    root = etree.parse(str(path)).getroot()
+    paths = _Paths()  # numbers each parent's children once, with the whole tree in hand
+    places = {(element.sourceline, paths.path(element)) for element in root.iter() if isinstance(element.tag, str)}
+    result = rarebom.load(path)
+    located = [p.provenance for p in result.bom.parts]
+    located += [m.provenance for p in result.bom.parts for m in p.materials]
+    located += [s.provenance for p in result.bom.parts for m in p.materials for s in m.substances]
+    located += [f.location for f in result.findings if f.location is not None and f.location.pointer is not None]
+    assert located and all((where.line, where.pointer) in places for where in located)

@@ -77,15 +77,20 @@ class _Paths:
             found = self._paths[element] = f"/{local_name(element.tag)}"
             return found
         base = self.path(parent)
-        names = [local_name(child.tag) for child in parent]
+        children = list(parent)
+        names = [local_name(child.tag) for child in children]
         total = Counter(names)
-        seen: Counter[str | None] = Counter()
-        for child, name in zip(parent, names, strict=True):
+        seen: dict[str, int] = {}
+        paths = self._paths
+        for child, name in zip(children, names, strict=True):
             if name is None:
                 continue  # a comment or processing instruction
-            seen[name] += 1
-            self._paths[child] = f"{base}/{name}[{seen[name]}]" if total[name] > 1 else f"{base}/{name}"
-        return self._paths[element]
+            if total[name] > 1:
+                seen[name] = n = seen.get(name, 0) + 1
+                paths[child] = f"{base}/{name}[{n}]"
+            else:
+                paths[child] = f"{base}/{name}"
+        return paths[element]
 
 
 class Importer:
@@ -97,6 +102,7 @@ class Importer:
         self.parts: list[Part] = []
         self._by_id: dict[str, Part] = {}
         self._renamed: dict[str, int] = {}
+        self._contents: dict[str, Part] = {}  # see _content_of
         self._paths = _Paths()
         self._max_parts = limits.active().max_parts
 
@@ -117,6 +123,16 @@ class Importer:
     def at(self, element: etree._Element) -> Location:
         """The location of an XML element: file, line, XPath."""
         return Location(self.file, element.sourceline, self._paths.path(element))
+
+    def anchor(self, element: etree._Element, path: str) -> None:
+        """Take ``path`` as the XPath of ``element``, and forget every path found so far.
+
+        For a streaming reader, which removes what it has read: the tree around ``element``
+        no longer says where it stood, so the reader says it, and the elements below it are
+        numbered from there. Forgetting the rest lets the elements already read be freed.
+        """
+        self._paths = _Paths()
+        self._paths._paths[element] = path
 
     def at_row(self, row: int, column: str | None = None) -> Location:
         """The location of a table row (1-based, counting the header), and optionally a column."""
@@ -221,10 +237,11 @@ class Importer:
         if existing is None:
             self._keep(part)
             return part.id
-        if same_part(existing, part):
+        content = _content(part)
+        if self._content_of(part.id) == content:
             return existing.id
         for candidate in self._variants(part.id):
-            if candidate in self._by_id and same_part(self._by_id[candidate], part):
+            if candidate in self._by_id and self._content_of(candidate) == content:
                 return candidate
         n = self._renamed.get(part.id, 1) + 1
         while f"{part.id} ({n})" in self._by_id:
@@ -241,6 +258,14 @@ class Importer:
         renamed = attrs.evolve(part, id=new_id)
         self._keep(renamed)
         return new_id
+
+    def _content_of(self, part_id: str) -> Part:
+        """:func:`_content` of the part kept as ``part_id``, made once: a tree format repeats a
+        shared sub-assembly under every parent, and each repeat is compared with it."""
+        content = self._contents.get(part_id)
+        if content is None:
+            content = self._contents[part_id] = _content(self._by_id[part_id])
+        return content
 
     def _variants(self, part_id: str):
         for n in range(2, self._renamed.get(part_id, 1) + 1):

@@ -31,11 +31,12 @@ from typing import BinaryIO
 import attrs
 from lxml import etree
 
+from .. import limits
 from ..errors import Finding, Location, Severity, UnitError
 from ..model import Amount, Bom, Completeness, Material, Part, Substance, Usage
 from ..units import COUNT_UNITS, Kind, kind_of_unit, unit_factor
 from . import _xmlsafe
-from ._import import Importer, local_name, xpath
+from ._import import Importer, local_name
 
 __all__ = ["NAMESPACE", "VERSIONS", "read"]
 
@@ -60,23 +61,107 @@ PART_SUBSTANCES = "substances listed on the part"
 
 
 def read(stream: BinaryIO, file: str | None) -> tuple[Bom | None, list[Finding]]:
-    """Read a Granta BoM file; ``(None, findings)`` if any error was found."""
-    root = _xmlsafe.parse(stream, file)
+    """Read a Granta BoM file; ``(None, findings)`` if any error was found.
+
+    Two passes over the stream, and neither holds the whole tree. The first checks the file
+    as :func:`._xmlsafe.parse` does (syntax, DOCTYPE, depth, in that order, so a broken file
+    fails as it always did) and counts the siblings that number each part's XPath. The
+    second builds each part at its end tag and removes it from the tree, so the tree holds
+    the part being read and the parts it is in (and what lxml has parsed ahead), not the file.
+    """
+    start = stream.tell()
+    try:
+        counts = _count_siblings(stream, file)
+    except etree.XMLSyntaxError:
+        # libxml2 words some errors differently when it is fed a stream; the whole-tree parse
+        # gives the error a broken file always gave.
+        stream.seek(start)
+        _xmlsafe.parse(stream, file)
+        raise
+    stream.seek(start)
     reader = _Reader(Importer(file))
-    bom = reader.read(root)
+    bom = reader.read(stream, counts)
     imp = reader.imp
     return (None if imp.failed else bom), imp.findings
+
+
+#: The elements both passes see: every part and every list of components, in any namespace.
+_TAGS = ("{*}Part", "{*}Components")
+
+#: What each of them holds that numbers an XPath: parts hold lists of components, and a list
+#: of components holds parts.
+_COUNTED = {"Part": "{*}Components", "Components": "{*}Part"}
+
+
+@attrs.frozen
+class _Counts:
+    """What the first pass found: for each ``Part`` and ``Components`` element, in the order
+    their start tags come, how many ``Components`` (in a ``Part``) or ``Part`` (in a
+    ``Components``) elements it holds; and how many ``Components`` the root holds."""
+
+    held: list[int]
+    root_components: int
+
+
+def _count_siblings(stream: BinaryIO, file: str | None) -> _Counts:
+    """The first pass: the sibling counts that number the XPaths of parts, and the refusals.
+
+    A part's XPath says ``Part[2]`` only where its parent holds more than one ``Part``,
+    which a streaming reader would know only when the parent ends. The counts are known
+    here first. Elements are cleared as they end, so this pass holds little more than the
+    second. Its refusals come in the order :func:`._xmlsafe.parse` gives them: a syntax
+    error anywhere in the file, then a DOCTYPE, then the first element nested too deep.
+    """
+    _xmlsafe.read_prolog(stream, file)
+    max_depth = limits.active().max_depth
+    held: list[int] = []
+    open_: list[int] = []
+    too_deep = None
+    if max_depth < _xmlsafe.LIBXML2_MAX_DEPTH:
+        # Depth is counted on every element, so every element is seen here (only when a
+        # lower limit is set: libxml2 stops at its own).
+        events = etree.iterparse(stream, events=("start", "end"), **_xmlsafe.PARSER_OPTIONS)
+        depth = 0
+        for event, element in events:
+            if event == "start":
+                depth += 1
+                if depth > max_depth and too_deep is None:
+                    too_deep = element
+            else:
+                depth -= 1
+            name = local_name(element.tag)
+            if name in _COUNTED:
+                _count(event, element, name, held, open_)
+    else:
+        events = etree.iterparse(stream, events=("start", "end"), tag=_TAGS, **_xmlsafe.PARSER_OPTIONS)
+        for event, element in events:
+            _count(event, element, local_name(element.tag), held, open_)
+    root = events.root
+    _xmlsafe._refuse_doctype(root.getroottree(), file)
+    if too_deep is not None:
+        raise _xmlsafe._too_deep(max_depth, file, too_deep, None)
+    return _Counts(held, sum(1 for _ in root.iterchildren("{*}Components")))
+
+
+def _count(event: str, element: etree._Element, name: str, held: list[int], open_: list[int]) -> None:
+    if event == "start":
+        open_.append(len(held))
+        held.append(0)
+    else:
+        held[open_.pop()] = sum(1 for _ in element.iterchildren(_COUNTED[name]))
+        element.clear()  # its parent counts it by its tag, which clear() keeps
 
 
 # --- small XML helpers ------------------------------------------------------------------
 
 
 def _children(element: etree._Element, name: str) -> Iterator[etree._Element]:
-    return (child for child in element if local_name(child.tag) == name)
+    """The children called ``name`` in any namespace (or none): lxml matches ``{*}name`` in C."""
+    return element.iterchildren("{*}" + name)
 
 
 def _child(element: etree._Element, name: str) -> etree._Element | None:
-    return next(_children(element, name), None)
+    return next(element.iterchildren("{*}" + name), None)
 
 
 def _text(element: etree._Element, name: str) -> str | None:
@@ -126,8 +211,37 @@ class _Placed:
     where: Location
 
 
+@attrs.define
+class _Open:
+    """A ``Part`` or ``Components`` element whose end tag has not come yet (or the root).
+
+    ``read`` is whether the reader reads it: the root's first ``Components``, its ``Part``
+    elements, each such part's first ``Components``, and so on down. For those, ``path`` is
+    the XPath :meth:`Importer.at` would give with the whole tree in hand, and ``children``
+    the parts read in the (first) ``Components``: each part's :class:`_Placed` (None if it
+    could not be built) and its findings, in the order the reader found them.
+    """
+
+    element: etree._Element
+    name: str
+    read: bool
+    path: str | None
+    held: int  # how many Components (a Part, the root) or Part (a Components) it holds
+    parent: _Open | None
+    seen: int = 0  # how many of those have started so far
+    children: list[tuple[_Placed | None, list[Finding]]] = attrs.Factory(list)
+
+
 class _Reader:
-    """One pass over a ``PartsEco`` tree, building parts children first."""
+    """One streaming pass over a ``PartsEco`` document, building each part at its end tag.
+
+    The tree formats build parts children first, which suits streaming: a part is read when
+    it ends (its components were read before it), then removed from the tree. What comes out
+    is what reading the whole tree would give: the same parts added in the same order (so
+    repeated sub-assemblies are shared and renamed alike), the same XPaths (numbered with
+    the first pass's counts), and the same findings in the same order (a part's own
+    ``Quantity`` findings before its components', as a reader walking down the tree finds them).
+    """
 
     def __init__(self, imp: Importer):
         self.imp = imp
@@ -135,20 +249,44 @@ class _Reader:
         #: every parent, and one part gets one set of warnings, not one per occurrence
         self.warned: set[str] = set()
 
-    def read(self, root: etree._Element) -> Bom | None:
+    def read(self, stream: BinaryIO, counts: _Counts) -> Bom | None:
         imp = self.imp
+        events = etree.iterparse(stream, events=("start", "end"), tag=_TAGS, **_xmlsafe.PARSER_OPTIONS)
+        top: _Open | None = None
+        stack: list[_Open] = []
+        held = iter(counts.held)
+        for event, element in events:
+            if top is None:
+                root = element.getroottree().getroot()
+                version = self._version(root)
+                if version is None:
+                    return None
+                top = _Open(root, "PartsEco", True, f"/{local_name(root.tag)}", counts.root_components, None)
+            if event == "start":
+                stack.append(self._open(element, next(held), stack, top))
+                continue
+            frame = stack.pop()
+            if not frame.read:
+                continue
+            parent = frame.parent
+            if frame.name == "Components":
+                parent.children = frame.children
+            else:
+                parent.children.append(self.part(element, frame.path, frame.children))
+                parent.element.remove(element)  # read: nothing refers to it again
+        if top is None:  # no Part or Components anywhere
+            root = events.root
+            version = self._version(root)
+            if version is None:
+                return None
+            top = _Open(root, "PartsEco", True, f"/{local_name(root.tag)}", counts.root_components, None)
+        root = top.element
+        imp.anchor(root, top.path)
         where = imp.at(root)
-        namespace = etree.QName(root).namespace or ""
-        match = NAMESPACE.fullmatch(namespace)
-        if local_name(root.tag) != "PartsEco" or match is None:
-            imp.fail("schema", f"the root element is <{local_name(root.tag)}> in namespace {namespace!r}, not a Granta <PartsEco>", where)
-            return None
-        version = match.group(1)
-        if version not in VERSIONS:
-            imp.fail("unsupported-version", f"Granta BoM version {version} is not supported; this rarebom reads {', '.join(VERSIONS)}", where)
-            return None
-        components = _child(root, "Components")
-        tops = [self.part(element) for element in _children(components, "Part")] if components is not None else []
+        tops = []
+        for placed, findings in top.children:
+            imp.findings.extend(findings)
+            tops.append(placed)
         notes = _child(root, "Notes")
         product = _text(notes, "ProductName") if notes is not None else None
         attributes = [("granta-bom-version", version)]
@@ -170,6 +308,34 @@ class _Reader:
             if root_part is not None:
                 imp.add_part(root_part)
         return imp.bom(product, attributes, where)
+
+    def _version(self, root: etree._Element) -> str | None:
+        """The BoM version of a ``PartsEco`` root; None, with an error, for any other root or version."""
+        imp = self.imp
+        namespace = etree.QName(root).namespace or ""
+        match = NAMESPACE.fullmatch(namespace)
+        if local_name(root.tag) != "PartsEco" or match is None:
+            imp.fail("schema", f"the root element is <{local_name(root.tag)}> in namespace {namespace!r}, not a Granta <PartsEco>", imp.at(root))
+            return None
+        version = match.group(1)
+        if version not in VERSIONS:
+            imp.fail("unsupported-version", f"Granta BoM version {version} is not supported; this rarebom reads {', '.join(VERSIONS)}", imp.at(root))
+            return None
+        return version
+
+    @staticmethod
+    def _open(element: etree._Element, held: int, stack: list[_Open], top: _Open) -> _Open:
+        """The frame of a ``Part`` or ``Components`` element at its start tag: whether it is read, and its XPath."""
+        name = local_name(element.tag)
+        parent_element = element.getparent()
+        parent = stack[-1] if stack and stack[-1].element is parent_element else top if parent_element is top.element else None
+        if parent is None or not parent.read or (name == "Part") != (parent.name == "Components"):
+            return _Open(element, name, False, None, held, parent)
+        parent.seen += 1
+        # The first Components of a part (or of the root) is read, and every Part in it.
+        read = name == "Part" or parent.seen == 1
+        path = f"{parent.path}/{name}[{parent.seen}]" if parent.held > 1 else f"{parent.path}/{name}"
+        return _Open(element, name, read, path if read else None, held, parent)
 
     @staticmethod
     def _is_one_product(tops: list[_Placed]) -> bool:
@@ -196,18 +362,28 @@ class _Reader:
 
     # --- parts ----------------------------------------------------------------------------
 
-    def part(self, element: etree._Element) -> _Placed | None:
-        """Read one Part and its components; None if it could not be built (an error says why).
+    def part(self, element: etree._Element, path: str, children: list[tuple[_Placed | None, list[Finding]]]) -> tuple[_Placed | None, list[Finding]]:
+        """Read one Part whose components were read: its :class:`_Placed` (None if it could not
+        be built; an error says why) and its findings, its components' included."""
+        imp = self.imp
+        imp.anchor(element, path)
+        outer, imp.findings = imp.findings, []
+        try:
+            placed = self._part(element, path, children)
+            return placed, imp.findings
+        finally:
+            imp.findings = outer
 
-        Recursion is bounded by libxml2's nesting limit (256 levels, so 128 levels of
-        Part), far inside Python's.
-        """
+    def _part(self, element: etree._Element, path: str, children: list[tuple[_Placed | None, list[Finding]]]) -> _Placed | None:
         imp = self.imp
         where = imp.at(element)
-        pid = _text(element, "PartNumber") or _text(element, "Name") or (element.get("id") or "").strip() or xpath(element)
+        pid = _text(element, "PartNumber") or _text(element, "Name") or (element.get("id") or "").strip() or path
         quantity, uom = self._quantity(element, pid)
-        components = _child(element, "Components")
-        placed = [self.part(child) for child in _children(components, "Part")] if components is not None else []
+        # Its components' findings come after its Quantity's, where a reader walking down the tree finds them.
+        placed = []
+        for child, findings in children:
+            imp.findings.extend(findings)
+            placed.append(child)
         uses = self._uses([p for p in placed if p is not None])
 
         attributes: list[tuple[str, str]] = []
