@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import heapq
 from array import array
-from collections.abc import Container, Iterable, Iterator, Sequence
+from collections.abc import Callable, Container, Iterable, Iterator, Sequence
+from typing import Any
 
 import attrs
 
@@ -49,10 +50,11 @@ class Graph:
     one empty tuple. Built once per trace: one pass over the usages.
     """
 
-    __slots__ = ("_alternates", "_fixing", "_holders", "_parents", "_recent", "children", "compiled", "every", "selected")
+    __slots__ = ("_alternates", "_fixing", "_holders", "_kept", "_kept_size", "_parents", "_recent", "_recent_size", "_used", "children", "compiled", "every", "selected")
 
-    #: how many of the latest walks :meth:`reachable` keeps: the rules walk down from one
-    #: node several times in a row (its parts, its coverage, its multipliers)
+    #: how many of the latest walks :meth:`reachable` keeps at least, whatever their size:
+    #: the rules walk down from one node several times in a row (its parts, its coverage,
+    #: its multipliers)
     RECENT = 8
 
     def __init__(self, compiled: Compiled):
@@ -83,6 +85,11 @@ class Graph:
         self.selected, self.children, self.every = selected, children, every
         self._parents: tuple[array, array] | None = None
         self._recent: dict[tuple[int, bool], array] = {}
+        self._recent_size = 0  # ints in the walks of ``_recent``
+        #: the walks of finished goods, kept for good (see :meth:`reachable`)
+        self._kept: dict[tuple[int, bool], array] = {}
+        self._kept_size = 0
+        self._used: bytearray | None = None
         self._holders: dict[frozenset[int], Holders] = {}
         self._fixing: tuple[list, bytearray | None] | None = None
 
@@ -105,11 +112,37 @@ class Graph:
         key = (root, alternates and self._alternates)
         found = self._recent.get(key)
         if found is None:
+            found = self._kept.get(key)
+            if found is not None:
+                return found
             found = array(_INDEX, self._walk(root, self.every if key[1] else self.children))
-            if len(self._recent) >= self.RECENT:
-                del self._recent[next(iter(self._recent))]  # the oldest
-            self._recent[key] = found
+            if self._is_top(root) and self._kept_size + len(found) <= 2 * len(self.children):
+                # A finished good's walk is asked for again and again, by every rule and the
+                # report, far apart: keep it, up to two ints per part of the BOM in all.
+                self._kept[key] = found
+                self._kept_size += len(found)
+                return found
+            # The latest walks, the oldest dropped first once there are more than RECENT of
+            # them and they hold more than two ints per part of the BOM: the rules walk down
+            # from an item for one rule and again for another, hundreds of walks later.
+            recent = self._recent
+            recent[key] = found
+            self._recent_size += len(found)
+            budget = 2 * len(self.children)
+            while len(recent) > self.RECENT and self._recent_size > budget:
+                oldest = next(iter(recent))
+                self._recent_size -= len(recent.pop(oldest))
         return found
+
+    def _is_top(self, i: int) -> bool:
+        """Whether nothing uses part ``i`` (a finished good)."""
+        if self._used is None:
+            used = bytearray(len(self.children))
+            for kids in self.every:
+                for j in kids:
+                    used[j] = 1
+            self._used = used
+        return not self._used[i]
 
     @staticmethod
     def _walk(root: int, kids: list[tuple[int, ...]]) -> list[int]:
@@ -122,6 +155,25 @@ class Graph:
                     add(j)
                     push(j)
         return sorted(seen)
+
+    def reachable_any(self, roots: Iterable[int], *, alternates: bool = False) -> bytearray:
+        """Per part, 1 where it is one of ``roots`` or under one: the union of their
+        :meth:`reachable` walks, in one walk that enters each part once however many of the
+        roots share it."""
+        kids = self.every if alternates and self._alternates else self.children
+        seen = bytearray(len(kids))
+        stack = []
+        push, pop = stack.append, stack.pop
+        for root in roots:
+            if not seen[root]:
+                seen[root] = 1
+                push(root)
+            while stack:
+                for j in kids[pop()]:
+                    if not seen[j]:
+                        seen[j] = 1
+                        push(j)
+        return seen
 
     def reachable_avoiding(self, root: int, stop: list[bool] | None, *, alternates: bool = False) -> set[int]:
         """``root`` and every part reached from it without passing *through* a part whose
@@ -254,8 +306,11 @@ def _one_class_multipliers(graph: Graph, rolled: Rolled, root: int, below: Seque
     counts = [0] * n
     lows[root] = nominals[root] = highs[root] = counts[root] = 1
     for i in reversed(below):  # parents before children; every part of ``below`` is reached
+        uses = selected[i]
+        if not uses:  # most parts: nothing to hand down
+            continue
         m_lo, m_nom, m_hi, c = lows[i], nominals[i], highs[i], counts[i]
-        for j, q_lo, q_nom, q_hi in selected[i]:
+        for j, q_lo, q_nom, q_hi in uses:
             counts[j] += c
             if lows[j] is None:
                 lows[j] = m_lo * q_lo
@@ -370,21 +425,39 @@ def _merge(holders: Holders, mult: dict[int, dict[int, list]], origins: list[int
     return merged
 
 
-def _merge_one_class(holders: Holders, one_class: tuple[list, ...], origins: list[int], wanted_class: int | None) -> tuple[list, ...]:
+class _Column:
+    """A column of :func:`_merge_one_class` that works an item out when it is asked for:
+    the ranking reads the low grams, the class, the multiplier and the own grams of the
+    top few items only."""
+
+    __slots__ = ("_item", "_size")
+
+    def __init__(self, item: Callable[[int], Any], size: int):
+        self._item, self._size = item, size
+
+    def __getitem__(self, e: int) -> Any:
+        return self._item(e)
+
+    def __len__(self) -> int:
+        return self._size
+
+
+def _merge_one_class(holders: Holders, one_class: tuple[list, ...], origins: list[int], wanted_class: int | None) -> tuple[Sequence, ...]:
     """:func:`_merge` over :func:`_one_class_multipliers` (a part's class is then its own),
     with the same sums in the same order, as columns: part, symbol index, class, the grams
     (low, nominal, high), the multiplier and the own grams of each item of the merge.
 
     Columns, not a list per item: a finished good holds tens of thousands of items, and
-    each container made here would be one more for the garbage collector to scan."""
+    each container made here would be one more for the garbage collector to scan. The
+    class, the low grams, the multiplier and the own grams are worked out on demand
+    (:class:`_Column`) from where each item came from: its holder's column (one column
+    per symbol, the usual case), or the sums of its several columns."""
     parts: list[int] = []
     syms: list[int] = []
-    classes: list[int] = []
-    los: list = []
     noms: list = []
     his: list = []
-    mults: list = []
-    owns: list = []
+    #: per item, the index of its column in ``holders``, or its summed ``[grams, multiplier, own grams]``
+    where: list = []
     lows, nominals, highs, _ = one_class
     all_cols, all_grams, start = holders.cols, holders.grams, 0
     for h, i in enumerate(holders.parts):
@@ -392,22 +465,17 @@ def _merge_one_class(holders: Holders, one_class: tuple[list, ...], origins: lis
         m_lo = lows[i]
         if m_lo is None:
             continue
-        cls = origins[i]  # its own class if definite, else the one inherited: UNKNOWN
-        if wanted_class is not None and cls != wanted_class:
+        if wanted_class is not None and origins[i] != wanted_class:  # its own class if definite, else UNKNOWN
             continue
         m_nom, m_hi = nominals[i], highs[i]
         if holders.distinct[h]:  # one column per symbol: nothing to add up
             for k in range(begin, start):
-                own_t = all_grams[k]
-                a, b, c = own_t
+                _, b, c = all_grams[k]
                 parts.append(i)
                 syms.append(all_cols[k] // N_ORIGINS)
-                classes.append(cls)
-                los.append(a * m_lo)
                 noms.append(b * m_nom)
                 his.append(c * m_hi)
-                mults.append(None)  # the part's multiplier, taken from the columns when ranked
-                owns.append(own_t)
+                where.append(k)
             continue
         cols = zip(all_cols[begin:start], all_grams[begin:start], strict=True)
         local: dict[int, list] = {}
@@ -425,16 +493,28 @@ def _merge_one_class(holders: Holders, one_class: tuple[list, ...], origins: lis
                 total[0] += m_lo
                 total[1] += m_nom
                 total[2] += m_hi
-        for symbol_index, (mass, total, own_t) in local.items():
+        for symbol_index, slot in local.items():
             parts.append(i)
             syms.append(symbol_index)
-            classes.append(cls)
-            los.append(mass[0])
-            noms.append(mass[1])
-            his.append(mass[2])
-            mults.append(total)
-            owns.append(own_t)
-    return parts, syms, classes, los, noms, his, mults, owns
+            noms.append(slot[0][1])
+            his.append(slot[0][2])
+            where.append(slot)
+
+    def low(e: int):
+        w = where[e]
+        return all_grams[w][0] * lows[parts[e]] if type(w) is int else w[0][0]
+
+    def multiplier(e: int):
+        w = where[e]
+        return None if type(w) is int else w[1]  # None: the part's multiplier, taken from the columns when ranked
+
+    def own(e: int):
+        w = where[e]
+        return all_grams[w] if type(w) is int else w[2]
+
+    n = len(parts)
+    classes = _Column(lambda e: origins[parts[e]], n)
+    return parts, syms, classes, _Column(low, n), noms, his, _Column(multiplier, n), _Column(own, n)
 
 
 def _top_one_class(merged: tuple[list, ...], one_class: tuple[list, ...], limit: int, ids: list[str], values: list[str]) -> list[tuple[tuple[int, int, int], list]]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 from array import array
 from collections import Counter
@@ -327,6 +328,14 @@ class Trace:
         found = self._graph().reachable(c.index[part_id], alternates=self.options.alternates is Alternates.WORST)
         ids = c.ids
         return tuple([ids[i] for i in found])
+
+    def below_any(self, part_ids: Iterable[str]) -> set[str]:
+        """The parts of every :meth:`below` of ``part_ids`` together, in one walk (the rules
+        ask which parts lie under any of a rule's nodes)."""
+        c = self._compiled
+        under = self._graph().reachable_any([c.index[pid] for pid in part_ids], alternates=self.options.alternates is Alternates.WORST)
+        ids = c.ids
+        return {ids[i] for i in itertools.compress(range(len(ids)), under)}
 
     def path(self, root: str, target: str) -> tuple[PathStep, ...] | None:
         """One shortest BOM path from ``root`` down to ``target`` (the first in file order), or None."""

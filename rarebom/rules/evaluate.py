@@ -16,8 +16,9 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from fractions import Fraction
+from itertools import chain
 from typing import Any
 
 import attrs
@@ -232,10 +233,12 @@ class _Context:
         self._class_sets: dict[frozenset[str], frozenset[str]] = {}
         self._below: dict[str, tuple[str, ...]] = {}
         self._coverage: dict[str, Any] = {}
-        self._own: dict[tuple[str, tuple[str, ...]], tuple[str, ...]] = {}
         self._holders: dict[tuple[str, ...], dict[str, tuple[str, ...]]] = {}
         self._items: dict[frozenset[str], set[str]] = {}
         self._under: dict[tuple, list[str]] = {}
+        #: (finished good, item classes, elements) -> [the unclassified parts that hold them
+        #: and what they hold, their item-class sentences once written] (see _for_finished_good)
+        self.unclassified: dict[tuple, list] = {}
         self._positions: dict[str, dict[str, int]] = {}
         self._by_class: dict[str, list[str]] | None = None
         #: (template, its other fields by name) -> part id -> the sentence (see :meth:`sentence`)
@@ -280,13 +283,6 @@ class _Context:
         found = self._coverage.get(part_id)
         if found is None:
             found = self._coverage[part_id] = self.trace.coverage(part_id)
-        return found
-
-    def own_elements(self, part_id: str, symbols: tuple[str, ...]) -> tuple[str, ...]:
-        key = (part_id, symbols)
-        found = self._own.get(key)
-        if found is None:
-            found = self._own[key] = self.trace.own_elements(part_id, symbols)
         return found
 
     def holders(self, symbols: tuple[str, ...]) -> dict[str, tuple[str, ...]]:
@@ -349,6 +345,48 @@ class _Context:
             found = by_part[part_id] = template.format(label=self.trace.bom.part(part_id).label, **fields)
         return found
 
+    def sentences(self, template: str, part_ids: Sequence[str], **fields: str) -> list[str]:
+        """:meth:`sentence` for each of ``part_ids``, in order, and the same str objects; the
+        template's kept sentences are looked up once for the whole list (a node's missing
+        data can name every part under it)."""
+        key = (template, *fields.items())
+        by_part = self._sentences.get(key)
+        if by_part is None:
+            by_part = self._sentences[key] = {}
+        found = [by_part.get(pid) for pid in part_ids]
+        if None in found:  # some written for the first time
+            part = self.trace.bom.part
+            for k, pid in enumerate(part_ids):
+                if found[k] is None:
+                    text = by_part.get(pid)  # the same part may be named twice
+                    if text is None:
+                        text = by_part[pid] = template.format(label=part(pid).label, **fields)
+                    found[k] = text
+        return found
+
+    def item_class_sentences(self, unclassified: dict[str, tuple[str, ...]], classes: str) -> list[str]:
+        """``sentence(_ITEM_CLASS, pid, held=", ".join(held), classes=classes)`` for each
+        unclassified part and what it holds, in order: the same str objects, with the kept
+        sentences looked up once per distinct ``held`` (a rule can find tens of thousands)."""
+        kept: dict[tuple[str, ...], tuple[dict[str, str], str]] = {}
+        part = self.trace.bom.part
+        found = []
+        for pid, held in unclassified.items():
+            slot = kept.get(held)
+            if slot is None:
+                joined = ", ".join(held)
+                key = (_ITEM_CLASS, ("held", joined), ("classes", classes))  # the key sentence() makes
+                by_part = self._sentences.get(key)
+                if by_part is None:
+                    by_part = self._sentences[key] = {}
+                slot = kept[held] = (by_part, joined)
+            by_part, joined = slot
+            text = by_part.get(pid)
+            if text is None:
+                text = by_part[pid] = _ITEM_CLASS.format(label=part(pid).label, held=joined, classes=classes)
+            found.append(text)
+        return found
+
     def forget(self, finished_good: str) -> None:
         """Drop what only the finished good's own verdicts use (its parts, their places in it
         and its item lists), once they are written: one finished good's worth is kept at a time."""
@@ -356,6 +394,8 @@ class _Context:
         self._positions.pop(finished_good, None)
         for key in [key for key in self._under if key[0] == finished_good]:
             del self._under[key]
+        for key in [key for key in self.unclassified if key[0] == finished_good]:
+            del self.unclassified[key]
 
     def node(self, rule: Rule, part_id: str) -> NodeVerdict:
         key = (rule.id, part_id)
@@ -390,10 +430,21 @@ def _for_finished_good(context: _Context, rule: Rule, fg: str, below: tuple[str,
         for excluded in rule.out_of_scope:
             if excluded.value in classes and not classes & rule.classes:
                 scope_notes.append(f"{trace.bom.part(pid).label} is classified {excluded.value}: {excluded.note} [{excluded.confidence}]")
-    unclassified = _unclassified(context, rule, fg, nodes) if rule.level is Level.ITEM else {}
-    for pid in list(unclassified):
+    verdict_overrides = [o for o in context.overrides if o.verdict is not None]
+    shared = None
+    if rule.level is Level.ITEM:
+        # Rules with the same item classes and elements find the same unclassified parts,
+        # and say the same sentences of them: worked out once per finished good.
+        key = (fg, rule.classes, _symbols(rule))
+        shared = context.unclassified.get(key)
+        if shared is None:
+            shared = context.unclassified[key] = [_unclassified(context, rule, fg, nodes), None]
+        unclassified = dict(shared[0]) if verdict_overrides else shared[0]
+    else:
+        unclassified = {}
+    for pid in list(unclassified) if verdict_overrides else ():
         # An override can settle an unclassified part: "this bearing is not a magnet".
-        said = [o for o in context.overrides if o.verdict is not None and o.applies(rule.id, pid, context.as_of)]
+        said = [o for o in verdict_overrides if o.applies(rule.id, pid, context.as_of)]
         if said:
             del unclassified[pid]
             context.applied.extend(said)
@@ -406,10 +457,15 @@ def _for_finished_good(context: _Context, rule: Rule, fg: str, below: tuple[str,
         reason = f"{deciding.part}: {deciding.test or deciding.arithmetic[0]}"
     elif verdict is Verdict.INDETERMINATE or unclassified:
         verdict = Verdict.INDETERMINATE
-        gathered = dict.fromkeys(m for n in nodes if n.verdict is Verdict.INDETERMINATE for m in n.missing)
+        gathered = dict.fromkeys(chain.from_iterable([n.missing for n in nodes if n.verdict is Verdict.INDETERMINATE]))
         missing.extend(gathered)
         classes = " or ".join(sorted(rule.classes))
-        missing.extend(context.sentence(_ITEM_CLASS, pid, held=", ".join(held), classes=classes) for pid, held in unclassified.items())
+        if shared is not None and len(unclassified) == len(shared[0]):  # no override took a part out
+            if shared[1] is None:
+                shared[1] = context.item_class_sentences(unclassified, classes)
+            missing.extend(shared[1])
+        else:
+            missing.extend(context.item_class_sentences(unclassified, classes))
         reason = f"{len([n for n in nodes if n.verdict is Verdict.INDETERMINATE])} node(s) cannot be decided" + (
             f"; {len(unclassified)} unclassified part(s) may be items" if unclassified else ""
         )
@@ -435,9 +491,7 @@ def _symbols(rule: Rule) -> tuple[str, ...]:
 
 def _unclassified(context: _Context, rule: Rule, finished_good: str, nodes: list[NodeVerdict]) -> dict[str, tuple[str, ...]]:
     """Parts that declare the rule's elements in their own materials but are neither items nor inside one, with what they hold."""
-    inside: set[str] = set()
-    for n in nodes:
-        inside.update(context.below(n.part))
+    inside = context.trace.below_any([n.part for n in nodes]) if nodes else set()  # each node's below, in one walk
     symbols = _symbols(rule)
     holders = context.holders(symbols)
     return {pid: holders[pid] for pid in context.holders_under(finished_good, symbols) if pid not in inside}
@@ -549,13 +603,15 @@ def _content_missing(context: _Context, rule: Rule, part_id: str, *, need_mass: 
     coverage = context.coverage(part_id)
     symbols = _symbols(rule)
     missing = []
-    if rule.origin == "china":
-        # Parts of unknown origin whose own materials hold the rule's elements.
-        missing.extend(context.sentence(_ORIGIN_CLAIMS, pid) for pid in coverage.missing_origin if context.own_elements(pid, symbols))
-    held = ", ".join(symbols)
-    missing.extend(context.sentence(_COMPOSITION, pid, symbols=held) for pid in coverage.missing_composition)
-    if need_mass:
-        missing.extend(context.sentence(_MASS, pid) for pid in coverage.missing_mass)
+    if rule.origin == "china" and coverage.missing_origin:
+        # Parts of unknown origin whose own materials hold the rule's elements (the holders
+        # of the rule's elements: what :meth:`Trace.own_elements` finds, for every part at once).
+        holds = context.holders(symbols)
+        missing.extend(context.sentences(_ORIGIN_CLAIMS, [pid for pid in coverage.missing_origin if pid in holds]))
+    if coverage.missing_composition:
+        missing.extend(context.sentences(_COMPOSITION, coverage.missing_composition, symbols=", ".join(symbols)))
+    if need_mass and coverage.missing_mass:
+        missing.extend(context.sentences(_MASS, coverage.missing_mass))
     return missing
 
 
@@ -656,9 +712,12 @@ def _value_share(context: _Context, rule: Rule, part_id: str, get: Callable[[str
 
     # 2. The elements' content outside those input items, valued by the price table.
     top_price = 0
+    elements = result.elements
     for s in symbols:
-        china, unknown_max = _element_split(result, s)
         inside = held[OriginClass.CHINA][s]
+        if s not in elements and not inside[0] and not inside[2] and not held[OriginClass.UNKNOWN][s][0]:
+            continue  # nothing of it at the node nor in its inputs: c_hi below is 0
+        china, unknown_max = _element_split(result, s)
         c_lo = max(china.min - inside[2], 0)
         c_nom = None if china.nominal is None or inside[1] is None else max(china.nominal - inside[1], 0)
         c_hi = max(china.max - inside[0], 0) + max(unknown_max - held[OriginClass.UNKNOWN][s][0], 0)
