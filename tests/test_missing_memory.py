@@ -110,6 +110,13 @@ def _reference_evaluate(monkeypatch, *args, **kwargs):
     classes of each part their own set, and no per-finished-good cache dropped."""
     with monkeypatch.context() as m:
         m.setattr(E._Context, "sentence", lambda self, template, part_id, **fields: OLD[template](self.trace.bom.part(part_id).label, **fields))
+        # The list forms of sentence(), which a node's missing data now go through.
+        m.setattr(E._Context, "sentences", lambda self, template, part_ids, **fields: [OLD[template](self.trace.bom.part(p).label, **fields) for p in part_ids])
+        m.setattr(
+            E._Context,
+            "item_class_sentences",
+            lambda self, unclassified, classes: [OLD[E._ITEM_CLASS](self.trace.bom.part(p).label, held=", ".join(held), classes=classes) for p, held in unclassified.items()],
+        )
         m.setattr(E._Context, "forget", lambda self, finished_good: None)
 
         def classes(self, part_id):
