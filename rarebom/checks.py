@@ -10,15 +10,16 @@ Every walk here is iterative, so a 100,000-level chain is no problem.
 
 from __future__ import annotations
 
+import functools
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from fractions import Fraction
 
 import attrs
 
 from . import chemistry
 from .errors import Finding, Severity, error, warning
-from .model import ITEM_CLASSES, Amount, Bom, Completeness, Part
+from .model import ITEM_CLASSES, Amount, Bom, Completeness, Part, Usage
 from .units import Kind
 
 __all__ = ["CheckOptions", "check_bom", "find_cycles", "topological_order"]
@@ -72,34 +73,106 @@ def check_bom(bom: Bom, options: CheckOptions = CheckOptions(), *, graph: bool =
 
 
 def _check(bom: Bom, options: CheckOptions, *, graph: bool, mass_balance: bool) -> list[Finding]:
+    uoms = _uom_facts(bom)
+    facts = _AmountFacts()
     if not graph:
-        return list(_check_amounts(bom, options))
-    findings = list(_check_references(bom))
+        return _check_amounts(bom, options, uoms, facts)
+    findings = _check_references(bom, uoms)
     if any(f.code == "dangling-reference" for f in findings):
-        return findings + list(_check_amounts(bom, options))
-    findings += find_cycles(bom, limit=options.max_cycles_reported)
-    findings += _check_amounts(bom, options)
+        return findings + _check_amounts(bom, options, uoms, facts)
+    # Kahn's order exists exactly when there is no cycle, and costs less than the search
+    # for cycles: the search runs only for a BOM that has one, to name them, and the
+    # mass-balance walk reuses the order.
+    try:
+        order = topological_order(bom)
+    except ValueError:
+        order = None
+        findings += find_cycles(bom, limit=options.max_cycles_reported)
+    findings += _check_amounts(bom, options, uoms, facts)
     if mass_balance and not any(f.severity is Severity.ERROR for f in findings):
-        findings += _check_mass_balance(bom, options)
+        findings += _check_mass_balance(bom, options, uoms, facts, topological_order(bom) if order is None else order)
     return findings
 
 
-def _check_references(bom: Bom) -> Iterable[Finding]:
+def _uom_facts(bom: Bom) -> dict[str, tuple[Kind, Fraction, bool, float | None]]:
+    """Per distinct unit of measure: its kind, its size (canonical units in one), whether
+    the size is 1, and the size as a float. A BOM has a handful of units; parts have many."""
+    found: dict[str, tuple[Kind, Fraction, bool, float | None]] = {}
+    for part in bom.parts:
+        if part.uom not in found:
+            size = part.uom_size
+            found[part.uom] = (part.uom_kind, size, size == 1, _as_float(size))
+    return found
+
+
+class _AmountFacts(dict):
+    """What the checks need to know about each distinct :class:`Amount`, worked out once.
+
+    Readers share one object per distinct amount (a 100,000-part file has a few thousand),
+    so the facts are kept by the amount's ``id``: every amount stays alive inside the BOM
+    for as long as one check runs. :meth:`of` returns a tuple, read with the indices below.
+    """
+
+    def of(self, amount: Amount) -> tuple:
+        facts = self.get(id(amount))
+        if facts is None:
+            facts = self[id(amount)] = _amount_facts(amount)
+        return facts
+
+
+# Indices into a tuple from _AmountFacts.of.
+_POSITIVE, _UNREMARKABLE, _NOT_NEGATIVE, _FRACTION, _LOW, _HIGH, _NOMINAL = range(7)
+
+
+def _amount_facts(amount: Amount) -> tuple:
+    value, low, high = amount.value, amount.min, amount.max
+    numbers = [n for n in (value, low, high) if n is not None]
+    if value is not None:
+        share_low = share_high = value
+    else:
+        share_low, share_high = low or Fraction(0), high
+    low_terms = (share_low.numerator, share_low.denominator)
+    return (
+        all(n.numerator > 0 for n in numbers),  # _positive(allow_zero=False) says nothing
+        _unremarkable(amount),
+        all(n.numerator >= 0 for n in numbers),
+        amount.kind is Kind.FRACTION,
+        low_terms,  # _share's (low, high) as (numerator, denominator)
+        low_terms if share_high is share_low else None if share_high is None else (share_high.numerator, share_high.denominator),
+        _as_float(value),
+    )
+
+
+def _check_references(bom: Bom, uoms: dict) -> list[Finding]:
+    findings: list[Finding] = []
+    part_of = bom.part
     for part in bom.parts:
         for use in part.uses:
-            for ref in (use.child, *use.alternates):
-                if ref not in bom:
-                    role = "uses" if ref == use.child else "names as an alternate"
-                    yield error("dangling-reference", f"part {part.id!r} {role} part {ref!r}, which does not exist", part.location, (part.id, ref))
-                elif ref == use.child:
-                    child = bom.part(ref)
-                    if use.quantity.kind is not child.uom_kind:
-                        yield error(
-                            "quantity-unit-mismatch",
-                            f"part {part.id!r} uses {use.quantity} of {ref!r}, but {ref!r} is counted in {child.uom!r} ({child.uom_kind.value})",
-                            part.location,
-                            (part.id, ref),
-                        )
+            try:
+                child = part_of(use.child)
+            except KeyError:
+                child = None
+            # The usual usage (an existing child, no alternates, a quantity of the child's kind) is
+            # settled here; any other goes through the full test.
+            if child is None or use.alternates or use.quantity.kind is not uoms[child.uom][0]:
+                findings += _reference_findings(bom, part, use)
+    return findings
+
+
+def _reference_findings(bom: Bom, part: Part, use: Usage) -> Iterable[Finding]:
+    for ref in (use.child, *use.alternates):
+        if ref not in bom:
+            role = "uses" if ref == use.child else "names as an alternate"
+            yield error("dangling-reference", f"part {part.id!r} {role} part {ref!r}, which does not exist", part.location, (part.id, ref))
+        elif ref == use.child:
+            child = bom.part(ref)
+            if use.quantity.kind is not child.uom_kind:
+                yield error(
+                    "quantity-unit-mismatch",
+                    f"part {part.id!r} uses {use.quantity} of {ref!r}, but {ref!r} is counted in {child.uom!r} ({child.uom_kind.value})",
+                    part.location,
+                    (part.id, ref),
+                )
 
 
 def _children(part: Part) -> list[str]:
@@ -149,10 +222,19 @@ def topological_order(bom: Bom, *, alternates: bool = False) -> list[str]:
     pending: dict[str, int] = {}
     parents: dict[str, list[str]] = {p.id: [] for p in bom.parts}
     for part in bom.parts:
-        children = {ref for use in part.uses for ref in ((use.child, *use.alternates) if alternates else (use.child,))}
-        pending[part.id] = len(children)
-        for child in children:
-            parents[child].append(part.id)
+        uses = part.uses
+        if not uses:
+            pending[part.id] = 0
+        elif len(uses) == 1 and not (alternates and uses[0].alternates):  # most parts: one child, no set needed
+            pending[part.id] = 1
+            parents[uses[0].child].append(part.id)
+        else:
+            count = 0
+            # The set is a temporary: bound to a name, a 10,000-child part's set would live to the end.
+            for child in {ref for use in uses for ref in ((use.child, *use.alternates) if alternates else (use.child,))}:
+                parents[child].append(part.id)
+                count += 1
+            pending[part.id] = count
     ready = [pid for pid, n in pending.items() if n == 0]
     ready.reverse()
     order = []
@@ -160,8 +242,9 @@ def topological_order(bom: Bom, *, alternates: bool = False) -> list[str]:
         pid = ready.pop()
         order.append(pid)
         for parent in parents[pid]:
-            pending[parent] -= 1
-            if pending[parent] == 0:
+            left = pending[parent] - 1
+            pending[parent] = left
+            if left == 0:
                 ready.append(parent)
     if len(order) != len(bom.parts):
         raise ValueError("the BOM has a cycle")
@@ -202,33 +285,155 @@ def _above_one(amount: Amount, what: str, part: Part) -> Iterable[Finding]:
         yield warning("fraction-above-100", f"part {part.id!r}: {what} is {amount}, above 100 %", part.location, (part.id,))
 
 
-def _check_amounts(bom: Bom, options: CheckOptions) -> Iterable[Finding]:
-    for part in bom.parts:
-        if part.mass is not None:
-            yield from _positive(part.mass, "mass", part, allow_zero=False)
-            if part.uom_kind is Kind.MASS and part.mass.value is not None and part.mass.value != part.uom_size:
-                yield error(
-                    "uom-mass-mismatch",
-                    f"part {part.id!r} is counted in {part.uom!r}, so one unit of it weighs 1 {part.uom}, not {part.mass}",
-                    part.location,
-                    (part.id,),
-                )
-        if part.unit_value is not None:
-            for number in (part.unit_value.value, part.unit_value.min, part.unit_value.max):
-                if number is not None and number < 0:
-                    yield error("negative-value", f"part {part.id!r}: unit value {part.unit_value} is negative", part.location, (part.id,))
-                    break
-        for use in part.uses:
-            yield from _positive(use.quantity, f"quantity of {use.child!r}", part, allow_zero=False)
-        for code in part.item_classes() - ITEM_CLASSES if part.classifications else ():
-            yield warning("unknown-item-class", f"part {part.id!r}: item class {code!r} is not one rarebom knows ({', '.join(sorted(ITEM_CLASSES))})", part.location, (part.id,))
-        yield from _check_materials(part, options)
+def _check_amounts(bom: Bom, options: CheckOptions, uoms: dict, facts: _AmountFacts) -> list[Finding]:
+    """The per-part findings, in file order.
 
-
-def _check_materials(part: Part, options: CheckOptions) -> Iterable[Finding]:
+    Each test first asks the amount's facts (worked out once per distinct amount) whether
+    it can have anything to say; only then does it build the labels and run the full test.
+    """
+    findings: list[Finding] = []
     limit = 1 + options.fraction_tolerance
     short = 1 - options.fraction_tolerance
-    part_mass = part.uom_size if part.uom_kind is Kind.MASS else (part.mass.value if part.mass else None)
+    bounds = (limit.numerator, limit.denominator, short.numerator, short.denominator)
+    no_materials_warn = limit < 0  # no materials sum to 0 %, above a limit below zero (a tolerance below -100 %)
+    of = facts.of
+    known = facts.get
+    for part in bom.parts:
+        kind, size = uoms[part.uom][:2]
+        mass = part.mass
+        if mass is not None:
+            if not (known(id(mass)) or of(mass))[_POSITIVE]:
+                findings += _positive(mass, "mass", part, allow_zero=False)
+            if kind is Kind.MASS and mass.value is not None and mass.value != size:
+                findings.append(
+                    error(
+                        "uom-mass-mismatch",
+                        f"part {part.id!r} is counted in {part.uom!r}, so one unit of it weighs 1 {part.uom}, not {part.mass}",
+                        part.location,
+                        (part.id,),
+                    )
+                )
+        if part.unit_value is not None and not (known(id(part.unit_value)) or of(part.unit_value))[_NOT_NEGATIVE]:
+            findings.append(error("negative-value", f"part {part.id!r}: unit value {part.unit_value} is negative", part.location, (part.id,)))
+        for use in part.uses:
+            if not (known(id(use.quantity)) or of(use.quantity))[_POSITIVE]:
+                findings += _positive(use.quantity, f"quantity of {use.child!r}", part, allow_zero=False)
+        for code in part.item_classes() - ITEM_CLASSES if part.classifications else ():
+            findings.append(
+                warning("unknown-item-class", f"part {part.id!r}: item class {code!r} is not one rarebom knows ({', '.join(sorted(ITEM_CLASSES))})", part.location, (part.id,))
+            )
+        if part.materials or no_materials_warn:
+            part_mass = size if kind is Kind.MASS else (mass.value if mass is not None else None)
+            if not _materials_quiet(part, part_mass, bounds, facts):
+                findings += _check_materials(part, part_mass, limit, short)
+    return findings
+
+
+def _materials_quiet(part: Part, part_mass: Fraction | None, bounds: tuple[int, int, int, int], facts: _AmountFacts) -> bool:
+    """True when :func:`_check_materials` has nothing to say about ``part``, False when it may.
+
+    The same sums and comparisons, on integer numerators over a common denominator (as
+    :func:`_exact_sum` adds) and without labels: exact, so "quiet" is never a guess.
+    ``bounds`` is ``1 + tolerance`` and ``1 - tolerance`` as numerators and denominators.
+    """
+    limit_n, limit_d, short_n, short_d = bounds
+    of = facts.of
+    known = facts.get
+    material_shares = []
+    share_known = True
+    for material in part.materials:
+        amount = material.amount
+        if amount is not None:
+            facts_of = known(id(amount)) or of(amount)
+            if not facts_of[_UNREMARKABLE]:
+                return False
+            if facts_of[_FRACTION]:
+                material_shares.append(facts_of[_LOW])
+            elif part_mass:
+                material_shares.append(_terms(_share(amount, part_mass)[0]))
+            else:
+                share_known = False
+        substances = material.substances
+        if material.completeness is Completeness.FULL and not substances:
+            return False  # empty-full-declaration
+        lows = []
+        highs = []
+        shares_known = bool(substances)
+        material_mass = _UNSET
+        for substance in substances:
+            if substance.cas is not None and not _cas_quiet(substance.cas):
+                return False
+            sub_amount = substance.amount
+            if sub_amount is None:
+                shares_known = False
+                continue
+            facts_of = known(id(sub_amount)) or of(sub_amount)
+            if not facts_of[_UNREMARKABLE]:
+                return False
+            if facts_of[_FRACTION]:
+                lows.append(facts_of[_LOW])
+                highs.append(facts_of[_HIGH])
+                continue
+            if material_mass is _UNSET:
+                material_mass = None
+                if amount is not None and amount.value is not None:
+                    material_mass = amount.value if amount.kind is Kind.MASS else (amount.value * part_mass if part_mass else None)
+            share = _share(sub_amount, material_mass)
+            if share is None:
+                shares_known = False
+            else:
+                lows.append(_terms(share[0]))
+                highs.append(_terms(share[1]))
+        low_n, low_d = _sum_terms(lows)
+        if low_n * limit_d > limit_n * low_d:  # substance-fractions-sum
+            return False
+        if material.completeness is Completeness.FULL and shares_known:
+            high_n, high_d = _sum_terms(highs)
+            if high_n * short_d < short_n * high_d:  # full-declaration-short
+                return False
+    if share_known:
+        share_n, share_d = _sum_terms(material_shares)
+        if share_n * limit_d > limit_n * share_d:  # material-fractions-sum
+            return False
+    return True
+
+
+_UNSET = object()
+
+
+def _terms(number: Fraction) -> tuple[int, int]:
+    return number.numerator, number.denominator
+
+
+def _sum_terms(terms: list[tuple[int, int]]) -> tuple[int, int]:
+    """The sum of ``numerator / denominator`` pairs as one such pair (denominator positive,
+    not reduced), added as :func:`_exact_sum` adds; ``(0, 1)`` for none."""
+    if len(terms) == 1:
+        return terms[0]
+    numerator, denominator = 0, 1
+    for n, d in terms:
+        if d == denominator:
+            numerator += n
+        elif denominator % d == 0:
+            numerator += n * (denominator // d)
+        elif d % denominator == 0:
+            numerator = numerator * (d // denominator) + n
+            denominator = d
+        else:
+            numerator = numerator * d + n * denominator
+            denominator *= d
+    return numerator, denominator
+
+
+@functools.lru_cache(maxsize=4096)
+def _cas_quiet(cas: str) -> bool:
+    """True when a CAS field makes none of :func:`_check_materials`'s three CAS warnings."""
+    return not chemistry.is_ec_number(cas) and chemistry.is_cas_shaped(cas) and chemistry.cas_check_digit_ok(cas)
+
+
+def _check_materials(part: Part, part_mass: Fraction | None, limit: Fraction, short: Fraction) -> Iterable[Finding]:
+    """The findings about ``part``'s materials and substances; ``part_mass`` is grams per unit,
+    ``limit`` and ``short`` are 1 plus and minus the fraction tolerance."""
     material_shares: list[Fraction] = []  # lowest the materials can sum to
     share_known = True
     for material in part.materials:
@@ -342,23 +547,30 @@ def _share(amount: Amount, whole: Fraction | None) -> tuple[Fraction, Fraction] 
     return None
 
 
-def _check_mass_balance(bom: Bom, options: CheckOptions) -> list[Finding]:
+def _check_mass_balance(bom: Bom, options: CheckOptions, uoms: dict, facts: _AmountFacts, order: list[str]) -> list[Finding]:
     """Warn where a declared part mass and the sum of its children and materials differ.
 
     The effective mass of a part is the heavier of its declared mass and its contents, as
     in :func:`rarebom.trace`; a part whose contents are not all known has no computed sum,
     and nothing is compared. This is a warning against a tolerance, never a verdict, so it
     runs on floats: exact fractions would cost ~50x more on a million-part BOM for no
-    change in any finding.
+    change in any finding. ``order`` is :func:`topological_order`'s.
     """
     findings: list[Finding] = []
+    tolerance = float(options.mass_tolerance)
+    of = facts.of
+    known = facts.get
     effective: dict[str, float | None] = {}
-    for pid in topological_order(bom):
-        part = bom.part(pid)
-        declared = _as_float(part.uom_size if part.uom_kind is Kind.MASS else (part.mass.value if part.mass else None))
-        computed = _contents_mass(bom, part, effective, declared)
-        absolute = all(m.amount is not None and m.amount.kind is Kind.MASS for m in part.materials)
-        if declared is not None and computed is not None:
+    part_of = bom.part
+    for pid in order:
+        part = part_of(pid)
+        uom = uoms[part.uom]
+        declared = uom[3] if uom[0] is Kind.MASS else (None if part.mass is None else (known(id(part.mass)) or of(part.mass))[_NOMINAL])
+        computed = _contents_mass(part, part_of, uoms, facts, effective, declared)
+        # mass_balance_warning's own first tests (both known, non-zero, not NaN, apart beyond
+        # the tolerance), so that it runs only where it may warn
+        if declared and computed and declared == declared and computed == computed and abs(declared - computed) > tolerance * declared:
+            absolute = all(m.amount is not None and m.amount.kind is Kind.MASS for m in part.materials)
             finding = mass_balance_warning(part, declared, computed, materials_absolute=absolute, tolerance=options.mass_tolerance)
             if finding is not None:
                 findings.append(finding)
@@ -395,20 +607,23 @@ def mass_balance_choice(declared_is_heavier: bool) -> str:
     return "the contents' mass is used, since a part cannot weigh less than what is in it"
 
 
-def _contents_mass(bom: Bom, part: Part, effective: dict[str, float | None], declared: float | None) -> float | None:
+def _contents_mass(part: Part, part_of: Callable[[str], Part], uoms: dict, facts: _AmountFacts, effective: dict[str, float | None], declared: float | None) -> float | None:
     """Grams of children plus materials per unit of ``part``; None unless every term is known.
 
     A material given as a fraction counts as that fraction of the declared mass.
     """
     if not part.uses and not part.materials:
         return None
+    of = facts.of
+    known = facts.get
     total = 0.0
     for use in part.uses:
         child_mass = effective[use.child]
-        if child_mass is None or use.quantity.value is None:
+        quantity = use.quantity
+        if child_mass is None or quantity.value is None:
             return None
-        size = bom.part(use.child).uom_size
-        multiplier = _as_float(use.quantity.value if size == 1 else use.quantity.value / size)
+        size = uoms[part_of(use.child).uom]
+        multiplier = (known(id(quantity)) or of(quantity))[_NOMINAL] if size[2] else _as_float(quantity.value / size[1])
         if multiplier is None:
             return None
         total += multiplier * child_mass
@@ -416,7 +631,7 @@ def _contents_mass(bom: Bom, part: Part, effective: dict[str, float | None], dec
         amount = material.amount
         if amount is None or amount.value is None:
             return None
-        grams = _as_float(amount.value)  # None beyond float range ("1e999 %")
+        grams = (known(id(amount)) or of(amount))[_NOMINAL]  # None beyond float range ("1e999 %")
         if amount.kind is not Kind.MASS and grams is not None:
             grams = None if declared is None else grams * declared
         if grams is None:
