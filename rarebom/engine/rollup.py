@@ -30,8 +30,8 @@ from .. import chemistry
 from ..checks import topological_order
 from ..errors import Finding, InvalidBomError, error, warning
 from ..limits import DEFAULT_LIMITS, Limits
-from ..model import Amount, Bom, Completeness, Part
-from ..units import Kind
+from ..model import Amount, Bom, Completeness, Material, Part
+from ..units import Kind, unit_factor
 from .policy import ORIGIN_CLASSES, Alternates, OriginClass, OriginConflict, OriginDecision, OriginPolicy, conflicts
 
 __all__ = ["Compiled", "compile_bom", "rollup"]
@@ -108,8 +108,9 @@ class Compiled:
     declared_mass: list[Triple | None]
     #: flags (0 or 1) per part, a byte each: the mass basis is the unit of measure
     mass_basis_uom: bytearray
-    #: per part, its own content: column -> triple. Parts with none share one empty dict,
-    #: and equal numbers and triples are shared (see :class:`_Shared`): nothing may mutate them.
+    #: per part, its own content: column -> triple. Parts with none share one empty dict, parts
+    #: with the same materials and mass one dict (see :class:`_Memo`), and equal numbers and
+    #: triples are shared (see :class:`_Shared`): nothing may mutate them.
     own: list[dict[int, Triple]]
     own_material_mass: list[Triple | None]
     #: the part's materials as shares of its own mass, and as absolute grams (for its gap)
@@ -161,7 +162,10 @@ def amount_triple(amount: Amount, exact: bool) -> Triple:
 
 def _times(a: Triple, b: Triple) -> Triple:
     # mul() for the nominal too: a declared 0 % of a material of unknown mass is 0 g.
-    return mul(a[0], b[0]), mul(a[1], b[1]), mul(a[2], b[2])
+    # (mul, inlined: a compile calls this for every material and substance of every part)
+    a0, a1, a2 = a
+    b0, b1, b2 = b
+    return (0 if a0 == 0 or b0 == 0 else a0 * b0), (0 if a1 == 0 or b1 == 0 else a1 * b1), (0 if a2 == 0 or b2 == 0 else a2 * b2)
 
 
 def _add_into(vector: dict[int, list], col: int, t: Triple) -> None:
@@ -267,42 +271,6 @@ def material_breakdown(part: Part, declared: Triple | None, exact: bool, materia
         yield material, m_mass, split, substances
 
 
-def _own_content(part: Part, declared: Triple | None, compiled: Compiled, typical: bool, exact: bool) -> tuple[dict[int, list], Triple | None, Triple, Triple]:
-    """The part's own materials as a vector (origin unknown for now), and their mass.
-
-    Returns the vector, the materials' total mass (None if the part has none), and for
-    the part's own undeclared gap, the materials as shares of the part's mass and as
-    absolute grams (see :func:`_split`).
-    """
-    vector: dict[int, list] = {}
-    if not part.materials:
-        return vector, None, (0, 0, 0), (0, 0, 0)
-    split = _shares((m.amount for m in part.materials), exact)
-    m_shares, m_absolute, m_unknown = split
-    total = [0, 0, 0]
-    for material, m_mass, (s_shares, s_absolute, s_unknown), substances in material_breakdown(part, declared, exact, split):
-        for substance, s_mass in substances:
-            resolution = _resolve(substance.element, substance.formula, substance.cas, substance.name, typical)
-            if resolution is None or resolution.basis != "element":
-                compiled.resolved.append(Resolved(part.id, material.label, substance.label, resolution))
-            if resolution is None:
-                _add_into(vector, _UNKNOWN_COLUMN[UNRESOLVED], s_mass)
-            else:
-                _add_resolution(vector, s_mass, resolution, exact)
-        if not material.substances and typical and material.name:
-            resolution = _resolve(None, None, None, material.name, True)
-            if resolution is not None:
-                compiled.resolved.append(Resolved(part.id, material.label, material.label, resolution))
-                _add_resolution(vector, m_mass, resolution, exact)
-                s_shares = (1, 1, 1)  # the typical composition covers the material, rest included
-        used, rest = _split(m_mass, s_shares, s_absolute, s_unknown, full=material.completeness is Completeness.FULL)
-        _add_into(vector, _UNKNOWN_COLUMN[UNDECLARED], rest)
-        total = [total[0] + used[0], total[1] + used[1], total[2] + used[2]]
-    # Materials of unknown amount count as shares of the part for the gap: they may fill it.
-    gap_shares = m_shares if m_unknown is None else (m_shares[0], m_shares[1], m_shares[2] + m_unknown[2])
-    return vector, (total[0], total[1], total[2]), gap_shares, m_absolute
-
-
 class _Shared:
     """Equal numbers and tuples of one compiled BOM, each stored once.
 
@@ -370,6 +338,217 @@ class _Shared:
         return found
 
 
+class _Memo:
+    """What one compile has worked out already, by the identity of model objects.
+
+    Readers share equal objects (one :class:`~rarebom.model.Amount`, substance, material
+    and usage per distinct value), so many parts repeat objects an earlier part had. Their
+    conversions to numbers, their shares and resolutions, and a part's whole own content
+    (for the same materials and the same declared mass) are worked out once here, with the
+    very operations, in the very order, of a compile without the memo, so every number is
+    the same to the last bit. Keys are ``id()``s: the BOM holds every object while it
+    compiles, so no id is reused. A computation that raises (a number beyond float range)
+    stores nothing, so every part that holds the number fails alike.
+
+    Materials, sets of materials and contents are kept from the second time they are met
+    on (``seen`` holds the hashes of keys met once), and contents are looked for only where
+    the set of materials was kept: what a BOM holds only once would cost the garbage
+    collector more as kept objects than it saves.
+    """
+
+    __slots__ = ("triple", "amounts", "uses", "materials", "parts_materials", "contents", "resolutions", "values", "seen", "zero")
+
+    def __init__(self, shared: _Shared) -> None:
+        self.triple = shared.triple
+        #: id(amount) -> its shared (min, nominal, max)
+        self.amounts: dict[int, Triple] = {}
+        #: id(usage) -> its shared tuple of candidates (a usage that warned is not kept)
+        self.uses: dict[int, tuple] = {}
+        #: id(material) -> what :func:`_material_memo` gives
+        self.materials: dict[int, tuple] = {}
+        #: the ids of a part's materials -> what :func:`_parts_materials_memo` gives
+        self.parts_materials: dict[tuple[int, ...], tuple] = {}
+        #: (the ids of a part's materials, id(its declared mass triple)) -> its own vector, shared
+        #: (nothing mutates a compiled vector), its materials' mass, and what it resolved
+        self.contents: dict[tuple, tuple] = {}
+        #: id(resolution) -> (resolution, its columns and fractions as numbers, the typical rest's factors)
+        self.resolutions: dict[int, tuple] = {}
+        #: id(unit value) -> its shared value triple, or the currency code that has no rate
+        self.values: dict[int, Triple | str] = {}
+        #: the hashes of keys met once (a collision only keeps something early)
+        self.seen: set[int] = set()
+        self.zero: Triple = shared.triple(0, 0, 0)
+
+    def again(self, key) -> bool:
+        """Whether ``key`` was met before (then keep what it gave); notes it as met."""
+        h = hash(key)
+        if h in self.seen:
+            return True
+        self.seen.add(h)
+        return False
+
+
+def _amount_memo(memo: _Memo, amount: Amount, exact: bool) -> Triple:
+    """:func:`amount_triple` of ``amount``, shared, converted once per compile."""
+    found = memo.amounts.get(id(amount))
+    if found is None:
+        found = memo.amounts[id(amount)] = memo.triple(*amount_triple(amount, exact))
+    return found
+
+
+def _shares_memo(memo: _Memo, items, exact: bool):
+    """:func:`_shares`, with each amount converted once per compile (the same sums in the same order)."""
+    f_lo = f_nom = f_hi = s_lo = s_nom = s_hi = 0
+    unknown = 0
+    for amount in items:
+        if amount is None:
+            unknown += 1
+            continue
+        t = _amount_memo(memo, amount, exact)
+        if amount.kind is Kind.MASS:
+            s_lo, s_nom, s_hi = s_lo + t[0], s_nom + t[1], s_hi + t[2]
+        else:
+            f_lo, f_nom, f_hi = f_lo + t[0], f_nom + t[1], f_hi + t[2]
+    room = max(0, 1 - f_lo)
+    return (f_lo, f_nom, f_hi), (s_lo, s_nom, s_hi), ((0, NAN, room) if unknown else None)
+
+
+def _resolution_memo(memo: _Memo, resolution: chemistry.Resolution, exact: bool) -> tuple:
+    """``resolution``'s fractions as (column, (min, nominal, max)) numbers, and for a typical
+    composition the factors its undeclared rest takes (see :func:`_add_resolution`)."""
+    found = memo.resolutions.get(id(resolution))
+    if found is None:
+        fractions = []
+        covered = [0, 0, 0]
+        for element, f_min, f_nom, f_max in resolution.fractions:
+            f = (_number(f_min, exact), _number(f_nom, exact), _number(f_max, exact))
+            fractions.append((_UNKNOWN_COLUMN[element], f))
+            covered = [covered[0] + f[0], covered[1] + f[1], covered[2] + f[2]]
+        rest = (max(0, 1 - covered[2]), 1 - covered[1], max(0, 1 - covered[0])) if resolution.typical else None
+        # the resolution is kept in the value: _resolve's cache may drop it, and its id must stay its own
+        found = memo.resolutions[id(resolution)] = (resolution, tuple(fractions), rest)
+    return found
+
+
+def _material_memo(memo: _Memo, material: Material, typical: bool, exact: bool) -> tuple:
+    """What a material gives every part it is in: its amount, its substances' shares, and per
+    substance (four items each, in one flat tuple) the kind and numbers of its amount, its
+    resolution's memo, and what :attr:`Compiled.resolved` notes of it (or None)."""
+    found = memo.materials.get(id(material))
+    if found is not None:
+        return found
+    amount = material.amount
+    s_shares, s_absolute, s_unknown = _shares_memo(memo, (sub.amount for sub in material.substances), exact)
+    substances: list = []
+    for sub in material.substances:
+        s_amount = sub.amount
+        resolution = _resolve(sub.element, sub.formula, sub.cas, sub.name, typical)
+        substances += (
+            None if s_amount is None else s_amount.kind,
+            None if s_amount is None else _amount_memo(memo, s_amount, exact),
+            None if resolution is None else _resolution_memo(memo, resolution, exact),
+            (material.label, sub.label, resolution) if resolution is None or resolution.basis != "element" else None,
+        )
+    own_typical = None
+    if not material.substances and typical and material.name:
+        resolution = _resolve(None, None, None, material.name, True)
+        if resolution is not None:
+            own_typical = (_resolution_memo(memo, resolution, exact), (material.label, material.label, resolution))
+    found = (
+        None if amount is None else amount.kind,
+        None if amount is None else _amount_memo(memo, amount, exact),
+        s_shares,
+        s_absolute,
+        s_unknown,
+        tuple(substances),
+        own_typical,
+        material.completeness is Completeness.FULL,
+    )
+    if memo.again(id(material)):
+        memo.materials[id(material)] = found
+    return found
+
+
+def _parts_materials_memo(memo: _Memo, materials: tuple[Material, ...], key: tuple, typical: bool, exact: bool) -> tuple:
+    """What a part's materials give it, but its mass: :func:`_shares` of them, the gap's shares
+    and absolute grams (shared), whether all are absolute masses, and each one's memo."""
+    m_shares, m_absolute, m_unknown = _shares_memo(memo, (m.amount for m in materials), exact)
+    # Materials of unknown amount count as shares of the part for the gap: they may fill it.
+    gap_shares = m_shares if m_unknown is None else (m_shares[0], m_shares[1], m_shares[2] + m_unknown[2])
+    absolute = all(m.amount is not None and m.amount.kind is Kind.MASS and m.amount.value is not None for m in materials)
+    items = tuple(_material_memo(memo, m, typical, exact) for m in materials)
+    found = (m_unknown, memo.triple(*gap_shares), memo.triple(*m_absolute), absolute, items)
+    if memo.again(key):
+        memo.parts_materials[key] = found
+    return found
+
+
+def _add_resolved(vector: dict[int, list], grams: Triple, resolution: tuple) -> None:
+    """:func:`_add_resolution` from a :func:`_resolution_memo`: the same operations in the same order."""
+    g0, g1, g2 = grams
+    for col, (f0, f1, f2) in resolution[1]:
+        a = 0 if g0 == 0 or f0 == 0 else g0 * f0
+        b = 0 if g1 == 0 or f1 == 0 else g1 * f1
+        c = 0 if g2 == 0 or f2 == 0 else g2 * f2
+        slot = vector.get(col)
+        if slot is None:
+            vector[col] = [a, b, c]
+        else:
+            slot[0] += a
+            slot[1] += b
+            slot[2] += c
+    rest = resolution[2]
+    if rest is not None:
+        r0, r1, r2 = rest
+        _add_into(vector, _UNDECLARED_COLUMN, (mul(g0, r0), g1 * r1, mul(g2, r2)))
+
+
+_UNDECLARED_COLUMN = _UNKNOWN_COLUMN[UNDECLARED]
+_UNRESOLVED_COLUMN = _UNKNOWN_COLUMN[UNRESOLVED]
+
+
+def _own_content(declared: Triple | None, noted: list[tuple], m_unknown: Triple | None, items: tuple) -> tuple[dict[int, list], Triple]:
+    """The part's own materials as a vector (origin unknown for now), and their mass.
+
+    ``items`` are the materials' :func:`_material_memo`; the part adds its mass. The
+    numbers are those of :func:`material_breakdown`, :func:`_add_resolution` and :func:`_split`.
+    What to note in :attr:`Compiled.resolved` (but the part's id) goes into ``noted``.
+    """
+    vector: dict[int, list] = {}
+    part_mass = declared if declared is not None else UNKNOWN_MASS
+    total0 = total1 = total2 = 0
+    for m_kind, m_t, s_shares, s_absolute, s_unknown, substances, own_typical, full in items:
+        # _item_mass
+        if m_kind is None:
+            m_mass = _times(m_unknown, part_mass)
+        elif m_kind is Kind.MASS:
+            m_mass = m_t
+        else:
+            m_mass = _times(m_t, part_mass)
+        for k in range(0, len(substances), 4):
+            s_kind, s_t, resolution, note = substances[k : k + 4]
+            if s_kind is None:
+                s_mass = _times(s_unknown, m_mass)
+            elif s_kind is Kind.MASS:
+                s_mass = s_t
+            else:
+                s_mass = _times(s_t, m_mass)
+            if note is not None:
+                noted.append(note)
+            if resolution is None:
+                _add_into(vector, _UNRESOLVED_COLUMN, s_mass)
+            else:
+                _add_resolved(vector, s_mass, resolution)
+        if own_typical is not None:
+            noted.append(own_typical[1])
+            _add_resolved(vector, m_mass, own_typical[0])
+            s_shares = (1, 1, 1)  # the typical composition covers the material, rest included
+        used, rest = _split(m_mass, s_shares, s_absolute, s_unknown, full=full)
+        _add_into(vector, _UNDECLARED_COLUMN, rest)
+        total0, total1, total2 = total0 + used[0], total1 + used[1], total2 + used[2]
+    return vector, (total0, total1, total2)
+
+
 def compile_bom(
     bom: Bom,
     *,
@@ -408,6 +587,7 @@ def compile_bom(
     )
     missing_rates: dict[str, list[str]] = {}
     shared = _Shared()
+    memo = _Memo(shared)
     too_large: list[Finding] = []
     step = max(1, len(order) // 100)
     # Per part, the largest product of quantities on a path down from it, and the child
@@ -422,7 +602,7 @@ def compile_bom(
             progress("compiling", n / len(order))
         best, through, top = 1, -2, 0  # until the part compiles
         try:
-            _compile_part(compiled, bom, part, index, policy, currency, rates, typical, exact, missing_rates, shared)
+            _compile_part(compiled, bom, part, index, policy, currency, rates, typical, exact, missing_rates, shared, memo)
             through = -1
             for candidates in compiled.uses[-1]:  # this part's, even after a part that failed
                 for j, _, _, q_hi in candidates:
@@ -479,52 +659,107 @@ def _multiplicity_error(compiled: Compiled, order: list[Part], n: int, child: in
     return error("limit-exceeded", message, part.location, (part.id, *names[1:]))
 
 
-def _compile_part(
-    compiled: Compiled, bom: Bom, part: Part, index: dict[str, int], policy: OriginPolicy, currency, rates, typical: bool, exact: bool, missing_rates, shared: _Shared
-) -> None:
-    """Append one part's compiled form to ``compiled``; equal numbers and tuples are ``shared``."""
+def _candidates(compiled: Compiled, bom: Bom, part: Part, use, index: dict[str, int], exact: bool, shared: _Shared, memo: _Memo) -> tuple[tuple, bool]:
+    """One usage's candidates, shared, and whether they compiled without a warning."""
     triple, share, multipliers = shared.triple, shared.tuple, shared.multipliers
-    uses = []
-    for use in part.uses:
-        q = None
-        candidates = []
-        for ref in (use.child, *use.alternates):
-            child = bom.part(ref)
-            if child.uom_kind is not use.quantity.kind:
-                # check_bom refuses this for the selected child; an alternate counted in
-                # another dimension cannot stand in for it, so it is left out.
-                compiled.findings.append(
-                    warning(
-                        "alternate-unit-mismatch",
-                        f"part {part.id!r} names {ref!r} as an alternate for {use.quantity} of {use.child!r}, but {ref!r} is counted in {child.uom!r}; the alternate is ignored",
-                        part.location,
-                        (part.id, ref),
-                    )
+    q = None
+    clean = True
+    candidates = []
+    for ref in (use.child, *use.alternates):
+        child = bom.part(ref)
+        uom_kind, uom = child.uom_kind, child.uom
+        if uom_kind is not use.quantity.kind:
+            # check_bom refuses this for the selected child; an alternate counted in
+            # another dimension cannot stand in for it, so it is left out.
+            compiled.findings.append(
+                warning(
+                    "alternate-unit-mismatch",
+                    f"part {part.id!r} names {ref!r} as an alternate for {use.quantity} of {use.child!r}, but {ref!r} is counted in {uom!r}; the alternate is ignored",
+                    part.location,
+                    (part.id, ref),
                 )
-                continue
-            key = (id(use.quantity), child.uom)
-            m = multipliers.get(key)
-            if m is None:
-                if q is None:
-                    q = amount_triple(use.quantity, exact)
-                size = _number(child.uom_size, exact)
-                m = multipliers[key] = triple(q[0] / size, q[1] / size, q[2] / size)
-            # index[ref] is the same int object for every usage of the child, so tuples share.
-            candidates.append(share((index[ref], *m)))
-        uses.append(share(tuple(candidates)))
-    compiled.uses.append(share(tuple(uses)))
-    if part.uom_kind is Kind.MASS:
+            )
+            clean = False
+            continue
+        key = (id(use.quantity), uom)
+        m = multipliers.get(key)
+        if m is None:
+            if q is None:
+                q = _amount_memo(memo, use.quantity, exact)
+            size = _number(unit_factor(uom, uom_kind), exact)  # the child's uom_size
+            m = multipliers[key] = triple(q[0] / size, q[1] / size, q[2] / size)
+        # index[ref] is the same int object for every usage of the child, so tuples share.
+        candidates.append(share((index[ref], *m)))
+    return share(tuple(candidates)), clean
+
+
+def _compile_part(
+    compiled: Compiled,
+    bom: Bom,
+    part: Part,
+    index: dict[str, int],
+    policy: OriginPolicy,
+    currency,
+    rates,
+    typical: bool,
+    exact: bool,
+    missing_rates,
+    shared: _Shared,
+    memo: _Memo,
+) -> None:
+    """Append one part's compiled form to ``compiled``; equal numbers and tuples are ``shared``,
+    and what the part repeats of earlier parts comes from the ``memo``."""
+    triple = shared.triple
+    uses = []
+    memo_uses = memo.uses
+    for use in part.uses:
+        candidates = memo_uses.get(id(use))
+        if candidates is None:
+            candidates, clean = _candidates(compiled, bom, part, use, index, exact, shared, memo)
+            if clean:  # a warning names the part: a usage that warns is compiled for each part
+                memo_uses[id(use)] = candidates
+        uses.append(candidates)
+    compiled.uses.append(shared.tuple(tuple(uses)))
+    by_mass = part.uom_kind is Kind.MASS
+    if by_mass:
         size = _number(part.uom_size, exact)
         declared = triple(size, size, size)
+    elif part.mass is not None:
+        declared = _amount_memo(memo, part.mass, exact)
     else:
-        declared = triple(*amount_triple(part.mass, exact)) if part.mass is not None else None
+        declared = None
     compiled.declared_mass.append(declared)
-    compiled.mass_basis_uom.append(part.uom_kind is Kind.MASS)
-    own, material_mass, shares, absolute = _own_content(part, declared, compiled, typical, exact)
-    compiled.own_shares.append(triple(*shares))
-    compiled.own_absolute.append(triple(*absolute))
-    compiled.own.append({col: triple(*t) for col, t in own.items()} if own else shared.empty)
-    compiled.own_material_mass.append(None if material_mass is None else triple(*material_mass))
+    compiled.mass_basis_uom.append(by_mass)
+    materials = part.materials
+    if materials:
+        key = tuple(map(id, materials))
+        found = memo.parts_materials.get(key)
+        repeated = found is not None  # only a part whose materials repeat can repeat its contents
+        if not repeated:
+            found = _parts_materials_memo(memo, materials, key, typical, exact)
+        m_unknown, gap_shares, absolute, materials_absolute, items = found
+        contents_key = (key, id(declared))  # declared is held by compiled.declared_mass
+        contents = memo.contents.get(contents_key) if repeated else None
+        if contents is None:
+            noted: list[tuple] = []
+            own, material_mass = _own_content(declared, noted, m_unknown, items)
+            own = {col: triple(*t) for col, t in own.items()} if own else shared.empty
+            contents = (own, triple(*material_mass), tuple(noted))
+            if repeated and memo.again(contents_key):
+                memo.contents[contents_key] = contents
+        own, material_mass, noted = contents
+        for note in noted:
+            compiled.resolved.append(Resolved(part.id, *note))
+        compiled.own_shares.append(gap_shares)
+        compiled.own_absolute.append(absolute)
+        compiled.own.append(own)
+        compiled.own_material_mass.append(material_mass)
+    else:
+        compiled.own_shares.append(memo.zero)
+        compiled.own_absolute.append(memo.zero)
+        compiled.own.append(shared.empty)
+        compiled.own_material_mass.append(None)
+        materials_absolute = True
     claims = part.origins
     if claims:
         decision = shared.decisions.get(claims)
@@ -535,27 +770,35 @@ def _compile_part(
     compiled.origin.append(decision)
     if len(claims) > 1:
         compiled.conflicts += conflicts(part.id, claims)
-    value = _value(part, currency, rates, exact, missing_rates)
-    compiled.own_value.append(None if value is None else triple(*value))
-    compiled.has_own_value.append(part.unit_value is not None)
-    compiled.materials_absolute.append(all(m.amount is not None and m.amount.kind is Kind.MASS and m.amount.value is not None for m in part.materials))
-
-
-def _value(part: Part, currency: str | None, rates: dict[str, Fraction], exact: bool, missing: dict[str, list[str]]) -> Triple | None:
     amount = part.unit_value
     if amount is None:
-        return None
+        compiled.own_value.append(None)
+        compiled.has_own_value.append(False)
+    else:
+        value = memo.values.get(id(amount))
+        if value is None:
+            value, missing = _value(amount, currency, rates, exact)
+            value = memo.values[id(amount)] = missing if value is None else triple(*value)
+        if type(value) is str:  # the currency code that has no rate: the value is unknown
+            missing_rates.setdefault(value, []).append(part.id)
+            value = None
+        compiled.own_value.append(value)
+        compiled.has_own_value.append(True)
+    compiled.materials_absolute.append(materials_absolute)
+
+
+def _value(amount: Amount, currency: str | None, rates: dict[str, Fraction], exact: bool) -> tuple[Triple | None, str | None]:
+    """A unit value in ``currency``, and the currency code that has no rate (the value is then None)."""
     code = amount.unit.strip().upper()
     if code == currency:
         rate = Fraction(1)
     elif code in rates:
         rate = rates[code]
     else:
-        missing.setdefault(code, []).append(part.id)
-        return None
+        return None, code
     t = amount_triple(amount, exact)
     r = _number(rate, exact)
-    return t[0] * r, t[1] * r, t[2] * r
+    return (t[0] * r, t[1] * r, t[2] * r), None
 
 
 @attrs.define
