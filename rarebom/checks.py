@@ -88,6 +88,13 @@ def _check(bom: Bom, options: CheckOptions, *, graph: bool, mass_balance: bool) 
     except ValueError:
         order = None
         findings += find_cycles(bom, limit=options.max_cycles_reported)
+    if order is not None and any(use.alternates for part in bom.parts for use in part.uses):
+        # A part named as an alternate of one of its own parts is a cycle too: whichever
+        # candidate a trace picks, the roll-up orders every alternate before its users.
+        try:
+            topological_order(bom, alternates=True)
+        except ValueError:
+            findings += find_cycles(bom, limit=options.max_cycles_reported, alternates=True)
     findings += _check_amounts(bom, options, uoms, facts)
     if mass_balance and not any(f.severity is Severity.ERROR for f in findings):
         findings += _check_mass_balance(bom, options, uoms, facts, topological_order(bom) if order is None else order)
@@ -179,35 +186,53 @@ def _children(part: Part) -> list[str]:
     return [use.child for use in part.uses]
 
 
-def find_cycles(bom: Bom, *, limit: int = 20) -> list[Finding]:
-    """One error per cycle found, each with the cycle's path ``a -> b -> ... -> a``."""
+def _children_and_alternates(part: Part) -> list[tuple[str, str | None]]:
+    """Each child and alternate of ``part``, with the child an alternate stands in for (None for a child)."""
+    return [(ref, None if ref == use.child else use.child) for use in part.uses for ref in (use.child, *use.alternates)]
+
+
+def find_cycles(bom: Bom, *, limit: int = 20, alternates: bool = False) -> list[Finding]:
+    """One error per cycle found, each with the cycle's path ``a -> b -> ... -> a``.
+
+    With ``alternates``, a step may go to a part named as an alternate, and the message
+    says which steps those are.
+    """
     WHITE, GREY, BLACK = 0, 1, 2
     colour = dict.fromkeys((p.id for p in bom.parts), WHITE)
     findings: list[Finding] = []
+    steps = _children_and_alternates if alternates else lambda part: [(child, None) for child in _children(part)]
     for start in bom.parts:
         if colour[start.id] != WHITE:
             continue
-        # Iterative DFS: the stack holds (part id, iterator over its children).
-        path = [start.id]
+        # Iterative DFS: the stack holds (part id, iterator over its children); ``via`` says,
+        # for each part on the path, which child it stands in for if it was reached as an alternate.
+        path, via = [start.id], [None]
         colour[start.id] = GREY
-        stack = [iter(_children(start))]
+        stack = [iter(steps(start))]
         while stack:
-            child = next(stack[-1], None)
+            child, instead = next(stack[-1], (None, None))
             if child is None:
                 stack.pop()
                 colour[path.pop()] = BLACK
+                via.pop()
                 continue
             if child not in colour:
                 continue  # dangling; reported elsewhere
             if colour[child] == GREY:
-                cycle = path[path.index(child) :] + [child]
-                findings.append(error("cycle", "the BOM has a cycle: " + " -> ".join(cycle), bom.part(child).location, tuple(dict.fromkeys(cycle))))
+                first = path.index(child)
+                cycle = path[first:] + [child]
+                message = "the BOM has a cycle: " + " -> ".join(cycle)
+                named = [(cycle[k], cycle[k + 1], v) for k, v in enumerate([*via[first + 1 :], instead]) if v is not None]
+                if named:
+                    message += ", where " + " and ".join(f"{parent} names {alternate} as an alternate to {child_}" for parent, alternate, child_ in named)
+                findings.append(error("cycle", message, bom.part(child).location, tuple(dict.fromkeys(cycle))))
                 if len(findings) >= limit:
                     return findings
             elif colour[child] == WHITE:
                 colour[child] = GREY
                 path.append(child)
-                stack.append(iter(_children(bom.part(child))))
+                via.append(instead)
+                stack.append(iter(steps(bom.part(child))))
     return findings
 
 

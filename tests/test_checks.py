@@ -31,6 +31,37 @@ def test_cycle_prints_its_path():
         topological_order(bom)
 
 
+def _alternate_use(child, *alternates):
+    return Usage(child=child, quantity=Amount.parse("1", "", Kind.COUNT), alternates=alternates)
+
+
+def test_a_cycle_through_an_alternate_is_an_error_that_says_so():
+    # b's use of c names a as an alternate, and a uses b: whichever candidate a trace
+    # picks, the roll-up orders a before b and b before a. It used to pass check_bom and
+    # stop the trace with a bare ValueError.
+    bom = Bom(parts=[Part(id="a", uses=[_use("b")]), Part(id="b", uses=[_alternate_use("c", "a")]), Part(id="c")])
+    findings = check_bom(bom)
+    assert [(f.code, f.parts) for f in findings] == [("cycle", ("a", "b"))]
+    assert findings[0].message == "the BOM has a cycle: a -> b -> a, where b names a as an alternate to c"
+    topological_order(bom)  # without alternates there is no loop
+    with pytest.raises(ValueError):
+        topological_order(bom, alternates=True)
+    with pytest.raises(rarebom.InvalidBomError) as raised:
+        rarebom.trace(bom)
+    assert [f.code for f in raised.value.errors] == ["cycle"]
+
+
+def test_alternates_that_close_no_loop_are_no_cycle():
+    bom = Bom(parts=[Part(id="a", uses=[_alternate_use("b", "c")]), Part(id="b", uses=[_alternate_use("d", "c")]), Part(id="c"), Part(id="d")])
+    assert check_bom(bom) == []
+
+
+def test_a_cycle_of_alternates_names_every_alternate_step():
+    bom = Bom(parts=[Part(id="a", uses=[_alternate_use("x", "b")]), Part(id="b", uses=[_alternate_use("y", "a")]), Part(id="x"), Part(id="y")])
+    (finding,) = check_bom(bom)
+    assert finding.message == "the BOM has a cycle: a -> b -> a, where a names b as an alternate to x and b names a as an alternate to y"
+
+
 def test_self_use_is_a_cycle():
     assert "a -> a" in check_bom(Bom(parts=[Part(id="a", uses=[_use("a")])]))[0].message
 

@@ -52,7 +52,14 @@ def _reference_check(bom: Bom, options: CheckOptions, *, graph: bool, mass_balan
     findings = list(_ref_references(bom))
     if any(f.code == "dangling-reference" for f in findings):
         return findings + list(_ref_amounts(bom, options))
-    findings += find_cycles(bom, limit=options.max_cycles_reported)
+    cycles = find_cycles(bom, limit=options.max_cycles_reported)
+    findings += cycles
+    if not cycles and any(use.alternates for part in bom.parts for use in part.uses):
+        # Added after this reference was taken: a loop through an alternate is a cycle too.
+        try:
+            _ref_topological_order(bom, alternates=True)
+        except ValueError:
+            findings += find_cycles(bom, limit=options.max_cycles_reported, alternates=True)
     findings += _ref_amounts(bom, options)
     if mass_balance and not any(f.severity is Severity.ERROR for f in findings):
         findings += _ref_mass_balance(bom, options)
