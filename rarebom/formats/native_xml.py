@@ -9,16 +9,18 @@ the model, not of the file.
 from __future__ import annotations
 
 import functools
+import itertools
 import re
 from typing import Any, BinaryIO
 
 from lxml import etree
 
 from .._resources import schema_path
-from ..errors import Finding, Location, error
-from ..model import Bom
+from ..errors import Finding, Location, RarebomError, error
+from ..model import Amount, Bom, Classification, Completeness, Material, OriginClaim, Part, Stage, Substance, Usage
+from ..units import Kind, kind_of_unit
 from . import _xmlsafe
-from .native import EXPECTED_TEXT, PartList, build_bom, check_version, structure_part, unstructure_part, version_for
+from .native import EXPECTED_TEXT, PartList, Shared, build_bom, check_version, structure_part, unstructure_part, version_for
 
 __all__ = ["NAMESPACE", "read", "write"]
 
@@ -209,6 +211,10 @@ def _read_part(element: etree._Element, schema: etree.XMLSchema, file: str | Non
     if not schema.validate(element):
         problems.extend(error("schema", _clean(e.message), Location(file, e.line, _xml_path(element.get("id") or "?", ()))) for e in schema.error_log)
         return
+    part = _direct_part(element, file, parts.shared)
+    if part is not None:
+        parts.add(part)
+        return
     raw, lines = _raw_part(element)
 
     def locate(path: tuple) -> Location:
@@ -222,6 +228,231 @@ def _read_part(element: etree._Element, schema: etree.XMLSchema, file: str | Non
     part = structure_part(raw, locate, problems, parts.shared)
     if part is not None:
         parts.add(part)
+
+
+# --- the direct path: a schema-valid <part> straight to model objects --------------------
+#
+# _raw_part and structure_part build a raw dict, a dict of lines, a closure per path and a
+# dict of fields per object. For the usual part, none of them is needed: nothing fails, so
+# no message is written and no line is looked up. _direct_part builds the Part from the
+# element, with the same constructors, the same arguments and the same Shared caches, in
+# the same order within each kind of object (so the first equal object wins, as there).
+# Anything unusual (a value that does not parse, a constructor that refuses, an element in a
+# place or number the usual part does not have it, any exception at all) makes it give up:
+# what it added to the shared caches is removed again, and the part is read the usual way,
+# which words every message and locates it. So messages and warnings come only from there.
+
+
+class _Decline(Exception):
+    """The part is not the usual kind: read it the usual way."""
+
+
+def _undo(cache: dict, size: int) -> None:
+    """Remove the entries added to ``cache`` since it held ``size`` (a dict keeps insertion order)."""
+    for key in list(itertools.islice(reversed(cache), len(cache) - size)):
+        del cache[key]
+
+
+def _direct_part(element: etree._Element, file: str | None, shared: Shared) -> Part | None:
+    """The :class:`Part` that ``_raw_part`` and ``structure_part`` would build from this
+    schema-valid ``<part>``, sharing the same objects, or None (with ``shared`` as it was)
+    if the part is not plain enough to be sure of that."""
+    caches = (shared.texts, shared.amounts, shared.objects, shared.attribute_pairs, shared.attribute_tuples)
+    sizes = [len(cache) for cache in caches]
+    try:
+        return _direct(element, file, shared)
+    except (_Decline, RarebomError, ValueError, TypeError, KeyError, ArithmeticError):
+        # What the usual path reports (or what the schema already rules out): it reads the
+        # part again and words it. Anything else is a bug, and propagates.
+        for cache, size in zip(caches, sizes, strict=True):
+            if len(cache) != size:
+                _undo(cache, size)
+        return None
+
+
+def _direct_amount(element: etree._Element, kind: Kind | None, amounts: dict) -> Amount:
+    """``_Structurer.amount`` of ``_amount(element)``, raising where it would report."""
+    value = low = high = None
+    unit = ""
+    for key, text in element.items():
+        if key == "value":
+            value = text
+        elif key == "unit":
+            unit = text
+        elif key == "min":
+            low = text
+        elif key == "max":
+            high = text
+    key = (kind, unit, value, low, high)
+    known = amounts.get(key)
+    if known is not None:
+        return known
+    if kind is None:
+        kind = kind_of_unit(unit)
+    amount = Amount.parse(value, unit, kind, min=low, max=high)
+    amounts[key] = amount
+    return amount
+
+
+def _direct_provenance(element: etree._Element) -> Location:
+    """``native._provenance`` of ``_provenance(element)``."""
+    source = _provenance(element)
+    line = source.get("line")
+    return Location(source.get("file"), None if line is None else int(line), source.get("path"))
+
+
+def _direct(element: etree._Element, file: str | None, shared: Shared) -> Part:
+    texts = shared.texts
+    amounts = shared.amounts
+    objects = shared.objects
+    tags = _TAGS
+    get = dict(element.items()).get
+    pid = get("id")
+    china = _TRI_STATE[(get("chinaRareEarthTechnology") or "unknown").strip()]
+    description = provenance = mass = unit_value = attributes = None
+    materials: list = []
+    uses: list = []
+    origins: list = []
+    classifications: list = []
+    for child in element:
+        tag = tags.get(child.tag)
+        if tag == "use":
+            child_id = child.get("part")
+            if child_id is None:
+                raise _Decline
+            child_id = texts.setdefault(child_id, child_id)
+            quantity = None
+            alternates: list = []
+            for grandchild in child:
+                name = tags.get(grandchild.tag)
+                if name == "quantity" and quantity is None:
+                    quantity = _direct_amount(grandchild, None, amounts)
+                elif name == "alternate":
+                    alternate = grandchild.get("part")
+                    if alternate is None:
+                        raise _Decline
+                    alternates.append(texts.setdefault(alternate, alternate))
+                else:
+                    raise _Decline
+            if quantity is None:
+                raise _Decline
+            made = Usage(child=child_id, quantity=quantity, alternates=tuple(alternates))
+            uses.append(objects.setdefault(made, made))
+        elif tag == "material":
+            materials.append(_direct_material(child, shared))
+        elif tag == "mass" and mass is None:
+            mass = _direct_amount(child, Kind.MASS, amounts)
+        elif tag == "unitValue" and unit_value is None:
+            unit_value = _direct_amount(child, Kind.CURRENCY, amounts)
+        elif tag == "description" and description is None:
+            description = child.text or ""
+        elif tag == "provenance" and provenance is None:
+            provenance = _direct_provenance(child)
+        elif tag == "classification":
+            scheme, code = child.get("scheme"), child.get("code")
+            if scheme is None or code is None:
+                raise _Decline
+            made = Classification(scheme=texts.setdefault(scheme, scheme), code=texts.setdefault(code, code))
+            classifications.append(objects.setdefault(made, made))
+        elif tag == "origin":
+            country, stage, source = child.get("country"), child.get("stage"), child.get("source")
+            if country is None or stage is None:
+                raise _Decline
+            country = country.strip()
+            if source is not None:
+                source = texts.setdefault(source, source)
+            made = OriginClaim(country=texts.setdefault(country, country), stage=Stage(stage.strip()), source=source)
+            origins.append(objects.setdefault(made, made))
+        elif tag == "attribute":
+            if attributes is None:
+                attributes = {}
+            attributes[child.get("name")] = child.get("value")
+        else:
+            raise _Decline
+    uom = get("uom")
+    if uom is None:
+        uom = "each"
+    uom = texts.setdefault(uom, uom)
+    kind_of_unit(uom)
+    name = get("name")
+    if name is not None:
+        name = texts.setdefault(name, name)
+    if description is not None:
+        description = texts.setdefault(description, description)
+    return Part(
+        id=texts.setdefault(pid, pid),
+        name=name,
+        description=description,
+        uom=uom,
+        mass=mass,
+        unit_value=unit_value,
+        materials=objects.setdefault(made, made) if (made := tuple(materials)) else made,
+        uses=objects.setdefault(made, made) if (made := tuple(uses)) else made,
+        origins=objects.setdefault(made, made) if (made := tuple(origins)) else made,
+        classifications=objects.setdefault(made, made) if (made := tuple(classifications)) else made,
+        china_re_technology=china,
+        attributes=() if attributes is None else shared.attributes(attributes),
+        provenance=provenance,
+        location=Location(file, element.sourceline, f"part[@id={pid!r}]"),
+    )
+
+
+def _direct_material(element: etree._Element, shared: Shared) -> Material:
+    texts = shared.texts
+    amounts = shared.amounts
+    objects = shared.objects
+    tags = _TAGS
+    name = material_id = None
+    completeness = Completeness.PARTIAL
+    for key, value in element.items():
+        if key == "name":
+            name = texts.setdefault(value, value)
+        elif key == "id":
+            material_id = texts.setdefault(value, value)
+        elif key == "completeness":
+            completeness = Completeness(value.strip())
+    amount = provenance = None
+    substances = []
+    for child in element:
+        tag = tags.get(child.tag)
+        if tag == "substance":
+            substances.append(_direct_substance(child, texts, amounts, objects))
+        elif tag == "mass" or tag == "fraction":
+            if amount is not None:
+                raise _Decline
+            amount = _direct_amount(child, Kind.MASS if tag == "mass" else Kind.FRACTION, amounts)
+        elif tag == "provenance" and provenance is None:
+            provenance = _direct_provenance(child)
+        else:
+            raise _Decline
+    made = Material(name=name, id=material_id, amount=amount, completeness=completeness, substances=tuple(substances), provenance=provenance)
+    return objects.setdefault(made, made)
+
+
+def _direct_substance(element: etree._Element, texts: dict, amounts: dict, objects: dict) -> Substance:
+    name = symbol = cas = formula = None
+    for key, value in element.items():
+        if key == "name":
+            name = texts.setdefault(value, value)
+        elif key == "element":
+            value = value.strip()
+            symbol = texts.setdefault(value, value)
+        elif key == "cas":
+            cas = texts.setdefault(value, value)
+        elif key == "formula":
+            formula = texts.setdefault(value, value)
+    amount = provenance = None
+    tags = _TAGS
+    for child in element:
+        tag = tags.get(child.tag)
+        if (tag == "mass" or tag == "fraction") and amount is None:
+            amount = _direct_amount(child, Kind.MASS if tag == "mass" else Kind.FRACTION, amounts)
+        elif tag == "provenance" and provenance is None:
+            provenance = _direct_provenance(child)
+        else:
+            raise _Decline
+    made = Substance(name=name, element=symbol, cas=cas, formula=formula, amount=amount, provenance=provenance)
+    return objects.setdefault(made, made)
 
 
 # --- writing ----------------------------------------------------------------------------

@@ -1,0 +1,269 @@
+"""The XML reader's direct path (``native_xml._direct_part``) reads exactly what the usual path reads.
+
+For a schema-valid ``<part>`` the reader first tries to build the model :class:`Part` straight
+from the element; if anything is unusual it gives up, undoes what it added to the read's
+shared caches, and ``_raw_part`` + ``structure_part`` read the part (and word every message).
+Here each file is read twice, with the direct path and with it forced to give up on every
+part, and the two reads must give an equal ``Bom``, the same part locations, the same
+findings in order, and the same sharing (which objects are one object). Each test also
+counts the parts the direct path took and gave up, so that a direct path that never runs, or
+never gives up where it must, fails here.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+
+import attrs
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import rarebom
+from benchmarks.generate import synthetic_bom
+from benchmarks.generate import write_xml as write_synthetic_xml
+from rarebom.errors import InputError, InvalidBomError, Location
+from rarebom.formats import native, native_xml
+from rarebom.model import Amount, Completeness, Stage
+from rarebom.testing import boms
+from rarebom.units import Kind
+
+# --- reading both ways -----------------------------------------------------------------------
+
+
+def _shape(parts) -> list:
+    """Which objects of the parts are one object: each object (texts, amounts, locations, model
+    objects, tuples) numbered where first met. Equal shapes mean the same sharing."""
+    seen: dict[int, int] = {}
+
+    def number(obj) -> int:
+        return seen.setdefault(id(obj), len(seen))
+
+    def walk(obj):
+        if obj is None or isinstance(obj, (bool, Completeness, Stage, Kind)):
+            return obj
+        if isinstance(obj, (str, Amount, Location)):
+            return number(obj)
+        if isinstance(obj, tuple):
+            return (number(obj), *(walk(item) for item in obj))
+        if attrs.has(type(obj)):
+            return (number(obj), *(walk(getattr(obj, f.name)) for f in attrs.fields(type(obj)) if f.name != "location"))
+        raise AssertionError(type(obj))
+
+    return [walk(part) for part in parts]
+
+
+def _read(data: bytes, *, direct: bool) -> tuple[tuple, list[int]]:
+    """One read: (outcome, [parts the direct path took, parts it gave up])."""
+    counts = [0, 0]
+    real = native_xml._direct_part
+
+    def counting(element, file, shared):
+        part = real(element, file, shared) if direct else None
+        counts[part is None] += 1
+        return part
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(native_xml, "_direct_part", counting)
+        try:
+            result = rarebom.load(io.BytesIO(data), format="rarebom-xml")
+        except InvalidBomError as exc:
+            outcome = ("invalid", None, [], [(f.severity, f.code, f.message, f.location) for f in exc.findings], None)
+        except (InputError, LookupError, ValueError, TypeError) as exc:  # what the usual path raises, the same either way
+            outcome = ("raised", type(exc), str(exc), [], None)
+        else:
+            bom = result.bom
+            outcome = ("ok", bom, [p.location for p in bom.parts], [(f.severity, f.code, f.message, f.location) for f in result.findings], _shape(bom.parts))
+    return outcome, counts
+
+
+def _assert_same(data: bytes) -> list[int]:
+    """Both reads give the same; returns the direct path's [taken, given up]."""
+    direct, counts = _read(data, direct=True)
+    usual, usual_counts = _read(data, direct=False)
+    assert usual_counts[0] == 0
+    assert direct[0] == usual[0]
+    assert direct[1] == usual[1]  # the Bom (==), or the exception's type
+    assert direct[2] == usual[2]  # every part's location (or the exception's text)
+    assert direct[3] == usual[3]  # the findings, in order
+    assert direct[4] == usual[4]  # the sharing
+    assert sum(counts) == sum(usual_counts)
+    return counts
+
+
+def _xml(bom) -> bytes:
+    stream = io.BytesIO()
+    native_xml.write(bom, stream)
+    return stream.getvalue()
+
+
+# --- valid files: the direct path reads every part ------------------------------------------
+
+
+@settings(max_examples=40)
+@given(boms())
+def test_generated_boms_read_directly_as_the_usual_path_reads_them(bom):
+    counts = _assert_same(_xml(bom))
+    assert counts == [len(bom.parts), 0]  # every part of a valid BOM goes the direct way
+
+
+@pytest.mark.parametrize("seed", [7, 8])
+def test_a_synthetic_bom_reads_directly_as_the_usual_path_reads_it(seed):
+    """The benchmark's shape (1,000 parts, written by benchmarks.generate):
+    many repeated texts, amounts, substances, materials and usages."""
+    bom = synthetic_bom(1000, seed)
+    stream = io.BytesIO()
+    write_synthetic_xml(bom, stream)
+    assert _assert_same(stream.getvalue()) == [1000, 0]
+
+
+# --- files the usual path has something to say about ---------------------------------------
+
+# Edits that the schema lets through (or not): bad units, bad and negative numbers, unknown
+# element symbols, ranges that exclude their value, unknown stages and units of measure.
+_BREAKS = [
+    (r'unit="%"', 'unit="kelvin"'),
+    (r'unit="g"', 'unit="each"'),
+    (r'unit="USD"', 'unit="XXX"'),
+    (r'value="(\d)', r'value="-\1'),
+    (r'value="(\d)', r'value="1/0'),
+    (r'value="(\d)', r'value="1e99999\1'),
+    (r'element="[A-Z][a-z]?"', 'element="Xx"'),
+    (r'min="[^"]*"', 'min="1e9"'),
+    (r'max="[^"]*"', 'max="0"'),
+    (r'stage="[^"]*"', 'stage="smelted"'),
+    (r'country="[^"]*"', 'country="cn"'),
+    (r'<part id="[^"]*"', '<part id="P-same"'),
+    (r'<part id="([^"]*)"', r'<part id="\1" uom="parsec"'),
+    (r'<part id="([^"]*)"', r'<part id="\1" uom="kg"'),
+    (r'(<use part="[^"]*">)', r'\1<alternate part="zz"/>'),
+    (r"<quantity ", '<quantity max="0" '),
+    (r"<provenance ", '<provenance line="x" '),
+    (r'(<part id="[^"]*"[^>]*>)', r'\1<unknown xmlns="urn:other"/>'),
+    (r"(<material[^>]*>)", r'\1<mass value="1" unit="g"/>'),
+    (r'name="([^"]*)"', 'name="a\u00a0b"'),
+]
+
+
+#: The codes structure_part words (check_bom's and the schema's are others).
+_STRUCTURE_CODES = frozenset(("invalid-value", "invalid-number", "unit"))
+
+
+@settings(max_examples=60)
+@given(boms(), st.lists(st.sampled_from(_BREAKS), min_size=1, max_size=3), st.integers(1, 3))
+def test_broken_boms_read_as_the_usual_path_reads_them(bom, breaks, count):
+    """The same findings, in the same order and places, the same exceptions, however often a
+    broken thing repeats; and a part the usual path finds fault with never goes the direct way."""
+    text = _xml(bom).decode()
+    for pattern, replacement in breaks:
+        text = re.sub(pattern, replacement, text, count=count)
+    direct, counts = _read(text.encode(), direct=True)
+    _assert_same(text.encode())
+    faulty = {f[3].pointer.split("/")[0] for f in direct[3] if f[1] in _STRUCTURE_CODES}
+    assert counts[1] >= len(faulty)  # each part the usual path found fault with was given up
+
+
+_GOOD = """<?xml version="1.0" encoding="UTF-8"?>
+<bom xmlns="urn:rarebom:bom:1" formatVersion="1.1" name="b">
+  <attribute name="x" value="y"/>
+  <part id="A" name="Assembly" uom="each" chinaRareEarthTechnology=" true ">
+    <description>a &amp; b</description>
+    <provenance file="decl.xml" line="12" path="/a/b"/>
+    <mass value="1.5" unit="kg"/>
+    <unitValue value="10" unit="USD"/>
+    <classification scheme="item-class" code="ndfeb-magnet"/>
+    <classification scheme="hs" code="8505"/>
+    <origin country=" CN " stage=" mined " source="cert-1"/>
+    <origin country="JP" stage="separated"/>
+    <attribute name="colour" value="red"/>
+    <attribute name="size" value=""/>
+    <material name="magnet" id="M1" completeness=" full ">
+      <provenance file="decl.xml" line="13"/>
+      <mass value="100" unit="g"/>
+      <substance name="neodymium" element=" Nd " cas="7440-00-8">
+        <provenance path="/x"/>
+        <fraction value="30" unit="%" min="25" max="35"/>
+      </substance>
+      <substance element="Fe"><fraction max="70" unit="%"/></substance>
+      <substance name="other"/>
+    </material>
+    <material name="magnet" id="M1" completeness="full">
+      <provenance file="decl.xml" line="13"/>
+      <mass value="100.0" unit="g"/>
+      <substance name="neodymium" element="Nd" cas="7440-00-8">
+        <provenance path="/x"/>
+        <fraction value="30" unit="%" min="25" max="35"/>
+      </substance>
+      <substance element="Fe"><fraction max="70" unit="%"/></substance>
+      <substance name="other"/>
+    </material>
+    <material><fraction value="1/3"/></material>
+    <use part="B"><quantity value="2"/><alternate part="C"/><alternate part="D"/></use>
+    <use part="E"><quantity value="0.25" unit="kg"/></use>
+  </part>
+  <part id="B" uom="kg"><mass value="1000" unit="g"/><material name="magnet"><fraction value="100" unit="%"/></material></part>
+  <part id="C" uom="m"/>
+  <part id="D" chinaRareEarthTechnology="false"><origin country="CN" stage="mined" source="cert-1"/></part>
+  <part id="E" uom="kg"><description/><use part="B"><quantity value="2" unit="each"/><alternate part="C"/><alternate part="D"/></use></part>
+</bom>
+"""
+
+
+def test_every_field_reads_directly_as_the_usual_path_reads_it():
+    """Provenance, attributes, alternates, descriptions, units of measure, ranges, and the
+    whitespace an xs:token may carry (completeness, element, country, stage): all direct."""
+    assert _assert_same(_GOOD.encode()) == [5, 0]
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        ('unit="USD"', 'unit="XXX"'),
+        ('value="2"/><alternate', 'value="-2"/><alternate'),
+        ('max="35"', 'max="20"'),
+        ('value="1/3"', 'value="1/0"'),
+        ('element=" Nd "', 'element="Xx"'),
+        ('stage=" mined "', 'stage="smelted"'),
+        ('country="JP"', 'country="jp"'),
+        ('uom="m"', 'uom="parsec"'),
+        ('<part id="C"', '<part id="B"'),
+        ('<mass value="1000" unit="g"/>', '<mass value="1000" unit="g"/><mass value="1" unit="g"/>'),
+        ('<quantity value="0.25" unit="kg"/>', '<quantity value="0.25" unit="kelvin"/>'),
+        ('line="12"', 'line="twelve"'),
+        ('name="size"', 'name="colour"'),
+        ("<description>a &amp; b</description>", "<description>a \x01</description>".replace("\x01", "&#9;b")),
+    ],
+)
+def test_a_broken_field_reads_as_the_usual_path_reads_it(old, new):
+    assert old in _GOOD
+    data = _GOOD.replace(old, new).encode()
+    direct, counts = _read(data, direct=True)
+    _assert_same(data)
+    if any(f[1] in _STRUCTURE_CODES for f in direct[3]):
+        assert counts[1] >= 1  # the direct path gave the faulty part up
+    if direct[0] == "raised":
+        assert counts[1] >= 1
+
+
+# --- giving up leaves the shared caches as they were -----------------------------------------
+
+
+def test_a_part_given_up_late_leaves_no_trace_in_the_shared_caches():
+    """A part whose last amount fails, after new texts, amounts, substances, materials and
+    usages were added: the caches hold exactly what they held before."""
+    shared = native.Shared()
+    good = native_xml._direct_part(_element(_GOOD, "A"), "f.xml", shared)
+    assert good is not None
+    before = [list(cache.items()) for cache in (shared.texts, shared.amounts, shared.objects, shared.attribute_pairs, shared.attribute_tuples)]
+    late = _GOOD.replace('id="A"', 'id="A2"').replace("magnet", "rotor").replace('"cert-1"', '"cert-2"').replace('value="0.25" unit="kg"', 'value="0.25" unit="kelvin"')
+    assert native_xml._direct_part(_element(late, "A2"), "f.xml", shared) is None
+    after = [list(cache.items()) for cache in (shared.texts, shared.amounts, shared.objects, shared.attribute_pairs, shared.attribute_tuples)]
+    assert len(after) == len(before) and all(len(a) == len(b) and all(x[0] is y[0] and x[1] is y[1] for x, y in zip(a, b, strict=True)) for a, b in zip(after, before, strict=True))
+
+
+def _element(document: str, part_id: str):
+    from lxml import etree
+
+    root = etree.fromstring(document.encode())
+    return next(p for p in root if p.get("id") == part_id)
