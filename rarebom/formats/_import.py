@@ -18,10 +18,10 @@ rules below are the same for all of them, so they live here once:
 
 from __future__ import annotations
 
-from collections import Counter
+import functools
 from collections.abc import Iterable
 from fractions import Fraction
-from typing import Any
+from typing import Any, BinaryIO
 
 import attrs
 from lxml import etree
@@ -30,8 +30,9 @@ from .. import limits
 from ..errors import Finding, InputError, Location, Severity, error, warning
 from ..model import Amount, Bom, Part
 from ..units import Kind, parse_number, unit_factor
+from . import _xmlsafe
 
-__all__ = ["MAX_MASS_G", "Importer", "local_name", "same_part", "xpath"]
+__all__ = ["MAX_MASS_G", "ChildCounts", "Importer", "count_children", "local_name", "same_part", "xpath"]
 
 #: The heaviest mass rarebom believes for one unit of anything: 10^12 g, a million tonnes.
 #: The largest ship ever built displaced about 650 000 t; a declared mass above this is
@@ -69,19 +70,21 @@ class _Paths:
         self._paths: dict[etree._Element, str] = {}
 
     def path(self, element: etree._Element) -> str:
-        found = self._paths.get(element)
+        paths = self._paths
+        found = paths.get(element)
         if found is not None:
             return found
         parent = element.getparent()
         if parent is None:
-            found = self._paths[element] = f"/{local_name(element.tag)}"
+            found = paths[element] = f"/{local_name(element.tag)}"
             return found
         base = self.path(parent)
         children = list(parent)
-        names = [local_name(child.tag) for child in children]
-        total = Counter(names)
+        names = [_local_name(child.tag) for child in children]
+        total: dict[str | None, int] = {}
+        for name in names:
+            total[name] = total.get(name, 0) + 1
         seen: dict[str, int] = {}
-        paths = self._paths
         for child, name in zip(children, names, strict=True):
             if name is None:
                 continue  # a comment or processing instruction
@@ -91,6 +94,89 @@ class _Paths:
             else:
                 paths[child] = f"{base}/{name}"
         return paths[element]
+
+
+#: :func:`local_name` for numbering siblings, remembered: a document has few distinct tags
+#: and each is seen many times. Bounded, so a file of made-up tag names cannot grow it.
+_local_name = functools.lru_cache(maxsize=1024)(local_name)
+
+
+@attrs.frozen
+class ChildCounts:
+    """What :func:`count_children` found: for each counted element, in the order their start
+    tags come, how many children of the name it is counted by it holds; and how many the root holds."""
+
+    held: list[int]
+    root: int
+
+
+def count_children(stream: BinaryIO, file: str | None, counted: dict[str, str], root_counted: str) -> ChildCounts:
+    """The first pass of a streaming reader: the sibling counts that number XPaths, and the refusals.
+
+    ``counted`` maps the local name of each element a reader streams over to the children it
+    is counted by (``{"Part": "{*}Components"}``: how many ``Components`` each ``Part``
+    holds), and ``root_counted`` names those of the root. An element's XPath says ``Part[2]``
+    only where its parent holds more than one ``Part``, which a streaming reader would know
+    only when the parent ends; the counts are known here first. Elements are cleared as they
+    end, so this pass holds little more than the second.
+
+    Its refusals come in the order :func:`._xmlsafe.parse` gives them: a syntax error
+    anywhere in the file, then a DOCTYPE, then the first element nested too deep. On a
+    syntax error it parses again with :func:`._xmlsafe.parse`, because libxml2 words some
+    errors differently when it is fed a stream: a broken file gives the error it always
+    gave. The stream is left where it was.
+    """
+    start = stream.tell()
+    try:
+        counts = _count_children(stream, file, counted, root_counted)
+    except etree.XMLSyntaxError:
+        stream.seek(start)
+        _xmlsafe.parse(stream, file)
+        raise
+    stream.seek(start)
+    return counts
+
+
+def _count_children(stream: BinaryIO, file: str | None, counted: dict[str, str], root_counted: str) -> ChildCounts:
+    _xmlsafe.read_prolog(stream, file)
+    max_depth = limits.active().max_depth
+    held: list[int] = []
+    open_: list[int] = []
+    too_deep = None
+
+    def count(event: str, element: etree._Element, name: str) -> None:
+        if event == "start":
+            open_.append(len(held))
+            held.append(0)
+        else:
+            held[open_.pop()] = sum(1 for _ in element.iterchildren(counted[name]))
+            element.clear()  # its parent counts it by its tag, which clear() keeps
+
+    if max_depth < _xmlsafe.LIBXML2_MAX_DEPTH:
+        # Depth is counted on every element, so every element is seen here (only when a
+        # lower limit is set: libxml2 stops at its own).
+        events = etree.iterparse(stream, events=("start", "end"), **_xmlsafe.PARSER_OPTIONS)
+        depth = 0
+        for event, element in events:
+            if event == "start":
+                depth += 1
+                if depth > max_depth and too_deep is None:
+                    too_deep = element
+            else:
+                depth -= 1
+            name = local_name(element.tag)
+            if name in counted:
+                count(event, element, name)
+    else:
+        tags = tuple("{*}" + name for name in counted)
+        events = etree.iterparse(stream, events=("start", "end"), tag=tags, **_xmlsafe.PARSER_OPTIONS)
+        for event, element in events:
+            count(event, element, local_name(element.tag))
+    root = events.root
+    _xmlsafe._refuse_doctype(root.getroottree(), file)
+    if too_deep is not None:
+        raise _xmlsafe._too_deep(max_depth, file, too_deep, None)
+    return ChildCounts(held, sum(1 for _ in root.iterchildren(root_counted)))
 
 
 class Importer:

@@ -31,12 +31,11 @@ from typing import BinaryIO
 import attrs
 from lxml import etree
 
-from .. import limits
 from ..errors import Finding, Location, Severity, UnitError
 from ..model import Amount, Bom, Completeness, Material, Part, Substance, Usage
 from ..units import COUNT_UNITS, Kind, kind_of_unit, unit_factor
 from . import _xmlsafe
-from ._import import Importer, local_name
+from ._import import ChildCounts, Importer, count_children, local_name
 
 __all__ = ["NAMESPACE", "VERSIONS", "read"]
 
@@ -69,16 +68,7 @@ def read(stream: BinaryIO, file: str | None) -> tuple[Bom | None, list[Finding]]
     second builds each part at its end tag and removes it from the tree, so the tree holds
     the part being read and the parts it is in (and what lxml has parsed ahead), not the file.
     """
-    start = stream.tell()
-    try:
-        counts = _count_siblings(stream, file)
-    except etree.XMLSyntaxError:
-        # libxml2 words some errors differently when it is fed a stream; the whole-tree parse
-        # gives the error a broken file always gave.
-        stream.seek(start)
-        _xmlsafe.parse(stream, file)
-        raise
-    stream.seek(start)
+    counts = count_children(stream, file, _COUNTED, "{*}Components")
     reader = _Reader(Importer(file))
     bom = reader.read(stream, counts)
     imp = reader.imp
@@ -91,65 +81,6 @@ _TAGS = ("{*}Part", "{*}Components")
 #: What each of them holds that numbers an XPath: parts hold lists of components, and a list
 #: of components holds parts.
 _COUNTED = {"Part": "{*}Components", "Components": "{*}Part"}
-
-
-@attrs.frozen
-class _Counts:
-    """What the first pass found: for each ``Part`` and ``Components`` element, in the order
-    their start tags come, how many ``Components`` (in a ``Part``) or ``Part`` (in a
-    ``Components``) elements it holds; and how many ``Components`` the root holds."""
-
-    held: list[int]
-    root_components: int
-
-
-def _count_siblings(stream: BinaryIO, file: str | None) -> _Counts:
-    """The first pass: the sibling counts that number the XPaths of parts, and the refusals.
-
-    A part's XPath says ``Part[2]`` only where its parent holds more than one ``Part``,
-    which a streaming reader would know only when the parent ends. The counts are known
-    here first. Elements are cleared as they end, so this pass holds little more than the
-    second. Its refusals come in the order :func:`._xmlsafe.parse` gives them: a syntax
-    error anywhere in the file, then a DOCTYPE, then the first element nested too deep.
-    """
-    _xmlsafe.read_prolog(stream, file)
-    max_depth = limits.active().max_depth
-    held: list[int] = []
-    open_: list[int] = []
-    too_deep = None
-    if max_depth < _xmlsafe.LIBXML2_MAX_DEPTH:
-        # Depth is counted on every element, so every element is seen here (only when a
-        # lower limit is set: libxml2 stops at its own).
-        events = etree.iterparse(stream, events=("start", "end"), **_xmlsafe.PARSER_OPTIONS)
-        depth = 0
-        for event, element in events:
-            if event == "start":
-                depth += 1
-                if depth > max_depth and too_deep is None:
-                    too_deep = element
-            else:
-                depth -= 1
-            name = local_name(element.tag)
-            if name in _COUNTED:
-                _count(event, element, name, held, open_)
-    else:
-        events = etree.iterparse(stream, events=("start", "end"), tag=_TAGS, **_xmlsafe.PARSER_OPTIONS)
-        for event, element in events:
-            _count(event, element, local_name(element.tag), held, open_)
-    root = events.root
-    _xmlsafe._refuse_doctype(root.getroottree(), file)
-    if too_deep is not None:
-        raise _xmlsafe._too_deep(max_depth, file, too_deep, None)
-    return _Counts(held, sum(1 for _ in root.iterchildren("{*}Components")))
-
-
-def _count(event: str, element: etree._Element, name: str, held: list[int], open_: list[int]) -> None:
-    if event == "start":
-        open_.append(len(held))
-        held.append(0)
-    else:
-        held[open_.pop()] = sum(1 for _ in element.iterchildren(_COUNTED[name]))
-        element.clear()  # its parent counts it by its tag, which clear() keeps
 
 
 # --- small XML helpers ------------------------------------------------------------------
@@ -249,7 +180,7 @@ class _Reader:
         #: every parent, and one part gets one set of warnings, not one per occurrence
         self.warned: set[str] = set()
 
-    def read(self, stream: BinaryIO, counts: _Counts) -> Bom | None:
+    def read(self, stream: BinaryIO, counts: ChildCounts) -> Bom | None:
         imp = self.imp
         events = etree.iterparse(stream, events=("start", "end"), tag=_TAGS, **_xmlsafe.PARSER_OPTIONS)
         top: _Open | None = None
@@ -261,7 +192,7 @@ class _Reader:
                 version = self._version(root)
                 if version is None:
                     return None
-                top = _Open(root, "PartsEco", True, f"/{local_name(root.tag)}", counts.root_components, None)
+                top = _Open(root, "PartsEco", True, f"/{local_name(root.tag)}", counts.root, None)
             if event == "start":
                 stack.append(self._open(element, next(held), stack, top))
                 continue
@@ -279,7 +210,7 @@ class _Reader:
             version = self._version(root)
             if version is None:
                 return None
-            top = _Open(root, "PartsEco", True, f"/{local_name(root.tag)}", counts.root_components, None)
+            top = _Open(root, "PartsEco", True, f"/{local_name(root.tag)}", counts.root, None)
         root = top.element
         imp.anchor(root, top.path)
         where = imp.at(root)

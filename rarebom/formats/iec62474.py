@@ -39,7 +39,7 @@ from ..errors import Finding, Location
 from ..model import Amount, Bom, Completeness, Material, Part, Substance, Usage
 from ..units import Kind, unit_factor
 from . import _xmlsafe
-from ._import import Importer, local_name
+from ._import import ChildCounts, Importer, count_children, local_name
 
 __all__ = ["COMPLIANCE_PREFIX", "MASS_UNITS", "NAMESPACE", "UNIT_TYPES", "WHOLE_PART", "names_rare_earth", "read"]
 
@@ -87,13 +87,14 @@ def _flag(text: str | None) -> bool | None:
 
 
 def _children(element: etree._Element, name: str) -> list[etree._Element]:
-    return [child for child in element if local_name(child.tag) == name]
+    """The children called ``name`` in any namespace (or none): lxml matches ``{*}name`` in C."""
+    return list(element.iterchildren("{*}" + name))
 
 
 def _child(element: etree._Element | None, name: str) -> etree._Element | None:
     if element is None:
         return None
-    return next((child for child in element if local_name(child.tag) == name), None)
+    return next(element.iterchildren("{*}" + name), None)
 
 
 def _text(value: str | None) -> str | None:
@@ -104,32 +105,113 @@ def _text(value: str | None) -> str | None:
 
 
 def read(stream: BinaryIO, file: str | None) -> tuple[Bom | None, list[Finding]]:
-    """Read an IEC 62474 XML declaration into a BOM; ``(None, findings)`` if it has errors."""
-    root = _xmlsafe.parse(stream, file)
+    """Read an IEC 62474 XML declaration into a BOM; ``(None, findings)`` if it has errors.
+
+    Two passes over the stream, and neither holds the whole tree. The first refuses what
+    :func:`._xmlsafe.parse` refuses, in its order, and counts the siblings that number the
+    XPaths of products and parts. The second builds each ``ProductPart`` at its end tag and
+    removes it from the tree, then each ``Product`` the same way: the tree holds the part
+    being read and the parts it is in (and what lxml has parsed ahead), not the file.
+    """
+    counts = count_children(stream, file, _COUNTED, "{*}Product")
     reader = _Reader(Importer(file))
-    bom = reader.read(root)
+    bom = reader.read(stream, counts)
     return (None if reader.imp.failed else bom), reader.imp.findings
 
 
+#: The elements the reader streams over, and the children each is counted by for XPaths:
+#: ``Main`` holds products, a product its compositions, a composition or a part its parts.
+_COUNTED = {"Product": "{*}Composition", "Composition": "{*}ProductPart", "ProductPart": "{*}ProductPart"}
+_TAGS = tuple("{*}" + name for name in _COUNTED)
+
+#: Which of them is read under which: a ``Product`` in ``Main``, a product's first
+#: ``Composition``, a ``ProductPart`` in a composition or a part that is read.
+_READ_UNDER = {"Product": ("Main",), "Composition": ("Product",), "ProductPart": ("Composition", "ProductPart")}
+
+#: A part read, for its parent: the use of it (None if it could not be built) and its findings.
+_Read = tuple[Usage | None, list[Finding]]
+
+
+@attrs.define(eq=False)
+class _Frame:
+    """A ``Product``, ``Composition`` or ``ProductPart`` whose end tag has not come yet (or ``Main``).
+
+    ``path`` is the XPath :meth:`Importer.at` would give it with the whole tree in hand,
+    None for an element the reader does not read. ``parts`` is what the parts read in it
+    (for a product, in its composition) gave, in document order. ``product`` is the
+    frame of the product it is in: whether its composition is a full declaration, and
+    whether a rare-earth substance was seen in parts already read and removed.
+    """
+
+    element: etree._Element
+    name: str
+    path: str | None
+    held: int  # how many children it holds of the name it is counted by
+    parent: _Frame | None = None
+    product: _Frame | None = None
+    seen: int = 0  # how many of those have started so far
+    parts: list[_Read] = attrs.Factory(list)
+    full: bool = False
+    rare_earth: bool = False
+
+
 class _Reader:
-    """One pass over a parsed ``<Main>``."""
+    """One streaming pass over a ``<Main>``, building each part at its end tag.
+
+    A part is built children first, which suits streaming: its sub-parts were read (and
+    removed) before its end tag came. What comes out is what reading the whole tree gave:
+    the same parts added in the same order, the same XPaths (numbered with the first
+    pass's counts), and the same findings in the same order (a part's own ``ProductID``
+    findings before its sub-parts', as a reader walking down the tree finds them).
+    """
 
     def __init__(self, imp: Importer):
         self.imp = imp
 
-    def read(self, root: etree._Element) -> Bom | None:
+    def read(self, stream: BinaryIO, counts: ChildCounts) -> Bom | None:
         imp = self.imp
-        if local_name(root.tag) != "Main":
-            imp.fail("schema", f"the root element is <{local_name(root.tag)}>, not IEC 62474's <Main> in namespace {NAMESPACE}", imp.at(root))
-            return None
+        events = etree.iterparse(stream, events=("start", "end"), tag=_TAGS, **_xmlsafe.PARSER_OPTIONS)
+        held = iter(counts.held)
+        top: _Frame | None = None
+        stack: list[_Frame] = []
         names = []
-        for product in _children(root, "Product"):
-            part_id = self._product(product)
-            if part_id is not None:
-                names.append(_text(_attr(_child(product, "ProductID"), "name")) or part_id)
+        for event, element in events:
+            if top is None:
+                top = self._main(element.getroottree().getroot(), counts)
+                if top is None:
+                    return None
+            if event == "start":
+                stack.append(_open(element, next(held), stack, top))
+                continue
+            frame = stack.pop()
+            if frame.path is None:
+                continue
+            if frame.name == "Composition":
+                frame.product.parts = frame.parts
+                continue
+            if frame.name == "ProductPart":
+                product = frame.product
+                product.rare_earth = product.rare_earth or _holds_rare_earth(element)
+                self.product_part(element, frame)
+            else:
+                part_id = self._product(element, frame)
+                if part_id is not None:
+                    names.append(_text(_attr(_child(element, "ProductID"), "name")) or part_id)
+            element.getparent().remove(element)  # read: nothing refers to it again
+        root = events.root
+        if top is None and self._main(root, counts) is None:
+            return None
+        imp.anchor(root, f"/{local_name(root.tag)}")
         if not names:
             imp.fail("schema", "the file declares no <Product>", imp.at(root))
         return imp.bom("; ".join(names) or None, self._bom_attributes(root), imp.at(root))
+
+    def _main(self, root: etree._Element, counts: ChildCounts) -> _Frame | None:
+        """The frame of a ``<Main>`` root; None, with an error, for any other root."""
+        if local_name(root.tag) != "Main":
+            self.imp.fail("schema", f"the root element is <{local_name(root.tag)}>, not IEC 62474's <Main> in namespace {NAMESPACE}", self.imp.at(root))
+            return None
+        return _Frame(root, "Main", f"/{local_name(root.tag)}", counts.root)
 
     # --- the file's frame -------------------------------------------------------------
 
@@ -164,9 +246,10 @@ class _Reader:
 
     # --- parts ------------------------------------------------------------------------
 
-    def _product(self, product: etree._Element) -> str | None:
+    def _product(self, product: etree._Element, frame: _Frame) -> str | None:
         """The finished good of one ``<Product>`` and everything in its composition."""
         imp = self.imp
+        imp.anchor(product, frame.path)
         where = imp.at(product)
         unit_type = (product.get("unitType") or "").strip()
         if unit_type not in UNIT_TYPES:
@@ -183,13 +266,13 @@ class _Reader:
         if len(product_ids) > 1:
             attributes.append(("otherProductIDs", "; ".join(filter(None, (_product_id_label(p) for p in product_ids[1:])))))
         attributes += self._compliance(product)
-        part_id = self._part(product, composition, full, unit_type, attributes)
+        part_id = self._part(product, composition, full, unit_type, attributes, frame.parts)
         if part_id is not None:
-            self._check_rare_earth_statements(product, composition, part_id)
+            self._check_rare_earth_statements(product, composition, part_id, frame.rare_earth)
         return part_id
 
-    def _part(self, element: etree._Element, content: etree._Element | None, full: bool, uom: str, attributes: list) -> str | None:
-        """Build the part of a ``<Product>`` or ``<ProductPart>`` (children first); its id."""
+    def _part(self, element: etree._Element, content: etree._Element | None, full: bool, uom: str, attributes: list, parts: list[_Read]) -> str | None:
+        """Build the part of a ``<Product>`` or ``<ProductPart>`` whose sub-parts were read; its id."""
         imp = self.imp
         where = imp.at(element)
         product_id = _child(element, "ProductID")
@@ -216,8 +299,9 @@ class _Reader:
         uses = []
         materials = []
         if content is not None:
-            for child in _children(content, "ProductPart"):
-                used = self._product_part(child, full)
+            # Its sub-parts' findings come after its ProductID's, where a reader walking down the tree finds them.
+            for used, findings in parts:
+                imp.findings.extend(findings)
                 if used is not None:
                     uses.append(used)
             materials = [m for m in (self._material(child, part_id, full) for child in _children(content, "Material")) if m is not None]
@@ -241,11 +325,21 @@ class _Reader:
         )
         return None if part is None else imp.add_part(part)
 
-    def _product_part(self, element: etree._Element, full: bool) -> Usage | None:
+    def product_part(self, element: etree._Element, frame: _Frame) -> None:
+        """Read a ``<ProductPart>`` whose sub-parts were read, for its parent: the use of it and its findings."""
+        imp = self.imp
+        imp.anchor(element, frame.path)
+        outer, imp.findings = imp.findings, []
+        try:
+            frame.parent.parts.append((self._product_part(element, frame), imp.findings))
+        finally:
+            imp.findings = outer
+
+    def _product_part(self, element: etree._Element, frame: _Frame) -> Usage | None:
         """A ``<ProductPart>``: its part, and the use of it by its parent."""
         imp = self.imp
         where = imp.at(element)
-        child_id = self._part(element, element, full, "each", [("isArticle", element.get("isArticle"))])
+        child_id = self._part(element, element, frame.product.full, "each", [("isArticle", element.get("isArticle"))], frame.parts)
         text = element.get("numberOfUnits")
         if text is None or not text.strip():
             imp.fail("schema", "ProductPart has no numberOfUnits, which IEC 62474 requires", where)
@@ -358,9 +452,13 @@ class _Reader:
                 kept.append((unique, _statement(entry, above)))
         return kept
 
-    def _check_rare_earth_statements(self, product: etree._Element, composition: etree._Element | None, part_id: str) -> None:
-        """Warn where a rare earth is stated above threshold but the composition holds none."""
-        if composition is not None and any(_is_rare_earth(s) for s in composition.iter() if local_name(s.tag) == "Substance"):
+    def _check_rare_earth_statements(self, product: etree._Element, composition: etree._Element | None, part_id: str, seen: bool) -> None:
+        """Warn where a rare earth is stated above threshold but the composition holds none.
+
+        ``seen`` says whether the parts of the composition already read (and removed from
+        the tree) held a rare-earth substance.
+        """
+        if composition is not None and (seen or _holds_rare_earth(composition)):
             return
         for compliance in _children(product, "Compliance"):
             for entry in _children(compliance, "DsDsg"):
@@ -427,6 +525,31 @@ def _statement(entry: etree._Element, above: bool | None) -> str:
     if declared:
         text += "; declared " + ", ".join(declared)
     return text
+
+
+def _open(element: etree._Element, held: int, stack: list[_Frame], top: _Frame) -> _Frame:
+    """The frame of an element at its start tag: whether it is read, and its XPath."""
+    name = local_name(element.tag)
+    parent_element = element.getparent()
+    parent = stack[-1] if stack and stack[-1].element is parent_element else top if parent_element is top.element else None
+    if parent is None or parent.path is None or parent.name not in _READ_UNDER[name]:
+        return _Frame(element, name, None, held)
+    parent.seen += 1
+    # Every product and part is read; of a product's compositions, the first.
+    if name == "Composition" and parent.seen > 1:
+        return _Frame(element, name, None, held)
+    path = f"{parent.path}/{name}[{parent.seen}]" if parent.held > 1 else f"{parent.path}/{name}"
+    frame = _Frame(element, name, path, held, parent, parent.product)
+    if name == "Product":
+        frame.product = frame
+    elif name == "Composition":
+        parent.full = _flag(element.get("isFMD")) is True
+    return frame
+
+
+def _holds_rare_earth(element: etree._Element) -> bool:
+    """True if a ``<Substance>`` anywhere below ``element`` is a rare earth."""
+    return any(_is_rare_earth(s) for s in element.iter("{*}Substance"))
 
 
 def _is_rare_earth(substance: etree._Element) -> bool:
