@@ -22,7 +22,7 @@ from lxml import etree
 
 import rarebom
 from benchmarks.generate_formats import expected_parts, format_bom, write
-from rarebom.formats import _xmlsafe, iec62474
+from rarebom.formats import _xmlsafe, granta, iec62474
 from rarebom.formats._import import _Paths
 
 from .conftest import SAMPLES
@@ -244,21 +244,35 @@ def test_findings_of_a_part_come_before_its_sub_parts(tmp_path):
 # --- refusals come as the whole-tree parse gave them ------------------------------------
 
 
-@pytest.fixture(scope="module")
-def small(tmp_path_factory) -> bytes:
-    path = tmp_path_factory.mktemp("iec") / "small.xml"
-    write(format_bom(30, seed=1), "iec-62474", path)
+# Both streaming declaration readers (the Granta one too), and where to nest elements too deep.
+_REFUSALS = {"granta-bom": b"<PartNumber>", "iec-62474": b"<ProductID"}
+
+
+def _small(form: str, tmp_path_factory) -> bytes:
+    path = tmp_path_factory.mktemp(form) / "small.xml"
+    write(format_bom(30, seed=1), form, path)
     return path.read_bytes()
+
+
+@pytest.fixture(scope="module", params=sorted(_REFUSALS))
+def small(request, tmp_path_factory) -> tuple[str, bytes]:
+    return request.param, _small(request.param, tmp_path_factory)
+
+
+@pytest.fixture(scope="module")
+def small_iec(tmp_path_factory) -> bytes:
+    return _small("iec-62474", tmp_path_factory)
 
 
 @pytest.mark.parametrize("cut", [0, 60, 700, -3])
 def test_a_broken_file_gives_the_whole_tree_parse_error(small, cut):
     """libxml2 words some errors differently when fed a stream; the reader gives the whole-tree parse's words."""
-    data = small[:cut] if cut else b""
+    form, data = small
+    data = data[:cut] if cut else b""
     with pytest.raises(etree.XMLSyntaxError) as parsed:
         _xmlsafe.parse(io.BytesIO(data), None)
     with pytest.raises(rarebom.InvalidBomError) as loaded:
-        rarebom.load(io.BytesIO(data), format="iec-62474")
+        rarebom.load(io.BytesIO(data), format=form)
     (finding,) = loaded.value.findings
     assert (finding.code, finding.message, finding.location.line) == ("xml-syntax", f"XML syntax: {parsed.value.msg}", parsed.value.lineno)
 
@@ -266,21 +280,24 @@ def test_a_broken_file_gives_the_whole_tree_parse_error(small, cut):
 def test_a_syntax_error_comes_before_the_depth_limit(small):
     """The whole file is checked before any part is read: a file too deep early and broken
     later is a syntax error, as with the whole-tree parse, and too deep alone is the limit."""
-    deep = small.replace(b"<ProductID", b"<x>" * 12 + b"</x>" * 12 + b"<ProductID", 1)
+    form, data = small
+    marker = _REFUSALS[form]
+    deep = data.replace(marker, b"<x>" * 12 + b"</x>" * 12 + marker, 1)
     with pytest.raises(rarebom.InvalidBomError) as caught:
-        rarebom.load(io.BytesIO(deep[:-30]), format="iec-62474", limits=rarebom.Limits(max_depth=10))
+        rarebom.load(io.BytesIO(deep[:-30]), format=form, limits=rarebom.Limits(max_depth=10))
     assert [f.code for f in caught.value.findings] == ["xml-syntax"]
     with pytest.raises(rarebom.InvalidBomError) as caught:
-        rarebom.load(io.BytesIO(deep), format="iec-62474", limits=rarebom.Limits(max_depth=10))
+        rarebom.load(io.BytesIO(deep), format=form, limits=rarebom.Limits(max_depth=10))
     (finding,) = caught.value.findings
     assert finding.code == "limit-exceeded"
     assert finding.location.line == deep[: deep.index(b"<x>")].count(b"\n") + 1  # the first element too deep
 
 
 @pytest.mark.parametrize("max_parts", [1, 5, 12])
-def test_the_part_limit_stops_at_the_part_past_it_in_the_order_parts_end(small, max_parts):
+def test_the_part_limit_stops_at_the_part_past_it_in_the_order_parts_end(small_iec, max_parts):
     """``max_parts`` refuses the first part past the limit, as the whole-tree reader did: parts
     are added children first, so in the order their end tags come (a repeat of a part is not a new part)."""
+    small = small_iec
     new, ids = [], set()
     for _, part in etree.iterparse(io.BytesIO(small), tag=PARTS):
         identifier = part.find(NS + "ProductID").get("identifier")
@@ -297,9 +314,11 @@ def test_the_part_limit_stops_at_the_part_past_it_in_the_order_parts_end(small, 
 
 def test_the_stream_is_read_from_where_it_stands(small):
     """Both passes start where the stream was handed over, not at its beginning."""
-    stream = io.BytesIO(b"junk before" + small)
+    form, data = small
+    read = {"granta-bom": granta.read, "iec-62474": iec62474.read}[form]
+    stream = io.BytesIO(b"junk before" + data)
     stream.seek(len(b"junk before"))
-    assert iec62474.read(stream, None)[0] == iec62474.read(io.BytesIO(small), None)[0]
+    assert read(stream, None)[0] == read(io.BytesIO(data), None)[0]
 
 
 def test_real_files_locate_everything_where_the_whole_tree_puts_it():

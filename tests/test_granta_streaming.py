@@ -161,42 +161,6 @@ def test_every_location_is_where_the_whole_tree_puts_it(seed, tmp_path):
     assert any("/Part[" in p for p in pointers) and any(p.endswith("/Components/Part") for p in pointers)
 
 
-# --- refusals come as the whole-tree parse gave them ------------------------------------
-
-
-@pytest.fixture(scope="module")
-def small(tmp_path_factory) -> bytes:
-    path = tmp_path_factory.mktemp("granta") / "small.xml"
-    write(format_bom(30, seed=1), "granta-bom", path)
-    return path.read_bytes()
-
-
-@pytest.mark.parametrize("cut", [0, 60, 700, -3])
-def test_a_broken_file_gives_the_whole_tree_parse_error(small, cut):
-    """libxml2 words some errors differently when fed a stream; the reader gives the whole-tree parse's words."""
-    data = small[:cut] if cut else b""
-    with pytest.raises(etree.XMLSyntaxError) as parsed:
-        _xmlsafe.parse(io.BytesIO(data), None)
-    with pytest.raises(rarebom.InvalidBomError) as loaded:
-        rarebom.load(io.BytesIO(data), format="granta-bom")
-    (finding,) = loaded.value.findings
-    assert (finding.code, finding.message, finding.location.line) == ("xml-syntax", f"XML syntax: {parsed.value.msg}", parsed.value.lineno)
-
-
-def test_a_syntax_error_comes_before_the_depth_limit(small):
-    """The whole file is checked before any part is read: a file too deep early and broken
-    later is a syntax error, as with the whole-tree parse, and too deep alone is the limit."""
-    deep = small.replace(b"<PartNumber>", b"<x>" * 12 + b"</x>" * 12 + b"<PartNumber>", 1)
-    with pytest.raises(rarebom.InvalidBomError) as caught:
-        rarebom.load(io.BytesIO(deep[:-30]), format="granta-bom", limits=rarebom.Limits(max_depth=10))
-    assert [f.code for f in caught.value.findings] == ["xml-syntax"]
-    with pytest.raises(rarebom.InvalidBomError) as caught:
-        rarebom.load(io.BytesIO(deep), format="granta-bom", limits=rarebom.Limits(max_depth=10))
-    (finding,) = caught.value.findings
-    assert finding.code == "limit-exceeded"
-    assert finding.location.line == deep[: deep.index(b"<x>")].count(b"\n") + 1  # the first element too deep
-
-
 def test_findings_of_a_part_come_before_its_components(tmp_path):
     """A reader walking down the tree finds a part's Quantity before its components: the order is kept."""
     path = tmp_path / "bom.xml"
@@ -210,10 +174,3 @@ def test_findings_of_a_part_come_before_its_components(tmp_path):
         rarebom.load(io.BytesIO(etree.tostring(root, xml_declaration=True, encoding="UTF-8")), format="granta-bom")
     numbers = [f for f in caught.value.findings if f.code == "invalid-number"]
     assert [f.location.line for f in numbers] == [parent.find(NS + "Quantity").sourceline, child.find(NS + "Quantity").sourceline]
-
-
-def test_the_stream_is_read_from_where_it_stands(small):
-    """Both passes start where the stream was handed over, not at its beginning."""
-    stream = io.BytesIO(b"junk before" + small)
-    stream.seek(len(b"junk before"))
-    assert granta.read(stream, None)[0] == granta.read(io.BytesIO(small), None)[0]

@@ -15,7 +15,6 @@ from __future__ import annotations
 import io
 import re
 
-import attrs
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -23,35 +22,13 @@ from hypothesis import strategies as st
 import rarebom
 from benchmarks.generate import synthetic_bom
 from benchmarks.generate import write_xml as write_synthetic_xml
-from rarebom.errors import InputError, InvalidBomError, Location
+from rarebom.errors import InputError, InvalidBomError
 from rarebom.formats import native, native_xml
-from rarebom.model import Amount, Completeness, Stage
 from rarebom.testing import boms
-from rarebom.units import Kind
+
+from .test_load_cpu import _shape
 
 # --- reading both ways -----------------------------------------------------------------------
-
-
-def _shape(parts) -> list:
-    """Which objects of the parts are one object: each object (texts, amounts, locations, model
-    objects, tuples) numbered where first met. Equal shapes mean the same sharing."""
-    seen: dict[int, int] = {}
-
-    def number(obj) -> int:
-        return seen.setdefault(id(obj), len(seen))
-
-    def walk(obj):
-        if obj is None or isinstance(obj, (bool, Completeness, Stage, Kind)):
-            return obj
-        if isinstance(obj, (str, Amount, Location)):
-            return number(obj)
-        if isinstance(obj, tuple):
-            return (number(obj), *(walk(item) for item in obj))
-        if attrs.has(type(obj)):
-            return (number(obj), *(walk(getattr(obj, f.name)) for f in attrs.fields(type(obj)) if f.name != "location"))
-        raise AssertionError(type(obj))
-
-    return [walk(part) for part in parts]
 
 
 def _read(data: bytes, *, direct: bool) -> tuple[tuple, list[int]]:
