@@ -432,7 +432,9 @@ def _terms(number: Fraction) -> tuple[int, int]:
 
 def _sum_terms(terms: list[tuple[int, int]]) -> tuple[int, int]:
     """The sum of ``numerator / denominator`` pairs as one such pair (denominator positive,
-    not reduced), added as :func:`_exact_sum` adds; ``(0, 1)`` for none."""
+    not reduced; ``(0, 1)`` for none): integers over a common denominator, the larger one
+    when one divides the other (as the denominators of decimal percentages do), else their
+    product."""
     if len(terms) == 1:
         return terms[0]
     numerator, denominator = 0, 1
@@ -539,20 +541,7 @@ def _exact_sum(numbers: list[Fraction]) -> Fraction:
     """
     if len(numbers) == 1:
         return numbers[0]
-    numerator, denominator = 0, 1
-    for number in numbers:
-        n, d = number.numerator, number.denominator
-        if d == denominator:
-            numerator += n
-        elif denominator % d == 0:
-            numerator += n * (denominator // d)
-        elif d % denominator == 0:
-            numerator = numerator * (d // denominator) + n
-            denominator = d
-        else:
-            numerator = numerator * d + n * denominator
-            denominator *= d
-    return Fraction(numerator, denominator)
+    return Fraction(*_sum_terms([_terms(number) for number in numbers]))
 
 
 def _share(amount: Amount, whole: Fraction | None) -> tuple[Fraction, Fraction] | None:

@@ -198,13 +198,14 @@ def _add_resolution(vector: dict[int, list], grams: Triple, resolution: chemistr
         _add_into(vector, _UNKNOWN_COLUMN[UNDECLARED], rest)
 
 
-def _shares(items, exact: bool):
+def _shares(items, exact: bool, memo: _Memo | None = None):
     """Split amounts of one whole into shares of it and absolute grams.
 
     ``items`` are amounts (fractions of the whole, or masses) or None for "present, amount
     unknown". Returns ``(known shares, absolute grams, share of each unknown item)``: the
     sums (min, nominal, max), and the share range an item of unknown amount can have,
-    from 0 to whatever the known shares leave.
+    from 0 to whatever the known shares leave. With a compile's ``memo``, each amount is
+    converted once per compile (the same sums in the same order).
     """
     f_lo = f_nom = f_hi = s_lo = s_nom = s_hi = 0
     unknown = 0
@@ -212,7 +213,7 @@ def _shares(items, exact: bool):
         if amount is None:
             unknown += 1
             continue
-        t = amount_triple(amount, exact)
+        t = amount_triple(amount, exact) if memo is None else _amount_memo(memo, amount, exact)
         if amount.kind is Kind.MASS:
             s_lo, s_nom, s_hi = s_lo + t[0], s_nom + t[1], s_hi + t[2]
         else:
@@ -396,23 +397,6 @@ def _amount_memo(memo: _Memo, amount: Amount, exact: bool) -> Triple:
     return found
 
 
-def _shares_memo(memo: _Memo, items, exact: bool):
-    """:func:`_shares`, with each amount converted once per compile (the same sums in the same order)."""
-    f_lo = f_nom = f_hi = s_lo = s_nom = s_hi = 0
-    unknown = 0
-    for amount in items:
-        if amount is None:
-            unknown += 1
-            continue
-        t = _amount_memo(memo, amount, exact)
-        if amount.kind is Kind.MASS:
-            s_lo, s_nom, s_hi = s_lo + t[0], s_nom + t[1], s_hi + t[2]
-        else:
-            f_lo, f_nom, f_hi = f_lo + t[0], f_nom + t[1], f_hi + t[2]
-    room = max(0, 1 - f_lo)
-    return (f_lo, f_nom, f_hi), (s_lo, s_nom, s_hi), ((0, NAN, room) if unknown else None)
-
-
 def _resolution_memo(memo: _Memo, resolution: chemistry.Resolution, exact: bool) -> tuple:
     """``resolution``'s fractions as (column, (min, nominal, max)) numbers, and for a typical
     composition the factors its undeclared rest takes (see :func:`_add_resolution`)."""
@@ -438,7 +422,7 @@ def _material_memo(memo: _Memo, material: Material, typical: bool, exact: bool) 
     if found is not None:
         return found
     amount = material.amount
-    s_shares, s_absolute, s_unknown = _shares_memo(memo, (sub.amount for sub in material.substances), exact)
+    s_shares, s_absolute, s_unknown = _shares((sub.amount for sub in material.substances), exact, memo)
     substances: list = []
     for sub in material.substances:
         s_amount = sub.amount
@@ -472,7 +456,7 @@ def _material_memo(memo: _Memo, material: Material, typical: bool, exact: bool) 
 def _parts_materials_memo(memo: _Memo, materials: tuple[Material, ...], key: tuple, typical: bool, exact: bool) -> tuple:
     """What a part's materials give it, but its mass: :func:`_shares` of them, the gap's shares
     and absolute grams (shared), whether all are absolute masses, and each one's memo."""
-    m_shares, m_absolute, m_unknown = _shares_memo(memo, (m.amount for m in materials), exact)
+    m_shares, m_absolute, m_unknown = _shares((m.amount for m in materials), exact, memo)
     # Materials of unknown amount count as shares of the part for the gap: they may fill it.
     gap_shares = m_shares if m_unknown is None else (m_shares[0], m_shares[1], m_shares[2] + m_unknown[2])
     absolute = all(m.amount is not None and m.amount.kind is Kind.MASS and m.amount.value is not None for m in materials)
