@@ -283,7 +283,8 @@ def _load(data: bytes, fmt: str):
 
 
 def _load_both(data: bytes, fmt: str):
-    """``rarebom.load`` with the new structure_part, then with the reference in its place."""
+    """``rarebom.load`` as it reads now (the XML reader's direct path included), then with the
+    reference structure_part reading every part."""
     new = _load(data, fmt)
     tables: dict[int, _RefShared] = {}
 
@@ -293,6 +294,7 @@ def _load_both(data: bytes, fmt: str):
     with pytest.MonkeyPatch.context() as patch:
         for module in (native_xml, native_json):
             patch.setattr(module, "structure_part", reference)
+        patch.setattr(native_xml, "_direct_part", lambda element, file, shared: None)  # every part to the reference
         ref = _load(data, fmt)
     return new, ref
 
