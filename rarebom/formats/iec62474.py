@@ -197,6 +197,7 @@ class _Reader:
                 part_id = self._product(element, frame)
                 if part_id is not None:
                     names.append(_text(_attr(_child(element, "ProductID"), "name")) or part_id)
+                frame.product = None  # it was itself: a cycle only the garbage collector would free
             element.getparent().remove(element)  # read: nothing refers to it again
         root = events.root
         if top is None and self._main(root, counts) is None:

@@ -22,7 +22,7 @@ import datetime as dt
 import functools
 import hashlib
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -234,30 +234,38 @@ def _chart(evaluation: Evaluation, fg: str) -> dict:
     top = grams(fg)
     total = sum(top.values())
     floor = total * 0.005
-    budget = [CHART_NODES]
 
-    def node(pid: str, multiplier: float, depth: int) -> dict:
-        part = trace.bom.part(pid)
-        split = {k: v * multiplier for k, v in grams(pid).items()}  # a new dict: the cached one is shared
-        budget[0] -= 1
-        children = []
-        if depth < 12:
-            kids = []
-            for use in part.uses:
-                q = use.quantity.value if use.quantity.value is not None else use.quantity.max
-                q = float(q) if q is not None else 0.0
-                child = trace.bom.part(use.child)
-                scale = q / float(child.uom_size)
-                mass = sum(grams(use.child).values()) * scale * multiplier
-                if mass > floor:
-                    kids.append((mass, use.child, scale * multiplier))
-            for _, child_id, child_multiplier in sorted(kids, key=lambda k: (-k[0], k[1])):
-                if budget[0] <= 0:
-                    break
-                children.append(node(child_id, child_multiplier, depth + 1))
-        return {"part": pid, "name": part.name, "grams": split, "children": children}
+    if total <= 0:
+        return {"part": fg, "name": trace.bom.part(fg).name, "grams": top, "children": []}
+    return _chart_node(trace, grams, floor, [CHART_NODES], fg, 1.0, 0)
 
-    return node(fg, 1.0, 0) if total > 0 else {"part": fg, "name": trace.bom.part(fg).name, "grams": top, "children": []}
+
+def _chart_node(trace, grams: Callable[[str], dict[str, float]], floor: float, budget: list[int], pid: str, multiplier: float, depth: int) -> dict:
+    """One node of :func:`_chart` and the nodes below it.
+
+    A module function rather than a closure in ``_chart``: a closure that calls itself is a
+    reference cycle, which would keep the whole trace alive until the garbage collector
+    next runs (and ``rarebom trace`` pauses the collector).
+    """
+    part = trace.bom.part(pid)
+    split = {k: v * multiplier for k, v in grams(pid).items()}  # a new dict: the cached one is shared
+    budget[0] -= 1
+    children = []
+    if depth < 12:
+        kids = []
+        for use in part.uses:
+            q = use.quantity.value if use.quantity.value is not None else use.quantity.max
+            q = float(q) if q is not None else 0.0
+            child = trace.bom.part(use.child)
+            scale = q / float(child.uom_size)
+            mass = sum(grams(use.child).values()) * scale * multiplier
+            if mass > floor:
+                kids.append((mass, use.child, scale * multiplier))
+        for _, child_id, child_multiplier in sorted(kids, key=lambda k: (-k[0], k[1])):
+            if budget[0] <= 0:
+                break
+            children.append(_chart_node(trace, grams, floor, budget, child_id, child_multiplier, depth + 1))
+    return {"part": pid, "name": part.name, "grams": split, "children": children}
 
 
 def _product(item: Input, fg: str, limit: int | None) -> dict:
