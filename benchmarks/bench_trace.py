@@ -280,6 +280,7 @@ def _pipeline(
     """What ``rarebom trace FILE -o json`` does, stage by stage; returns the report data and text.
     ``rss`` gets the resident set size after each stage (after a collection, outside the timing)."""
     import rarebom
+    from rarebom._batch import _collector_paused
     from rarebom.report import Input, render_json, report_data
     from rarebom.rules import evaluate
 
@@ -297,11 +298,14 @@ def _pipeline(
             rss[name] = _rss_mib()
         return result
 
-    loaded = timed("load", lambda: rarebom.load(path))
-    traced = timed("trace", lambda: rarebom.trace(loaded.bom))
-    evaluation = timed("evaluate", lambda: evaluate(traced, rules, as_of=AS_OF))
-    data = timed("report", lambda: report_data([Input(path, loaded.format, evaluation, loaded.findings)]))
-    text = timed("render", lambda: render_json(data))
+    # With the cyclic garbage collector off, as `rarebom trace` runs each file
+    # (rarebom._batch._collector_paused); the collections between stages are explicit.
+    with _collector_paused():
+        loaded = timed("load", lambda: rarebom.load(path))
+        traced = timed("trace", lambda: rarebom.trace(loaded.bom))
+        evaluation = timed("evaluate", lambda: evaluate(traced, rules, as_of=AS_OF))
+        data = timed("report", lambda: report_data([Input(path, loaded.format, evaluation, loaded.findings)]))
+        text = timed("render", lambda: render_json(data))
     return data, text
 
 
