@@ -19,7 +19,7 @@ rules below are the same for all of them, so they live here once:
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from fractions import Fraction
 from typing import Any, BinaryIO
 
@@ -32,7 +32,7 @@ from ..model import Amount, Bom, Part
 from ..units import Kind, parse_number, unit_factor
 from . import _xmlsafe
 
-__all__ = ["MAX_MASS_G", "ChildCounts", "Importer", "count_children", "local_name", "same_part", "xpath"]
+__all__ = ["MAX_MASS_G", "ChildCounts", "Importer", "count_children", "local_name", "same_part", "scan", "xpath"]
 
 #: The heaviest mass rarebom believes for one unit of anything: 10^12 g, a million tonnes.
 #: The largest ship ever built displaced about 650 000 t; a declared mass above this is
@@ -118,31 +118,10 @@ def count_children(stream: BinaryIO, file: str | None, counted: dict[str, str], 
     holds), and ``root_counted`` names those of the root. An element's XPath says ``Part[2]``
     only where its parent holds more than one ``Part``, which a streaming reader would know
     only when the parent ends; the counts are known here first. Elements are cleared as they
-    end, so this pass holds little more than the second.
-
-    Its refusals come in the order :func:`._xmlsafe.parse` gives them: a syntax error
-    anywhere in the file, then a DOCTYPE, then the first element nested too deep. On a
-    syntax error it parses again with :func:`._xmlsafe.parse`, because libxml2 words some
-    errors differently when it is fed a stream: a broken file gives the error it always
-    gave. The stream is left where it was.
+    end, so this pass holds little more than the second. Its refusals are :func:`scan`'s.
     """
-    start = stream.tell()
-    try:
-        counts = _count_children(stream, file, counted, root_counted)
-    except etree.XMLSyntaxError:
-        stream.seek(start)
-        _xmlsafe.parse(stream, file)
-        raise
-    stream.seek(start)
-    return counts
-
-
-def _count_children(stream: BinaryIO, file: str | None, counted: dict[str, str], root_counted: str) -> ChildCounts:
-    _xmlsafe.read_prolog(stream, file)
-    max_depth = limits.active().max_depth
     held: list[int] = []
     open_: list[int] = []
-    too_deep = None
 
     def count(event: str, element: etree._Element, name: str) -> None:
         if event == "start":
@@ -152,6 +131,36 @@ def _count_children(stream: BinaryIO, file: str | None, counted: dict[str, str],
             held[open_.pop()] = sum(1 for _ in element.iterchildren(counted[name]))
             element.clear()  # its parent counts it by its tag, which clear() keeps
 
+    root = scan(stream, file, counted, count)
+    return ChildCounts(held, sum(1 for _ in root.iterchildren(root_counted)))
+
+
+def scan(stream: BinaryIO, file: str | None, names: Iterable[str], handle: Callable[[str, etree._Element, str], None]) -> etree._Element:
+    """A first pass over ``stream`` that refuses what :func:`._xmlsafe.parse` refuses; its root.
+
+    ``handle(event, element, local_name)`` is called at the start and at the end of each
+    element whose local name is in ``names``; it may clear what it has seen. The refusals
+    come in the order :func:`._xmlsafe.parse` gives them: a syntax error anywhere in the
+    file, then a DOCTYPE, then the first element nested too deep. On a syntax error it
+    parses again with :func:`._xmlsafe.parse`, because libxml2 words some errors differently
+    when it is fed a stream: a broken file gives the error it always gave. The stream is
+    left where it was.
+    """
+    start = stream.tell()
+    try:
+        root = _scan(stream, file, frozenset(names), handle)
+    except etree.XMLSyntaxError:
+        stream.seek(start)
+        _xmlsafe.parse(stream, file)
+        raise
+    stream.seek(start)
+    return root
+
+
+def _scan(stream: BinaryIO, file: str | None, names: frozenset[str], handle: Callable[[str, etree._Element, str], None]) -> etree._Element:
+    _xmlsafe.read_prolog(stream, file)
+    max_depth = limits.active().max_depth
+    too_deep = None
     if max_depth < _xmlsafe.LIBXML2_MAX_DEPTH:
         # Depth is counted on every element, so every element is seen here (only when a
         # lower limit is set: libxml2 stops at its own).
@@ -165,18 +174,18 @@ def _count_children(stream: BinaryIO, file: str | None, counted: dict[str, str],
             else:
                 depth -= 1
             name = local_name(element.tag)
-            if name in counted:
-                count(event, element, name)
+            if name in names:
+                handle(event, element, name)
     else:
-        tags = tuple("{*}" + name for name in counted)
+        tags = tuple("{*}" + name for name in sorted(names))
         events = etree.iterparse(stream, events=("start", "end"), tag=tags, **_xmlsafe.PARSER_OPTIONS)
         for event, element in events:
-            count(event, element, local_name(element.tag))
+            handle(event, element, local_name(element.tag))
     root = events.root
     _xmlsafe._refuse_doctype(root.getroottree(), file)
     if too_deep is not None:
         raise _xmlsafe._too_deep(max_depth, file, too_deep, None)
-    return ChildCounts(held, sum(1 for _ in root.iterchildren(root_counted)))
+    return root
 
 
 class Importer:

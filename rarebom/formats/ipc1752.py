@@ -21,6 +21,9 @@ How the declaration maps onto the model:
   attributes and the product's content stays unknown. A product that is both C and D
   (BOMcheck's "Class D+C", a full declaration with up to 5 % undeclared) gives ``partial``
   materials, as does a product whose class is not stated.
+
+A file is read in two passes that never hold it whole (see :func:`read`); one in an
+unusual order is read whole, with the same result.
 """
 
 from __future__ import annotations
@@ -30,13 +33,14 @@ from collections.abc import Iterable, Iterator
 from fractions import Fraction
 from typing import BinaryIO
 
+import attrs
 from lxml import etree
 
 from ..errors import Finding, Location, UnitError
 from ..model import Amount, Bom, Completeness, Material, Part, Substance, Usage
 from ..units import Kind, kind_of_unit, unit_factor
 from . import _xmlsafe
-from ._import import Importer, local_name
+from ._import import Importer, local_name, scan
 
 __all__ = ["read"]
 
@@ -61,16 +65,32 @@ _STANDARD_1752B = re.compile(r"1752B", re.IGNORECASE)
 
 
 def read(stream: BinaryIO, file: str | None) -> tuple[Bom | None, list[Finding]]:
-    """Read an IPC-1752A/B declaration; ``(None, findings)`` if any error was found."""
-    root = _xmlsafe.parse(stream, file)
-    declaration = _Declaration(file, root)
-    bom = declaration.read()
+    """Read an IPC-1752A/B declaration; ``(None, findings)`` if any error was found.
+
+    Two passes over the stream, and neither holds the whole tree. The first
+    (:func:`_look_ahead`) refuses what :func:`._xmlsafe.parse` refuses, in its order, and
+    notes what the second needs before it comes: the document's classes, the sibling
+    counts that number XPaths, and whether every product gives its ``ProductID`` and
+    ``Include`` before its first ``SubProduct``. The second (:class:`_Stream`) builds each
+    product and sub-product at its end tag and removes it from the tree. A file in another
+    order is read whole by :class:`_Declaration`, which gives the same result.
+    """
+    start = stream.tell()
+    ahead = _look_ahead(stream, file)
+    if ahead.streamable:
+        declaration: _Declaration = _Stream(file, ahead)
+        bom = declaration.read_stream(stream)
+    else:
+        stream.seek(start)
+        declaration = _Declaration(file, _xmlsafe.parse(stream, file))
+        bom = declaration.read()
     imp = declaration.imp
     return (None if imp.failed else bom), imp.findings
 
 
 def _children(element: etree._Element, name: str) -> list[etree._Element]:
-    return [child for child in element if local_name(child.tag) == name]
+    """The children called ``name`` in any namespace (or none): lxml matches ``{*}name`` in C."""
+    return list(element.iterchildren("{*}" + name))
 
 
 def _child(element: etree._Element, name: str) -> etree._Element | None:
@@ -111,6 +131,20 @@ def _unique(pairs: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
     return out
 
 
+@attrs.define(eq=False)
+class _Head:
+    """What a Product or SubProduct says before its sub-products: read first, used when it is built."""
+
+    classes: tuple[str, ...]
+    ids: list[etree._Element]  # its ProductIDs: one part each
+    label: str  # what findings call it
+    uom: str
+    masses: list[Amount | None]  # one per ProductID
+    own_mass: Fraction | None  # in grams: what a sub-product's share of it is a share of
+    top: bool
+    uses: list[Usage] = attrs.Factory(list)  # of its sub-products, as they are built
+
+
 class _Declaration:
     """One IPC-1752 file being read: its top elements, its class, and the importer."""
 
@@ -118,9 +152,7 @@ class _Declaration:
         self.imp = Importer(file)
         self.at = self.imp.at
         self.root = root
-        # The elements that may hold BusinessInfo, Include and Product: the root and,
-        # in 1752B files, an IPC-1752B wrapper under it.
-        self.tops = [root, *(child for child in root if (local_name(child.tag) or "").startswith("IPC-175"))]
+        self.tops = _tops(root)
         self.document_classes = self._classes(self.tops)
         self.unnamed = 0
         self.names: dict[str, str | None] = {}
@@ -194,31 +226,47 @@ class _Declaration:
 
     def _part(self, element: etree._Element, *, inherited: tuple[str, ...], parent_mass: Fraction | None, top: bool) -> list[str]:
         """Build the parts one Product or SubProduct declares (one per ProductID); return their ids."""
-        imp = self.imp
+        head = self._head(element, inherited, parent_mass, top)
+        for sub in _children(element, "SubProduct"):
+            self._use(head, sub, self._part(sub, inherited=head.classes, parent_mass=head.own_mass, top=False))
+        return self._build(element, head)
+
+    def _head(self, element: etree._Element, inherited: tuple[str, ...], parent_mass: Fraction | None, top: bool) -> _Head:
+        """What a Product or SubProduct says before its sub-products are read: its class, unit and mass.
+
+        It reads the element's attributes and its ``ProductID`` and ``Include`` children, and
+        its findings come before its sub-products'.
+        """
         classes = self._classes([element]) or inherited
         ids = _children(element, "ProductID")
         first = ids[0] if ids else element
         label = _text(first.get("itemNumber")) or _text(first.get("itemName")) or self.at(element).pointer
         if not classes and top:  # a sub-product inherits its parent's class, and its parent warned
-            imp.warn(
+            self.imp.warn(
                 "declaration-class-missing",
                 f"{label}: no Include/Sectional[@name='MaterialInfo']/SubSectional names the declaration class; its materials are read as partial",
                 self.at(element),
             )
-        full = "D" in classes and "C" not in classes
         uom = self._uom(element, label)
         masses = [self._product_mass(node, label, parent_mass, top=top) for node in ids]
         own_mass = next((m.value for m in masses if m is not None and m.value is not None), None)
-        uses = []
-        for sub in _children(element, "SubProduct"):
-            child_ids = self._part(sub, inherited=classes, parent_mass=own_mass, top=False)
-            quantity = self._instances(sub, label)
-            if child_ids and quantity is not None:
-                uses.append(Usage(child=child_ids[0], quantity=quantity, alternates=child_ids[1:]))
-        materials = [m for m in (self._material(hm, label, full) for hm in _own(element, "HomogeneousMaterial")) if m is not None]
-        shared = self._attributes(element, classes, top)
+        return _Head(classes, ids, label, uom, masses, own_mass, top)
+
+    def _use(self, head: _Head, sub: etree._Element, child_ids: list[str]) -> None:
+        """Note the use of a sub-product whose parts were built, by the parent ``head`` is of."""
+        quantity = self._instances(sub, head.label)
+        if child_ids and quantity is not None:
+            head.uses.append(Usage(child=child_ids[0], quantity=quantity, alternates=child_ids[1:]))
+
+    def _build(self, element: etree._Element, head: _Head) -> list[str]:
+        """Build the parts of a Product or SubProduct whose sub-products were built; return their ids."""
+        imp = self.imp
+        classes, ids = head.classes, head.ids
+        full = "D" in classes and "C" not in classes
+        materials = [m for m in (self._material(hm, head.label, full) for hm in _own(element, "HomogeneousMaterial")) if m is not None]
+        shared = self._attributes(element, classes, head.top)
         built = []
-        for node, mass in zip(ids or [None], masses or [None], strict=True):
+        for node, mass in zip(ids or [None], head.masses or [None], strict=True):
             where = self.at(node if node is not None else element)
             part_id = self._part_id(node, where)
             pairs = [(name, value) for name in _PRODUCT_ID_ATTRIBUTES if node is not None and (value := _text(node.get(name)))] + shared
@@ -228,10 +276,10 @@ class _Declaration:
                 f"part {part_id!r}",
                 id=part_id,
                 name=_text(node.get("itemName")) if node is not None else None,
-                uom=uom,
+                uom=head.uom,
                 mass=mass,
                 materials=materials,
-                uses=uses,
+                uses=head.uses,
                 attributes=_unique(pairs),
                 provenance=where,
                 location=where,
@@ -381,6 +429,167 @@ class _Declaration:
                     name = f"{list_name or 'SubstanceCategoryList'}: {_text(category.get('name')) or '?'}"
                     pairs.append((name, _statement(category)))
         return pairs
+
+
+def _tops(root: etree._Element) -> list[etree._Element]:
+    """The elements that may hold BusinessInfo, Include and Product: the root and, in 1752B
+    files, an IPC-1752B wrapper under it."""
+    return [root, *(child for child in root if (local_name(child.tag) or "").startswith("IPC-175"))]
+
+
+# --- streaming ---------------------------------------------------------------------------
+
+
+@attrs.frozen
+class _Ahead:
+    """What the first pass found, for the second."""
+
+    held: list[int]  # for each Product and SubProduct, in the order they start: how many SubProducts it holds
+    products: int  # how many Products the top element that holds them holds
+    classes: tuple[str, ...]  # the document's declaration classes
+    streamable: bool  # False: a part gives a ProductID or Include after a SubProduct, or products lie in two top elements
+
+
+def _look_ahead(stream: BinaryIO, file: str | None) -> _Ahead:
+    """The first pass: the refusals of :func:`._xmlsafe.parse`, in its order, and what the second pass needs first.
+
+    A part's class, unit and mass are read, and their findings given, before its
+    sub-products'; streaming can do that at its first ``SubProduct`` only if its
+    ``ProductID`` and ``Include`` children all come before it (as in every file seen so
+    far). The document's classes come from ``Include`` elements that may follow the
+    products. Each part is cleared as it ends, so this pass holds little more than the second.
+    """
+    held: list[int] = []
+    open_: list[list] = []  # [element, its index in held, whether a SubProduct child has started]
+    late = False
+
+    def see(event: str, element: etree._Element, name: str) -> None:
+        nonlocal late
+        inside = open_[-1] if open_ and open_[-1][0] is element.getparent() else None
+        if name in _PART_ELEMENTS:
+            if event == "start":
+                if inside is not None and name == "SubProduct":
+                    inside[2] = True
+                open_.append([element, len(held), False])
+                held.append(0)
+            else:
+                held[open_.pop()[1]] = sum(1 for _ in element.iterchildren("{*}SubProduct"))
+                element.clear()  # its parent counts it by its tag, which clear() keeps
+        elif event == "start" and inside is not None and inside[2]:
+            late = True  # a ProductID or Include after a SubProduct
+
+    root = scan(stream, file, (*_PART_ELEMENTS, "ProductID", "Include"), see)
+    tops = _tops(root)
+    counts = [sum(1 for _ in top.iterchildren("{*}Product")) for top in tops]
+    streamable = not late and len(tops) <= 2 and sum(1 for n in counts if n) <= 1
+    return _Ahead(held, max(counts), _Declaration._classes(tops), streamable)
+
+
+@attrs.define(eq=False)
+class _Frame:
+    """A Product or SubProduct whose end tag has not come yet, or the top element that holds the products.
+
+    ``path`` is the XPath :meth:`Importer.at` would give it with the whole tree in hand,
+    None for an element the reader does not read. ``head`` is read at the start of its
+    first SubProduct, or at its end if it has none.
+    """
+
+    element: etree._Element
+    path: str | None
+    held: int  # how many SubProducts (for the top element: Products) it holds
+    parent: _Frame | None = None
+    inherited: tuple[str, ...] = ()
+    parent_mass: Fraction | None = None
+    top: bool = False
+    seen: int = 0  # how many of those have started so far
+    head: _Head | None = None
+
+
+class _Stream(_Declaration):
+    """One streaming pass over a declaration in the usual order, building each part at its end tag.
+
+    What comes out is what :class:`_Declaration` gives with the whole tree: the same parts
+    added in the same order (children first), the same XPaths (numbered with the first
+    pass's counts) and the same findings in the same order, since a part's head is read
+    before its sub-products and its materials after them, as the whole-tree reader does.
+    """
+
+    def __init__(self, file: str | None, ahead: _Ahead):
+        self.imp = Importer(file)
+        self.at = self.imp.at
+        self.ahead = ahead
+        self.document_classes = ahead.classes
+        self.unnamed = 0
+        self.names = {}
+        self.products: _Frame | None = None  # the top element that holds the products
+
+    def read_stream(self, stream: BinaryIO) -> Bom | None:
+        events = etree.iterparse(stream, events=("start", "end"), tag=("{*}Product", "{*}SubProduct"), **_xmlsafe.PARSER_OPTIONS)
+        held = iter(self.ahead.held)
+        stack: list[_Frame] = []
+        names = []
+        for event, element in events:
+            if event == "start":
+                stack.append(self._open(element, next(held), stack))
+                continue
+            frame = stack.pop()
+            if frame.path is None:
+                continue
+            built = self._end(element, frame)
+            if frame.top:
+                names += [self.names[part_id] or part_id for part_id in built]
+            else:
+                self._use(frame.parent.head, element, built)
+            element.getparent().remove(element)  # built: nothing refers to it again
+        self.root = root = events.root
+        self.tops = _tops(root)
+        self.imp.anchor(root, f"/{local_name(root.tag)}")
+        if not self.ahead.products:
+            self.imp.warn("empty-declaration", "the declaration holds no Product, so the BOM has no parts", self.at(root))
+        name = names[0] if len(names) == 1 else None
+        return self.imp.bom(name, self._business_attributes(), self.at(root))
+
+    def _open(self, element: etree._Element, held: int, stack: list[_Frame]) -> _Frame:
+        """The frame of a Product or SubProduct at its start tag: whether it is read, and its XPath."""
+        name = local_name(element.tag)
+        above = element.getparent()
+        if name == "Product":
+            if above is None or not _is_top(above):
+                return _Frame(element, None, held)
+            if self.products is None:
+                root = above if above.getparent() is None else above.getparent()
+                path = f"/{local_name(root.tag)}" + ("" if above is root else f"/{local_name(above.tag)}")
+                self.products = _Frame(above, path, self.ahead.products)
+            parent = self.products
+        else:
+            parent = stack[-1] if stack and stack[-1].element is above else None
+            if parent is None or parent.path is None:
+                return _Frame(element, None, held)
+            if parent.head is None:
+                self._begin(parent)  # its first SubProduct: its ProductIDs and Include came before
+        parent.seen += 1
+        path = f"{parent.path}/{name}[{parent.seen}]" if parent.held > 1 else f"{parent.path}/{name}"
+        if name == "Product":
+            return _Frame(element, path, held, parent, self.document_classes, None, top=True)
+        return _Frame(element, path, held, parent, parent.head.classes, parent.head.own_mass)
+
+    def _begin(self, frame: _Frame) -> None:
+        self.imp.anchor(frame.element, frame.path)
+        frame.head = self._head(frame.element, frame.inherited, frame.parent_mass, frame.top)
+
+    def _end(self, element: etree._Element, frame: _Frame) -> list[str]:
+        """Build the parts of a Product or SubProduct at its end tag; their ids."""
+        if frame.head is None:
+            self._begin(frame)
+        else:
+            self.imp.anchor(element, frame.path)  # paths found at its head may have counted siblings not yet parsed
+        return self._build(element, frame.head)
+
+
+def _is_top(element: etree._Element) -> bool:
+    """True for the root, or an IPC-175x wrapper directly under it."""
+    above = element.getparent()
+    return above is None or (above.getparent() is None and (local_name(element.tag) or "").startswith("IPC-175"))
 
 
 def _statement(category: etree._Element) -> str:
