@@ -1,8 +1,12 @@
 """rarebom BOM format version 1, JSON encoding: part-at-a-time reader and writer.
 
-The reader holds the file's text but never the whole decoded document: it walks the
+The reader streams: it reads the file in chunks of :data:`CHUNK_BYTES`, decodes them as
+UTF-8 as they come and holds only a window of the text, from the value it is decoding to
+what it has read, never the whole file nor the whole decoded document. It walks the
 top-level object itself and decodes one part at a time with the standard library's JSON
 scanner, validates it against the part schema, builds the model part and lets the dicts go.
+Its findings are those of reading the whole text at once (tests/test_json_streaming.py
+compares the two), an invalid UTF-8 byte anywhere included: that is the one finding.
 
 Numbers are read from their literal text, never through ``float``, so ``0.1`` stays
 exactly 1/10. The writer writes numbers as decimal strings so that no other JSON reader
@@ -11,6 +15,7 @@ rounds them either.
 
 from __future__ import annotations
 
+import codecs
 import functools
 import json
 import re
@@ -173,6 +178,13 @@ class _SyntaxProblem(Exception):
         self.message, self.pos, self.code = message, pos, code
 
 
+class _EncodingProblem(Exception):
+    """An invalid UTF-8 sequence at byte ``start`` (counted after a byte order mark, as ``bytes.decode("utf-8-sig")`` counts)."""
+
+    def __init__(self, reason: str, start: int):
+        self.reason, self.start = reason, start
+
+
 def _depth(value: Any) -> int:
     """How many levels of objects and arrays ``value`` nests (0 for a scalar), without recursion."""
     deepest = 0
@@ -186,11 +198,37 @@ def _depth(value: Any) -> int:
     return deepest
 
 
-class _Decoder:
-    """Decodes one JSON value at a time from ``text``, keeping numbers exact and noting duplicate keys."""
+#: Bytes read from the stream at a time. The reader holds about one chunk of text plus the
+#: value (a part) it is decoding, never the whole file.
+CHUNK_BYTES = 1 << 20
 
-    def __init__(self, text: str):
-        self.text = text
+#: The JSON scanner decides where a number ends by looking up to two characters past it
+#: (``1e+`` may still become ``1e+5``): a value is taken as final only with this many
+#: characters of text after it, or at the end of the stream.
+_LOOKAHEAD = 3
+
+_BOM = codecs.BOM_UTF8
+
+
+class _Decoder:
+    """Decodes one JSON value at a time, keeping numbers exact and noting duplicate keys.
+
+    It reads the text from ``stream`` as it needs it, in chunks of :data:`CHUNK_BYTES`,
+    and holds a window of it: from the value being decoded (``keep``) to what has been read.
+    Positions are absolute character offsets in the file's text (after a byte order mark),
+    as if the whole text were held. Without a stream, ``text`` is the whole document.
+    """
+
+    def __init__(self, text: str = "", stream: BinaryIO | None = None):
+        self.text = text  #: the window: the file's text from ``offset`` on
+        self.offset = 0
+        self.keep = 0  #: text before this position is no longer needed
+        self.stream = stream
+        self.eof = stream is None  #: the whole stream is in ``text``
+        self._pending = b""  # the start of a character cut by the end of a chunk
+        self._decoded_bytes = 0  # bytes decoded before ``_pending``, after a byte order mark
+        self._started = False
+        self._line_pos, self._line = 0, 1  # a position in the window and its line number
         self.duplicates: list[str] = []
         self.limits = limits.active()
         self._decoder = json.JSONDecoder(parse_float=JsonNumber, parse_int=JsonNumber, parse_constant=self._constant, object_pairs_hook=self._object)
@@ -206,51 +244,137 @@ class _Decoder:
             self.duplicates.extend(sorted({k for k in keys if keys.count(k) > 1}))
         return result
 
-    def value(self, pos: int, level: int = 1) -> tuple[Any, int]:
-        """The JSON value at ``pos``, which sits ``level`` containers deep in the document."""
+    # --- the text window ------------------------------------------------------------------
+
+    def _read(self, size: int) -> bytes:
+        """Up to ``size`` bytes: fewer only at the end of the stream (a pipe may return less)."""
+        chunks, got = [], 0
+        while got < size:
+            data = self.stream.read(size - got)
+            if not data:
+                self.eof = True
+                break
+            chunks.append(data)
+            got += len(data)
+        return b"".join(chunks)
+
+    def _decode(self, size: int) -> str:
+        """The text of the next ``size`` bytes or so. Raises :class:`_EncodingProblem` at an invalid byte."""
+        if self.eof:
+            return ""
+        data = self._pending + self._read(max(size, 1 if self._started else len(_BOM)))
+        if not self._started:
+            self._started = True
+            if data.startswith(_BOM):  # utf-8-sig: a byte order mark only at the very start
+                data = data[len(_BOM) :]
         try:
-            value, end = self._decoder.raw_decode(self.text, pos)
-        except json.JSONDecodeError as exc:
-            raise _SyntaxProblem(exc.msg, exc.pos) from None
-        except ValueError as exc:
-            raise _SyntaxProblem(str(exc), pos) from None
-        except RecursionError:
-            # The standard library's scanner recurses: past Python's recursion limit it stops.
-            deeper = "deeper than Python's JSON parser reads"
-            if self.limits.max_depth < sys.getrecursionlimit():
-                raise _SyntaxProblem(self.limits.message("max_depth", "the JSON nests " + deeper), pos, "limit-exceeded") from None
-            raise _SyntaxProblem("the JSON nests " + deeper, pos) from None
+            text, used = codecs.utf_8_decode(data, "strict", self.eof)
+        except UnicodeDecodeError as exc:
+            # The decoder checks a character cut by the chunk's end as far as it goes, so the
+            # first error, its position and reason are those of decoding the whole file.
+            self.eof, self._pending = True, b""
+            raise _EncodingProblem(exc.reason, self._decoded_bytes + exc.start) from None
+        self._pending = data[used:]
+        self._decoded_bytes += used
+        return text
+
+    def _grow(self, size: int = 0) -> bool:
+        """Read about ``size`` more bytes (a chunk at least) into the window, dropping the text
+        before ``keep``. False if the stream was already exhausted."""
+        if self.eof:
+            return False
+        new = self._decode(max(size, CHUNK_BYTES))
+        drop = self.keep - self.offset
+        if drop > 0:
+            if self._line_pos < self.keep:
+                self._line += self.text.count("\n", self._line_pos - self.offset, drop)
+                self._line_pos = self.keep
+            self.text = self.text[drop:] + new
+            self.offset = self.keep
+        elif new:
+            self.text += new
+        return True
+
+    def drain(self) -> None:
+        """Decode the rest of the stream, keeping none of it: an invalid byte anywhere raises
+        :class:`_EncodingProblem`, as it would have before reading anything."""
+        while not self.eof:
+            self._decode(CHUNK_BYTES)
+
+    def line(self, pos: int) -> int:
+        """The line of ``pos``, counted incrementally (linear overall)."""
+        if pos < self.offset:
+            raise AssertionError(f"position {pos} is before the text kept ({self.offset})")
+        if pos >= self._line_pos:
+            self._line += self.text.count("\n", self._line_pos - self.offset, pos - self.offset)
+            self._line_pos = pos
+            return self._line
+        return self._line - self.text.count("\n", pos - self.offset, self._line_pos - self.offset)
+
+    def peek(self, pos: int) -> str:
+        """The character at ``pos``, or "" at the end of the file."""
+        while pos - self.offset >= len(self.text):
+            if not self._grow():
+                return ""
+        return self.text[pos - self.offset]
+
+    # --- JSON ----------------------------------------------------------------------------
+
+    def value(self, pos: int, level: int = 1) -> tuple[Any, int]:
+        """The JSON value at ``pos``, which sits ``level`` containers deep in the document.
+
+        The value is decoded from the window. A decoding error before the end of the stream
+        may come from the window's end (a string or ``tr`` of ``true`` cut short), so the
+        window grows and the value is decoded again; it doubles, so a huge value costs linear
+        time. A decoded value is final only with :data:`_LOOKAHEAD` characters after it (a
+        number ``12`` may be ``123``) or at the end of the stream. A ``ValueError`` (``NaN``,
+        from the constant hook) or a ``RecursionError`` is final at once: inside a container
+        the scanner raises a decoding error as soon as it meets the window's end, so either
+        comes from text before it, which the whole file has too. The scanner is called from
+        as many frames as before, so nesting runs out of stack at the same depth.
+        """
+        self.keep = pos
+        seen_duplicates = len(self.duplicates)
+        while True:
+            offset = self.offset
+            try:
+                value, end = self._decoder.raw_decode(self.text, pos - offset)
+            except json.JSONDecodeError as exc:
+                if self._grow(len(self.text) - (pos - self.offset)):
+                    del self.duplicates[seen_duplicates:]
+                    continue
+                raise _SyntaxProblem(exc.msg, offset + exc.pos) from None
+            except ValueError as exc:
+                raise _SyntaxProblem(str(exc), pos) from None
+            except RecursionError:
+                # The standard library's scanner recurses: past Python's recursion limit it stops.
+                deeper = "deeper than Python's JSON parser reads"
+                if self.limits.max_depth < sys.getrecursionlimit():
+                    raise _SyntaxProblem(self.limits.message("max_depth", "the JSON nests " + deeper), pos, "limit-exceeded") from None
+                raise _SyntaxProblem("the JSON nests " + deeper, pos) from None
+            if end + _LOOKAHEAD <= len(self.text) or not self._grow(len(self.text) - (pos - self.offset)):
+                break
+            del self.duplicates[seen_duplicates:]
         # One walk over the containers just decoded: cheap beside the schema validation.
         if isinstance(value, (dict, list)) and level + _depth(value) > self.limits.max_depth:
             raise _SyntaxProblem(self.limits.message("max_depth", f"the JSON nests {level + _depth(value)} levels deep"), pos, "limit-exceeded")
-        return value, end
+        return value, offset + end
 
     def skip_ws(self, pos: int) -> int:
-        text = self.text
-        while pos < len(text) and text[pos] in " \t\r\n":
-            pos += 1
-        return pos
+        while True:
+            text, rel = self.text, pos - self.offset
+            while rel < len(text) and text[rel] in " \t\r\n":
+                rel += 1
+            pos = self.offset + rel
+            if rel < len(text) or not self._grow():
+                return pos
 
     def expect(self, pos: int, chars: str) -> tuple[str, int]:
         pos = self.skip_ws(pos)
-        if pos >= len(self.text) or self.text[pos] not in chars:
-            found = repr(self.text[pos]) if pos < len(self.text) else "the end of the file"
-            raise _SyntaxProblem(f"expected {' or '.join(repr(c) for c in chars)}, found {found}", pos)
-        return self.text[pos], pos + 1
-
-
-class _Lines:
-    """Line numbers of increasing offsets, counted incrementally (linear overall)."""
-
-    def __init__(self, text: str):
-        self.text, self.pos, self.line = text, 0, 1
-
-    def at(self, pos: int) -> int:
-        if pos < self.pos:
-            return self.text.count("\n", 0, pos) + 1
-        self.line += self.text.count("\n", self.pos, pos)
-        self.pos = pos
-        return self.line
+        found = self.peek(pos)
+        if not found or found not in chars:
+            raise _SyntaxProblem(f"expected {' or '.join(repr(c) for c in chars)}, found {repr(found) if found else 'the end of the file'}", pos)
+        return found, pos + 1
 
 
 def _pointer(path) -> str:
@@ -271,44 +395,49 @@ def _message(problem: jsonschema.ValidationError) -> str:
 
 def read(stream: BinaryIO, file: str | None) -> tuple[Bom | None, list[Finding]]:
     """Read a rarebom JSON file. Returns the BOM (None if there were errors) and every finding."""
-    data = stream.read()
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        return None, [error("encoding", f"the file is not UTF-8 ({exc.reason} at byte {exc.start})", Location(file))]
-    decoder = _Decoder(text)
-    lines = _Lines(text)
+    decoder = _Decoder(stream=stream)
     document_validator, part_validator = _validators()
     problems: list[Finding] = []
     header: dict[str, Any] = {}
     parts = PartList(problems)
     try:
-        _, pos = decoder.expect(0, "{")
-        if decoder.skip_ws(pos) < len(text) and text[decoder.skip_ws(pos)] == "}":
-            pos = decoder.skip_ws(pos) + 1
-        else:
-            while True:
-                key_pos = decoder.skip_ws(pos)
-                key, pos = decoder.value(key_pos)
-                if not isinstance(key, str) or isinstance(key, JsonNumber):
-                    raise _SyntaxProblem("expected a property name in double quotes", key_pos)
-                _, pos = decoder.expect(pos, ":")
-                if key in header:
-                    problems.append(error("duplicate-key", f"the key {key!r} appears twice", Location(file, lines.at(key_pos), "/")))
-                if key == "parts":
-                    header[key] = []
-                    pos = _read_parts(decoder, pos, file, lines, part_validator, parts, problems)
-                else:
-                    header[key], pos = decoder.value(decoder.skip_ws(pos))
-                sep, pos = decoder.expect(pos, ",}")
-                if sep == "}":
-                    break
-        end = decoder.skip_ws(pos)
-        if end != len(text):
-            raise _SyntaxProblem("extra data after the JSON document", end)
-    except _SyntaxProblem as exc:
-        problems.append(error(exc.code, exc.message, Location(file, text.count("\n", 0, exc.pos) + 1)))
-        return None, problems
+        try:
+            _, pos = decoder.expect(0, "{")
+            if decoder.peek(decoder.skip_ws(pos)) == "}":
+                pos = decoder.skip_ws(pos) + 1
+            else:
+                while True:
+                    key_pos = decoder.skip_ws(pos)
+                    key, pos = decoder.value(key_pos)
+                    if not isinstance(key, str) or isinstance(key, JsonNumber):
+                        raise _SyntaxProblem("expected a property name in double quotes", key_pos)
+                    _, pos = decoder.expect(pos, ":")
+                    if key in header:
+                        problems.append(error("duplicate-key", f"the key {key!r} appears twice", Location(file, decoder.line(key_pos), "/")))
+                    if key == "parts":
+                        header[key] = []
+                        pos = _read_parts(decoder, pos, file, part_validator, parts, problems)
+                    else:
+                        header[key], pos = decoder.value(decoder.skip_ws(pos))
+                    sep, pos = decoder.expect(pos, ",}")
+                    if sep == "}":
+                        break
+            end = decoder.skip_ws(pos)
+            if decoder.peek(end):
+                raise _SyntaxProblem("extra data after the JSON document", end)
+        except _SyntaxProblem as exc:
+            problems.append(error(exc.code, exc.message, Location(file, decoder.line(exc.pos))))
+            decoder.drain()
+            return None, problems
+        except _EncodingProblem:
+            raise
+        except Exception:
+            decoder.drain()  # a limit or a bug: an invalid byte further on still comes first
+            raise
+    except _EncodingProblem as exc:
+        # Found wherever it is, it is the one finding, as when the whole file was decoded first.
+        return None, [error("encoding", f"the file is not UTF-8 ({exc.reason} at byte {exc.start})", Location(file))]
+    # The whole stream has been decoded: what follows reads only the header.
     if "format" not in header and "parts" not in header:
         # Some other JSON document (a Catena-X passport, a VDA 231-301 file): one clear
         # message, not a schema error for every key it has.
@@ -327,18 +456,18 @@ def read(stream: BinaryIO, file: str | None) -> tuple[Bom | None, list[Finding]]
     return build_bom(parts.parts, header.get("name"), attributes, file, Location(file, 1, "/"), problems), problems
 
 
-def _read_parts(decoder: _Decoder, pos: int, file, lines: _Lines, validator, parts: PartList, problems: list[Finding]) -> int:
+def _read_parts(decoder: _Decoder, pos: int, file, validator, parts: PartList, problems: list[Finding]) -> int:
     _, pos = decoder.expect(pos, "[")
     accepts = _part_acceptor()
     probe = decoder.skip_ws(pos)
-    if probe < len(decoder.text) and decoder.text[probe] == "]":
+    if decoder.peek(probe) == "]":
         return probe + 1
     index = 0
     while True:
         start = decoder.skip_ws(pos)
         seen_duplicates = len(decoder.duplicates)
         raw, pos = decoder.value(start, 2)  # in the document object and its parts array
-        line = lines.at(start)
+        line = decoder.line(start)
         base = ("parts", index)
         if len(decoder.duplicates) > seen_duplicates:
             for key in decoder.duplicates[seen_duplicates:]:
