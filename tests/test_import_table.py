@@ -425,6 +425,17 @@ def test_tsv_pipe_and_utf8_bom(write):
     assert findings == ()
 
 
+def test_not_utf8_after_a_byte_order_mark_names_the_right_byte(write):
+    # The decoder counts offsets after the byte order mark: the message used to name the
+    # byte three places before the bad one and its offset. And the mark, read as
+    # Windows-1252, became "ï»¿" at the start of the first header, so no part number was found.
+    data = b"\xef\xbb\xbfPart Number,Qty\nA,1\nL\xfcfter,2\n"
+    (finding,) = rarebom.load(write("bom.csv", data)).findings
+    assert finding.code == "not-utf-8"
+    at = data.index(0xFC)
+    assert f"(byte 0xFC at byte {at})" in finding.message and finding.location.line == 3
+
+
 def test_unmapped_columns_and_extra_cells_are_kept(write):
     result = rarebom.load(write("x.csv", "Part Number,Qty,Supplier,,Supplier\nA,1,ACME,note,B-Co,extra\n"))
     part = result.bom.part("A")

@@ -275,6 +275,14 @@ def _broken(write, text: str, name: str = "pack.toml") -> RuleError:
     return error
 
 
+@pytest.mark.parametrize("mark", [b"", b"\xef\xbb\xbf"])
+def test_a_pack_that_is_not_utf8_names_the_byte(write, mark):
+    data = mark + MINIMAL.encode() + b"# \xff\n"
+    error = _broken(write, data)
+    at = data.index(0xFF)
+    assert error.problems == (("", f"the file is not UTF-8 (invalid start byte at byte {at})"),)
+
+
 def test_the_minimal_pack_loads(write):
     pack = load_pack(write("pack.toml", MINIMAL))
     [rule] = pack.rules

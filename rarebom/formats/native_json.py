@@ -179,7 +179,7 @@ class _SyntaxProblem(Exception):
 
 
 class _EncodingProblem(Exception):
-    """An invalid UTF-8 sequence at byte ``start`` (counted after a byte order mark, as ``bytes.decode("utf-8-sig")`` counts)."""
+    """An invalid UTF-8 sequence at byte ``start`` of the file (a byte order mark counted)."""
 
     def __init__(self, reason: str, start: int):
         self.reason, self.start = reason, start
@@ -226,7 +226,7 @@ class _Decoder:
         self.stream = stream
         self.eof = stream is None  #: the whole stream is in ``text``
         self._pending = b""  # the start of a character cut by the end of a chunk
-        self._decoded_bytes = 0  # bytes decoded before ``_pending``, after a byte order mark
+        self._decoded_bytes = 0  # bytes of the file before ``_pending``
         self._started = False
         self._line_pos, self._line = 0, 1  # a position in the window and its line number
         self.duplicates: list[str] = []
@@ -267,6 +267,7 @@ class _Decoder:
             self._started = True
             if data.startswith(_BOM):  # utf-8-sig: a byte order mark only at the very start
                 data = data[len(_BOM) :]
+                self._decoded_bytes = len(_BOM)  # an invalid byte's offset counts from the file's start
         try:
             text, used = codecs.utf_8_decode(data, "strict", self.eof)
         except UnicodeDecodeError as exc:

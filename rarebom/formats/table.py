@@ -456,14 +456,16 @@ def _decode(data: bytes, imp: Importer) -> str:
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
+        start = exc.start + (len(codecs.BOM_UTF8) if data.startswith(codecs.BOM_UTF8) else 0)  # the decoder counts after a byte order mark
+        line = data.count(b"\n", 0, start) + 1
         imp.warn(
             "not-utf-8",
-            f"the file is not UTF-8 (byte 0x{data[exc.start]:02X} at byte {exc.start}); it was read as Windows-1252, as spreadsheet exports often are. "
+            f"the file is not UTF-8 (byte 0x{data[start]:02X} at byte {start}); it was read as Windows-1252, as spreadsheet exports often are. "
             "Check that accented letters read right, or save the file as UTF-8",
             Location(imp.file, line),
         )
-        return data.decode("cp1252", errors="replace")
+        # A byte order mark says UTF-8, though the rest is not: it is no part of the first header.
+        return data.removeprefix(codecs.BOM_UTF8).decode("cp1252", errors="replace")
 
 
 def _sniff(lines: list[str]) -> str:

@@ -8,6 +8,7 @@ offending key, all at once.
 
 from __future__ import annotations
 
+import codecs
 import datetime as dt
 import functools
 import json
@@ -87,7 +88,9 @@ def read_toml(path: Path, schema: str) -> dict[str, Any]:
     except OSError as exc:
         raise RuleError([("", f"cannot read the file: {exc.strerror or exc}")], file) from None
     except UnicodeDecodeError as exc:
-        raise RuleError([("", f"the file is not UTF-8 ({exc.reason} at byte {exc.start})")], file) from None
+        with open(path, "rb") as handle:  # the decoder counts after a byte order mark
+            start = exc.start + (len(codecs.BOM_UTF8) if handle.read(len(codecs.BOM_UTF8)) == codecs.BOM_UTF8 else 0)
+        raise RuleError([("", f"the file is not UTF-8 ({exc.reason} at byte {start})")], file) from None
     except tomllib.TOMLDecodeError as exc:
         raise RuleError([("", f"not valid TOML: {exc}")], file) from None
     plain = _plain(data)
