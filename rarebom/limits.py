@@ -56,7 +56,8 @@ class Limits:
 
     - ``max_input_bytes`` (2 GiB): the size of one input file or stream. A 3-million-part
       airliner BOM is about 1.2 GB of rarebom XML (about 400 bytes a part, see
-      docs/performance.md); the JSON reader holds the whole text in memory.
+      docs/performance.md). Readers stream a file; a pipe or standard input is read
+      whole into memory first, to check this limit.
     - ``max_depth`` (256): how deeply a document's elements (XML) or objects and arrays
       (JSON) may nest. rarebom's formats need fewer than 10 levels; 256 is libxml2's own
       ceiling without ``huge_tree``, which rarebom never turns on, so for XML a larger
