@@ -91,6 +91,12 @@ def test_no_part_stays_in_the_tree_once_read(written, monkeypatch):
     assert len(result.bom.parts) == expected_parts(bom, "iec-62474")
     # every occurrence of a shared sub-assembly is read, and every product
     assert len(seen) == data.count(b"<ProductPart ") + data.count(b"<Product ") > len(bom.parts)
+    assert_each_part_gone_once_read(seen)
+
+
+def assert_each_part_gone_once_read(seen) -> None:
+    """What the tree held at each part's end tag (the snapshots of ``_watch``): the part
+    itself, none read before it, and before it in the file only the parts it is in."""
     read: set[int] = set()
     for now in seen:
         assert now.line in now.parts

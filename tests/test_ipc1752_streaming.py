@@ -31,6 +31,7 @@ from rarebom.errors import RarebomError
 from rarebom.formats import _xmlsafe, ipc1752
 from rarebom.limits import DEFAULT_LIMITS, Limits, applied
 
+from .test_declaration_streaming import assert_each_part_gone_once_read
 from .test_granta_streaming import _elements
 from .test_import_ipc1752 import DATA
 
@@ -386,14 +387,7 @@ def test_no_part_stays_in_the_tree_once_built(written, monkeypatch):
     assert len(result.bom.parts) == expected_parts(bom, "ipc-1752")
     # every occurrence of a shared sub-assembly is built, and every product
     assert len(seen) == data.count(b"<SubProduct ") + data.count(b"<Product ") > len(bom.parts)
-    built: set[int] = set()
-    for now in seen:
-        assert now.line in now.parts
-        assert not now.parts & built  # a part built is gone
-        # Before this part in the file, only the parts it is in are still there (lxml
-        # parses ahead by a buffer, so parts after it may be in the tree already).
-        assert {line for line in now.parts if line < now.line} == now.ancestors
-        built.add(now.line)
+    assert_each_part_gone_once_read(seen)
 
 
 def _copies(data: bytes, copies: int) -> bytes:
