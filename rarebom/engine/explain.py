@@ -32,6 +32,7 @@ from .rollup import (
     Rolled,
     _resolve,
     _times,
+    holding,
     material_breakdown,
 )
 
@@ -232,21 +233,17 @@ class Holders:
 
     __slots__ = ("cols", "distinct", "ends", "grams", "parts")
 
-    def __init__(self, own: list[dict[int, tuple]], wanted: frozenset[int]):
+    def __init__(self, own: Sequence[dict[int, tuple]], wanted: frozenset[int]):
         parts, ends, cols, grams, distinct = array(_INDEX), array(_INDEX), array(_INDEX), [], bytearray()
-        for i, columns in enumerate(own):
-            if not columns:
-                continue
+        for i, columns in holding(own, wanted):
             start = len(cols)
             for col, t in columns.items():
-                if col // N_ORIGINS in wanted:
-                    cols.append(col)
-                    grams.append(t)
-            if len(cols) > start:
-                parts.append(i)
-                ends.append(len(cols))
-                symbols = {col // N_ORIGINS for col in cols[start:]}
-                distinct.append(len(symbols) == len(cols) - start)
+                cols.append(col)
+                grams.append(t)
+            parts.append(i)
+            ends.append(len(cols))
+            symbols = {col // N_ORIGINS for col in cols[start:]}
+            distinct.append(len(symbols) == len(cols) - start)
         self.parts, self.ends, self.cols, self.grams, self.distinct = parts, ends, cols, grams, distinct
 
     def __iter__(self) -> Iterator[tuple[int, list[tuple[int, tuple]]]]:

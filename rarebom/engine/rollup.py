@@ -20,7 +20,7 @@ import decimal
 import functools
 import math
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Iterator, Sequence
 from fractions import Fraction
 from typing import Any
 
@@ -62,6 +62,18 @@ _UNKNOWN_COLUMN: dict[str, int] = {symbol: column(symbol, OriginClass.UNKNOWN) f
 
 def split_column(col: int) -> tuple[str, OriginClass]:
     return SYMBOLS[col // N_ORIGINS], ORIGIN_CLASSES[col % N_ORIGINS]
+
+
+def holding(own: Sequence[dict[int, Triple]], symbols: Collection[int]) -> Iterator[tuple[int, dict[int, Triple]]]:
+    """Each part whose own content (:attr:`Compiled.own`) has a column of the symbol indices
+    ``symbols``, in index order, with those columns only (in the part's order).
+
+    ``own`` is the compiled dicts, or the vectorised roll-up's ``OwnContent``, which finds
+    the parts in its arrays instead of making every part's dict."""
+    found = getattr(own, "holding", None)
+    if found is not None:
+        return found(symbols)
+    return ((i, kept) for i, columns in enumerate(own) if columns and (kept := {col: t for col, t in columns.items() if col // N_ORIGINS in symbols}))
 
 
 def is_nan(x) -> bool:
@@ -110,8 +122,10 @@ class Compiled:
     mass_basis_uom: bytearray
     #: per part, its own content: column -> triple. Parts with none share one empty dict, parts
     #: with the same materials and mass one dict (see :class:`_Memo`), and equal numbers and
-    #: triples are shared (see :class:`_Shared`): nothing may mutate them.
-    own: list[dict[int, Triple]]
+    #: triples are shared (see :class:`_Shared`): nothing may mutate them. After the vectorised
+    #: roll-up, a trace keeps them as a read-only ``vector.OwnContent`` of equal dicts instead
+    #: (ask :func:`holding` for the parts that hold some symbols: it reads the arrays).
+    own: Sequence[dict[int, Triple]]
     own_material_mass: list[Triple | None]
     #: the part's materials as shares of its own mass, and as absolute grams (for its gap)
     own_shares: list[Triple]

@@ -32,7 +32,7 @@ the loop), use :func:`.rollup.rollup` itself.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Iterator, Sequence
 from itertools import chain
 from operator import itemgetter
 from typing import Any
@@ -42,7 +42,7 @@ import numpy as np
 from .policy import Alternates
 from .rollup import INF, N_ORIGINS, ORIGIN_INDEX, SYMBOL_INDEX, UNDECLARED, UNKNOWN, Compiled, Progress, Rolled, _worst_into, rollup
 
-__all__ = ["rollup_arrays"]
+__all__ = ["OwnContent", "rollup_arrays"]
 
 #: The array path pays about 1-2 ms of numpy call overhead per level (about the loop's
 #: time for 30-150 parts, by their vectors' sizes), so a BOM whose levels hold fewer parts
@@ -59,17 +59,25 @@ _B_UNKNOWN, _B_CONTENTS, _B_DECLARED, _B_UOM = range(4)
 _TIE = 1e-9  # as rollup(): a float sum of contents within this of the declared mass equals it
 
 
-def rollup_arrays(compiled: Compiled, *, alternates: Alternates, inherit: bool, progress: Progress | None = None, min_level_width: int = MIN_LEVEL_WIDTH) -> Rolled:
+def rollup_arrays(
+    compiled: Compiled, *, alternates: Alternates, inherit: bool, progress: Progress | None = None, min_level_width: int = MIN_LEVEL_WIDTH, compact: bool = False
+) -> Rolled:
     """Roll up every part of a float ``compiled``: what :func:`.rollup.rollup` returns, computed with numpy.
 
     The result's fields are read-only sequences with the same items as the loop's lists.
     ``min_level_width``: BOMs whose levels hold fewer parts than this on average use the loop.
+    ``compact``: where the arrays were used, also replace ``compiled.own`` by an
+    :class:`OwnContent` over the arrays the roll-up read it into (equal dicts, made when
+    asked for), so the dicts become garbage; ``trace()`` does this.
     """
     if compiled.exact or not compiled.ids:
         return rollup(compiled, alternates=alternates, inherit=inherit, progress=progress)
     if (max(compiled.level) + 1) * min_level_width > len(compiled.ids):
         return rollup(compiled, alternates=alternates, inherit=inherit, progress=progress)
-    return ArrayBom.build(compiled).roll(alternates=alternates, inherit=inherit, progress=progress)
+    arrays = ArrayBom.build(compiled, own_content=compact)
+    if compact:
+        compiled.own = arrays.own_content
+    return arrays.roll(alternates=alternates, inherit=inherit, progress=progress)
 
 
 def _numbers(flat: list, shape: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
@@ -180,10 +188,12 @@ class ArrayBom:
     def __init__(self) -> None:
         self.n = 0
         self.levels = 0
+        self.own_content: OwnContent | None = None
 
     @classmethod
-    def build(cls, compiled: Compiled) -> ArrayBom:
-        """The arrays for ``compiled``."""
+    def build(cls, compiled: Compiled, *, own_content: bool = False) -> ArrayBom:
+        """The arrays for ``compiled``; with ``own_content``, also its own content as an
+        :class:`OwnContent` (``own_content``), by part index."""
         self = cls()
         n = self.n = len(compiled.ids)
         e_parent, edges, alternates = _edges(compiled.uses)
@@ -212,6 +222,8 @@ class ArrayBom:
         o_part = np.repeat(np.arange(n), own_counts)
         o_col = np.fromiter(chain.from_iterable(own), dtype=np.int64, count=int(own_counts.sum()))
         o_val, o_int = _numbers(list(chain.from_iterable(chain.from_iterable(map(dict.values, own)))), (-1, 3))
+        if own_content:  # by part index, as read: what rollup_arrays(compact=True) keeps in place of the dicts
+            self.own_content = OwnContent.of(own, own_counts, o_col, o_val, o_int)
         symbols = sorted({SYMBOL_INDEX[UNDECLARED], *np.unique(o_col // N_ORIGINS).tolist()})
         self.compact_symbol = np.full(len(SYMBOL_INDEX), -1, dtype=np.int64)
         self.compact_symbol[symbols] = np.arange(len(symbols))
@@ -525,6 +537,17 @@ class _Triples(_ByPart):
             return triples
         return (t if known else None for t, known in zip(triples, self.present[pos].tolist(), strict=True))
 
+    def nominals(self) -> list:
+        """Every part's nominal, as ``[t[1] for t in self]`` gives it (None where there is no triple)."""
+        pos = self.pos
+        numbers = self.values[1][pos].tolist()
+        for j in np.flatnonzero(self.ints[1][pos]).tolist():
+            numbers[j] = int(numbers[j])
+        if self.present is not None:
+            for j in np.flatnonzero(self.present[pos] == 0).tolist():  # a bool array, or the table's float column
+                numbers[j] = None
+        return numbers
+
 
 class _Vectors(_ByPart):
     """The parts' vectors, each a dict column -> [min, nominal, max]."""
@@ -545,6 +568,81 @@ class _Vectors(_ByPart):
             for j in np.flatnonzero(s.ints[d][start:end]).tolist():
                 vector[cols[j]][d] = 0
         return vector
+
+
+class OwnContent(Sequence):
+    """Every part's own content (:attr:`Compiled.own`) in flat arrays: ``own[i]`` is a dict
+    equal to the compiled one (the same columns in the same order, the same numbers of the
+    same types: an int 0 stays an int), made when it is asked for.
+
+    Part ``i``'s entries are ``starts[i]`` to ``ends[i]``: their columns in ``cols`` (int16:
+    there are 120 symbols × 3 origin classes), their (min, nominal, max) in ``values``, and
+    which of those are ints in ``ints``. Parts that shared one dict share one range. About
+    29 bytes an entry and 8 a part, where a dict of shared triples took about 140 bytes an
+    entry and 64 a part. The passes of the rules over every part go through :meth:`holding`,
+    which makes a dict only for the parts it finds."""
+
+    __slots__ = ("cols", "ends", "ints", "starts", "values")
+
+    def __init__(self, starts: np.ndarray, ends: np.ndarray, cols: np.ndarray, values: np.ndarray, ints: np.ndarray):
+        self.starts, self.ends, self.cols, self.values, self.ints = starts, ends, cols, values, ints
+
+    @classmethod
+    def of(cls, own: list[dict], counts: np.ndarray, cols: np.ndarray, values: np.ndarray, ints: np.ndarray) -> OwnContent:
+        """From ``own`` (the compiled dicts) and their entries in index order, as ``ArrayBom.build``
+        read them: ``counts`` per part, and every entry's column, values and int flags."""
+        first: dict[int, int] = {}
+        owner = np.fromiter((first.setdefault(id(columns), i) for i, columns in enumerate(own)), dtype=np.int64, count=len(own))
+        kept = owner == np.arange(len(own))
+        if not kept.all():  # equal contents shared one dict: keep their entries once
+            entries = np.repeat(kept, counts)
+            cols, values, ints = cols[entries], values[entries], ints[entries]
+            counts = np.where(kept, counts, 0)
+        index = np.int32 if len(cols) < 2**31 else np.int64
+        ends = np.cumsum(counts).astype(index)
+        starts = (ends - counts.astype(index))[owner]
+        return cls(starts, ends[owner], cols.astype(np.int16), values, ints)
+
+    def __len__(self) -> int:
+        return len(self.starts)
+
+    def __getitem__(self, i):
+        if isinstance(i, slice):
+            return [self[k] for k in range(*i.indices(len(self)))]
+        i = range(len(self))[i]  # an int, negatives counted from the end, or IndexError
+        start, end = int(self.starts[i]), int(self.ends[i])
+        if start == end:
+            return {}
+        return dict(zip(self.cols[start:end].tolist(), self._triples(slice(start, end)), strict=True))
+
+    def __iter__(self):
+        """Every part's dict, the entries converted at once, not with a few array calls per
+        part (the rules do not iterate: they ask :meth:`holding`)."""
+        cols = self.cols.tolist()
+        triples = self._triples(slice(None))
+        for start, end in zip(self.starts.tolist(), self.ends.tolist(), strict=True):
+            yield dict(zip(cols[start:end], triples[start:end], strict=True))
+
+    def _triples(self, at) -> list[tuple]:
+        """The entries ``at`` (a slice or indices) as triples of Python numbers, ints where they were."""
+        bounds = self.values[at].T.tolist()
+        for d, k in np.argwhere(self.ints[at].T).tolist():
+            bounds[d][k] = int(bounds[d][k])
+        return list(zip(*bounds, strict=True))
+
+    def holding(self, symbols: Collection[int]) -> Iterator[tuple[int, dict]]:
+        """:func:`.rollup.holding` from the arrays: only the parts found make a dict."""
+        match = np.isin(self.cols // N_ORIGINS, np.fromiter(symbols, dtype=np.int64))
+        at = np.flatnonzero(match)
+        if not len(at):
+            return
+        # matches before each entry: part i's matches are at[before[starts[i]]:before[ends[i]]]
+        before = np.concatenate(([0], np.cumsum(match)))
+        first, last = before[self.starts], before[self.ends]
+        cols = self.cols[at].tolist()
+        triples = self._triples(at)
+        for i, a, b in zip(*(x.tolist() for x in (np.flatnonzero(last > first), first[last > first], last[last > first])), strict=True):
+            yield i, dict(zip(cols[a:b], triples[a:b], strict=True))
 
 
 class _Basis(_ByPart):

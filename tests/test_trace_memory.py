@@ -1,0 +1,227 @@
+"""trace() keeps each part's own content in arrays (rarebom.engine.vector.OwnContent), not dicts.
+
+After the vectorised roll-up has read the compiled own content into arrays, ``trace()``
+replaces ``Compiled.own`` (a dict of triples per part) with a read-only sequence over
+those arrays. It must give what the dicts gave: the same columns in the same order, the
+same floats bit for bit, the same Python types (an int 0 stays an int, which results turn
+into an exact Fraction), and the same answers to every question the rules and explanations
+ask of it (coverage, holders, own elements, contributors), down to the JSON report.
+
+Coverage reads only the nominals of the roll-up's gap, mass and value, which the array
+views give without making every triple: the same numbers as the triples' own.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib
+import math
+
+import attrs
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import rarebom
+from rarebom import chemistry
+from rarebom.engine import Alternates, OriginPolicy
+from rarebom.engine.rollup import N_ORIGINS, SYMBOL_INDEX, SYMBOLS, UNDECLARED, UNRESOLVED, compile_bom, holding
+from rarebom.testing import boms
+
+np = pytest.importorskip("numpy")
+vector = pytest.importorskip("rarebom.engine.vector")
+trace_module = importlib.import_module("rarebom.engine.trace")
+
+RATES = {"EUR": "1.08", "CNY": "0.14", "JPY": "0.0067"}
+#: symbol sets the rules and coverage ask about, and a few more
+SYMBOL_SETS = (
+    frozenset(SYMBOL_INDEX[s] for s in chemistry.RARE_EARTHS),
+    frozenset({SYMBOL_INDEX[UNDECLARED], SYMBOL_INDEX[UNRESOLVED]}),
+    frozenset({SYMBOL_INDEX["Nd"], SYMBOL_INDEX["Dy"]}),
+    frozenset({SYMBOL_INDEX["Fe"]}),
+    frozenset(range(len(SYMBOLS))),
+    frozenset(),
+)
+
+
+def bits(x) -> tuple:
+    """A number by type and value, NaN and the sign of zero included."""
+    if x != x:
+        return (type(x), "nan")
+    return (type(x), x, math.copysign(1, x) if type(x) is float else 0)
+
+
+def strict(content: dict) -> list:
+    return [(col, [bits(x) for x in t]) for col, t in content.items()]
+
+
+def assert_same_own(dicts: list[dict], own) -> None:
+    """``own`` gives every part's dict strictly equal to ``dicts``, by index and iterated,
+    and :func:`holding` finds the same parts with the same columns for every symbol set."""
+    assert len(own) == len(dicts)
+    for i, want in enumerate(dicts):
+        assert type(own[i]) is dict and strict(own[i]) == strict(want), i
+    assert [strict(d) for d in own] == [strict(d) for d in dicts]
+    assert strict(own[-1]) == strict(dicts[-1]) and [strict(d) for d in own[1:3]] == [strict(d) for d in dicts[1:3]]
+    for symbols in SYMBOL_SETS:
+        want = [(i, strict(d)) for i, d in holding(dicts, symbols)]
+        assert [(i, strict(d)) for i, d in holding(own, symbols)] == want, sorted(symbols)
+        assert all(d and all(col // N_ORIGINS in symbols for col in d) for _, d in holding(own, symbols))
+
+
+def compact(bom: rarebom.Bom, **options):
+    """``bom`` compiled, its own dicts, and the compiled BOM after a compacting roll-up."""
+    t = rarebom.trace(bom, **options)
+    o = t.options
+    compiled = compile_bom(bom, policy=o.policy, currency=t.currency, rates=o.rates, typical=o.typical_compositions, exact=False, limits=o.limits)
+    dicts = list(compiled.own)
+    rolled = vector.rollup_arrays(compiled, alternates=Alternates.SELECTED, inherit=True, min_level_width=0, compact=True)
+    assert isinstance(rolled.vector, vector._Vectors)  # the array path ran, so own was compacted
+    assert isinstance(compiled.own, vector.OwnContent)
+    return dicts, compiled
+
+
+# Drawing the BOMs is most of this test's time.
+@settings(max_examples=40)
+@given(boms(), st.booleans())
+def test_hypothesis_boms(bom, typical):
+    dicts, compiled = compact(bom, currency="USD", rates=RATES, typical_compositions=typical, limits=rarebom.Limits(max_multiplicity=10**300))
+    assert_same_own(dicts, compiled.own)
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_synthetic_boms(seed):
+    from benchmarks.generate import synthetic_bom
+
+    dicts, compiled = compact(synthetic_bom(600, seed), rates=RATES)
+    assert_same_own(dicts, compiled.own)
+    assert any(type(x) is int for d in dicts for t in d.values() for x in t)  # int 0s were compared
+    assert sum(1 for d in dicts if not d) > 10
+
+
+def test_parts_that_shared_a_dict_share_a_range():
+    """Parts with the same materials and declared mass shared one compiled dict; their
+    entries are stored once, and each part still gets them."""
+    from benchmarks.generate import synthetic_bom
+
+    bom = synthetic_bom(300, 7)
+    leaf = next(p for p in bom.parts if p.materials and not p.uses and p.mass is not None)
+    copies = [attrs.evolve(leaf, id=f"copy-{k}") for k in range(50)]
+    bom = attrs.evolve(bom, parts=(*bom.parts, *copies))
+    dicts, compiled = compact(bom)
+    index = compiled.index
+    assert len({id(dicts[index[c.id]]) for c in copies}) <= 3  # the compile shared them (from the third on)
+    own = compiled.own
+    assert_same_own(dicts, own)
+    entries = sum(len(d) for d in {id(d): d for d in dicts}.values())
+    assert len(own.cols) == entries < sum(len(d) for d in dicts)
+    assert len({int(own.starts[index[c.id]]) for c in copies}) == len({id(dicts[index[c.id]]) for c in copies})
+
+
+def test_the_comparison_can_fail():
+    from benchmarks.generate import synthetic_bom
+
+    dicts, compiled = compact(synthetic_bom(200, 3))
+    i = next(i for i, d in enumerate(dicts) if any(type(t[0]) is int for t in d.values()))
+    changed = [dict(d) for d in dicts]
+    col = next(c for c, t in changed[i].items() if type(t[0]) is int)
+    changed[i][col] = (0.0, *changed[i][col][1:])  # a float 0.0 for the int 0
+    with pytest.raises(AssertionError):
+        assert_same_own(changed, compiled.own)
+    changed = [dict(d) for d in dicts]
+    changed[i] = dict(reversed(changed[i].items()))  # the order of the columns
+    if list(changed[i]) != list(dicts[i]):
+        with pytest.raises(AssertionError):
+            assert_same_own(changed, compiled.own)
+    changed = [dict(d) for d in dicts]
+    del changed[i][col]
+    with pytest.raises(AssertionError):
+        assert_same_own(changed, compiled.own)
+
+
+def test_trace_answers_the_same_as_with_the_dicts(monkeypatch):
+    """A large trace keeps the arrays; coverage, holders, own elements, contributors,
+    derivations and the whole report are those of the trace that keeps the dicts."""
+    from benchmarks.generate import synthetic_bom
+    from rarebom.report import Input, render_json, report_data
+    from rarebom.rules import evaluate
+
+    bom = synthetic_bom(trace_module.VECTOR_MIN_PARTS + 500, 4)
+
+    def report(t):
+        return render_json(report_data([Input("synthetic", "rarebom-xml", evaluate(t, as_of="2026-11-22"), ())], generated=dt.datetime(2026, 11, 22, tzinfo=dt.UTC)))
+
+    arrays = rarebom.trace(bom, policy=OriginPolicy(inherit=True))
+    assert isinstance(arrays._compiled.own, vector.OwnContent)
+    original = vector.rollup_arrays
+
+    def keep_dicts(compiled, **options):
+        options["compact"] = False
+        return original(compiled, **options)
+
+    monkeypatch.setattr(vector, "rollup_arrays", keep_dicts)
+    dicts = rarebom.trace(bom, policy=OriginPolicy(inherit=True))
+    assert isinstance(dicts._compiled.own, list) and isinstance(dicts._rolled.vector, vector._Vectors)
+    assert_same_own(dicts._compiled.own, arrays._compiled.own)
+    rare = list(chemistry.RARE_EARTHS)
+    assert arrays.holders(rare) == dicts.holders(rare)
+    assert arrays.holders(["Nd", "Fe", "Dy"]) == dicts.holders(["Nd", "Fe", "Dy"])
+    ids = dicts._compiled.ids
+    for pid in [*arrays.finished_goods, *ids[:: len(ids) // 40]]:
+        assert arrays.coverage(pid) == dicts.coverage(pid)
+        assert arrays.own_elements(pid, ["Nd", "Dy", "Fe"]) == dicts.own_elements(pid, ["Nd", "Dy", "Fe"])
+        assert arrays.contributors(pid, rare) == dicts.contributors(pid, rare)
+        assert arrays.derivation(pid) == dicts.derivation(pid)
+    assert report(arrays) == report(dicts)
+
+
+def test_small_and_exact_traces_keep_the_dicts():
+    """Only the array roll-up compacts: the loop and exact traces keep Compiled.own as compiled."""
+    from benchmarks.generate import synthetic_bom
+
+    assert type(rarebom.trace(synthetic_bom(100, 4))._compiled.own) is list
+    assert type(rarebom.trace(synthetic_bom(trace_module.VECTOR_MIN_PARTS + 10, 4), exact=True)._compiled.own) is list
+
+
+def test_the_arrays_are_smaller_than_the_dicts():
+    """What the compaction is for: about 29 bytes an entry and 8 a part, against a dict per
+    part of shared triples of shared floats (measured by tracemalloc in docs/performance.md)."""
+    from benchmarks.generate import synthetic_bom
+
+    dicts, compiled = compact(synthetic_bom(600, 1))
+    own = compiled.own
+    entries = len(own.cols)
+    held = sum(a.nbytes for a in (own.starts, own.ends, own.cols, own.values, own.ints))
+    assert held <= 29 * entries + 8 * len(dicts)
+    assert own.cols.dtype == np.int16 and own.starts.dtype == np.int32
+
+
+@settings(max_examples=20)
+@given(boms())
+def test_nominals_are_those_of_the_triples(bom):
+    """Coverage reads only the nominals of the roll-up's gap, mass and value: from the array
+    views, without making every triple; they are the triples' nominals, strictly."""
+    t = rarebom.trace(bom, currency="USD", rates=RATES, limits=rarebom.Limits(max_multiplicity=10**300))
+    rolled = vector.rollup_arrays(t._compiled, alternates=Alternates.SELECTED, inherit=True, min_level_width=0)
+    for name in ("gap", "mass", "value", "contents_mass", "contents_value"):
+        view = getattr(rolled, name)
+        want = [None if x is None else bits(x[1]) for x in view]
+        assert [None if x is None else bits(x) for x in view.nominals()] == want, name
+        assert [None if x is None else bits(x) for x in trace_module._nominals(list(view))] == want, name
+
+
+def test_coverage_of_the_arrays_is_that_of_the_loop(monkeypatch):
+    """What coverage finds lacking, part by part, from the array views' nominals and from the
+    loop's lists of triples."""
+    from benchmarks.generate import synthetic_bom
+
+    bom = synthetic_bom(trace_module.VECTOR_MIN_PARTS + 300, 6)
+    arrays = rarebom.trace(bom)
+    assert isinstance(arrays._rolled.gap, vector._Triples)
+    monkeypatch.setattr(trace_module, "VECTOR_MIN_PARTS", 10**9)
+    loop = rarebom.trace(bom)
+    assert isinstance(loop._rolled.gap, list)
+    assert arrays._lacks() == loop._lacks()
+    assert any(arrays._lacks()) and not all(arrays._lacks())
+    for pid in loop.finished_goods:
+        assert arrays.coverage(pid) == loop.coverage(pid)
