@@ -26,7 +26,7 @@ from rarebom.formats import _xmlsafe, granta, iec62474
 from rarebom.formats._import import _Paths
 
 from .conftest import SAMPLES
-from .test_granta_streaming import _elements, _where_lxml_puts
+from .test_granta_streaming import _elements, _where_lxml_puts, every_location
 
 NS = "{http://std.iec.ch/iec62474}"
 PARTS = (NS + "Product", NS + "ProductPart")
@@ -174,10 +174,7 @@ def test_every_location_is_where_the_whole_tree_puts_it(seed, tmp_path):
     data = _tricky(_generated(60, seed, tmp_path))
     places = _where_lxml_puts(data)
     result = rarebom.load(io.BytesIO(data), format="iec-62474")
-    located = [p.provenance for p in result.bom.parts]
-    located += [m.provenance for p in result.bom.parts for m in p.materials]
-    located += [s.provenance for p in result.bom.parts for m in p.materials for s in m.substances]
-    located += [f.location for f in result.findings if f.location is not None and f.location.pointer is not None]
+    located = every_location(result)
     assert len(located) > 150
     for location in located:
         assert (location.line, location.pointer) in places
@@ -337,10 +334,7 @@ def test_real_files_locate_everything_where_the_whole_tree_puts_it():
         data = path.read_bytes()
         places = _where_lxml_puts(data)
         result = rarebom.load(io.BytesIO(data), format="iec-62474")
-        located = [p.provenance for p in result.bom.parts]
-        located += [m.provenance for p in result.bom.parts for m in p.materials]
-        located += [s.provenance for p in result.bom.parts for m in p.materials for s in m.substances]
-        located += [f.location for f in result.findings if f.location is not None and f.location.pointer is not None]
+        located = every_location(result)
         for location in located:
             assert (location.line, location.pointer) in places, (path.name, location)
         checked += len(located)

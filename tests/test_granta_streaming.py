@@ -143,6 +143,17 @@ def _where_lxml_puts(data: bytes) -> set[tuple[int, str]]:
     return {(element.sourceline, paths.path(element)) for element in root.iter() if isinstance(element.tag, str)}
 
 
+def every_location(result) -> list:
+    """Every location a load gives with an XPath: each part's, material's and substance's
+    provenance, and each finding's."""
+    bom = result.bom
+    located = [p.provenance for p in bom.parts]
+    located += [m.provenance for p in bom.parts for m in p.materials]
+    located += [s.provenance for p in bom.parts for m in p.materials for s in m.substances]
+    located += [f.location for f in result.findings if f.location is not None and f.location.pointer is not None]
+    return located
+
+
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_every_location_is_where_the_whole_tree_puts_it(seed, tmp_path):
     path = tmp_path / "bom.xml"
@@ -150,10 +161,7 @@ def test_every_location_is_where_the_whole_tree_puts_it(seed, tmp_path):
     data = _tricky(path.read_bytes())
     places = _where_lxml_puts(data)
     result = rarebom.load(io.BytesIO(data), format="granta-bom")
-    located = [p.provenance for p in result.bom.parts]
-    located += [m.provenance for p in result.bom.parts for m in p.materials]
-    located += [s.provenance for p in result.bom.parts for m in p.materials for s in m.substances]
-    located += [f.location for f in result.findings if f.location is not None and f.location.pointer is not None]
+    located = every_location(result)
     assert len(located) > 150
     for location in located:
         assert (location.line, location.pointer) in places

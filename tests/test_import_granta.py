@@ -24,6 +24,7 @@ from rarebom.model import Completeness
 from rarebom.rules import Verdict
 
 from .conftest import SAMPLES
+from .test_granta_streaming import every_location
 
 DATA = Path(__file__).parent / "data" / "import" / "granta"
 BLDC = DATA / "bldc-motor-2412.xml"
@@ -570,8 +571,5 @@ def test_streamed_locations_are_the_whole_trees(name):
     paths = _Paths()  # numbers each parent's children once, with the whole tree in hand
     places = {(element.sourceline, paths.path(element)) for element in root.iter() if isinstance(element.tag, str)}
     result = rarebom.load(path)
-    located = [p.provenance for p in result.bom.parts]
-    located += [m.provenance for p in result.bom.parts for m in p.materials]
-    located += [s.provenance for p in result.bom.parts for m in p.materials for s in m.substances]
-    located += [f.location for f in result.findings if f.location is not None and f.location.pointer is not None]
+    located = every_location(result)
     assert located and all((where.line, where.pointer) in places for where in located)
