@@ -430,10 +430,10 @@ def read(stream: BinaryIO, file: str | None) -> tuple[Bom | None, list[Finding]]
             problems.append(error(exc.code, exc.message, Location(file, decoder.line(exc.pos))))
             decoder.drain()
             return None, problems
-        except _EncodingProblem:
-            raise
         except Exception:
-            decoder.drain()  # a limit or a bug: an invalid byte further on still comes first
+            # A limit or a bug: an invalid byte further on still comes first. (After an
+            # invalid byte the stream is done, so drain() does nothing and it goes on.)
+            decoder.drain()
             raise
     except _EncodingProblem as exc:
         # Found wherever it is, it is the one finding, as when the whole file was decoded first.
