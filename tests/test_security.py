@@ -1,5 +1,10 @@
 """Untrusted XML is refused before it can read a file, reach the network or blow up."""
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
 import rarebom
@@ -374,3 +379,57 @@ def test_a_control_sequence_in_a_message_does_not_reach_the_terminal(tmp_path, c
     for stream in (captured.out, captured.err):
         assert not any(c in stream for c in "\x1b\x07\x08\r\x9b")
     assert "\\x1b[2J" in captured.err and "\\x1b[2J" in captured.out  # "<file>: invalid" on stdout
+
+
+# -- memory safety of the streaming readers ----------------------------------------------------
+
+_DATA = Path(__file__).parent / "data" / "import"
+#: Each streaming reader, a file it reads, and the end tag of the element it drops once read.
+STREAMED = {
+    "rarebom-xml": (Path(__file__).parents[1] / "examples" / "ev-traction-motor.xml", b"</part>"),
+    "granta-bom": (_DATA / "granta" / "bldc-motor-2412.xml", b"</Part>"),
+    "iec-62474": (_DATA / "iec62474" / "hdd_nd_compliance_only.xml", b"</ProductPart>"),
+    "ipc-1752": (_DATA / "ipc1752" / "rotor_1752b_subproducts.xml", b"</SubProduct>"),
+}
+#: 33 KB of comments on one line: the parser drops them and joins the spaces between them
+#: into one text node after the element, which it grows across its read buffers.
+COMMENT_RUN = b"<!-- x --> " * 3000
+
+_SUMMARY = """
+import hashlib, sys
+import rarebom
+try:
+    result = rarebom.load(sys.argv[1])
+    text = repr((result.bom, result.findings, result.format))
+except rarebom.RarebomError as exc:
+    text = repr(exc)
+print(hashlib.sha256(text.encode()).hexdigest(), len(text))
+"""
+
+
+def _load_in_a_child(folder: Path, name: str) -> subprocess.CompletedProcess:
+    """Load ``folder / name`` in a fresh interpreter, where a crash cannot take the tests down."""
+    here = str(Path(rarebom.__file__).parents[1])  # the rarebom under test, wherever the child starts
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [here, os.environ.get("PYTHONPATH")]))}
+    return subprocess.run([sys.executable, "-c", _SUMMARY, name], cwd=folder, env=env, capture_output=True, text=True, timeout=120, check=False)
+
+
+@pytest.mark.parametrize("fmt", sorted(STREAMED))
+def test_a_long_run_of_comments_after_a_dropped_element_is_read_safely(fmt, tmp_path):
+    """A streaming reader drops each element once read. Removing it at its end tag used to
+    free the text after it while libxml2 was still growing it, and the process died of heap
+    corruption (a segmentation fault or "corrupted double-linked list"), or first reported a
+    schema error the file does not have. ``_xmlsafe.Discard`` removes it one step later. The
+    comments sit on the element's own line, so the file reads exactly as it does without them."""
+    source, end_tag = STREAMED[fmt]
+    data = source.read_bytes()
+    assert data.count(end_tag) >= 3
+    (tmp_path / "plain").mkdir()
+    (tmp_path / "commented").mkdir()
+    (tmp_path / "plain" / "bom.xml").write_bytes(data)
+    (tmp_path / "commented" / "bom.xml").write_bytes(data.replace(end_tag, end_tag + COMMENT_RUN))
+    plain = _load_in_a_child(tmp_path / "plain", "bom.xml")
+    commented = _load_in_a_child(tmp_path / "commented", "bom.xml")
+    assert plain.returncode == 0, plain.stderr
+    assert commented.returncode == 0, commented.stderr[-2000:]
+    assert commented.stdout == plain.stdout

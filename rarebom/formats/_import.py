@@ -129,7 +129,7 @@ def count_children(stream: BinaryIO, file: str | None, counted: dict[str, str], 
             held.append(0)
         else:
             held[open_.pop()] = sum(1 for _ in element.iterchildren(counted[name]))
-            element.clear()  # its parent counts it by its tag, which clear() keeps
+            element.clear(keep_tail=True)  # its parent counts it by its tag, which clear() keeps; the tail may still be parsing (_xmlsafe.Discard)
 
     root = scan(stream, file, counted, count)
     return ChildCounts(held, sum(1 for _ in root.iterchildren(root_counted)))

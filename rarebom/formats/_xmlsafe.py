@@ -20,7 +20,7 @@ from lxml import etree
 from .. import limits
 from ..errors import Location, UnsafeInputError
 
-__all__ = ["LIBXML2_MAX_DEPTH", "PARSER_OPTIONS", "iter_events", "iter_root_children", "parse", "read_prolog", "safe_parser"]
+__all__ = ["LIBXML2_MAX_DEPTH", "PARSER_OPTIONS", "Discard", "iter_events", "iter_root_children", "parse", "read_prolog", "safe_parser"]
 
 #: lxml options for every parse: nothing is resolved, loaded or fetched.
 PARSER_OPTIONS = dict(
@@ -158,6 +158,40 @@ def iter_root_children(stream: BinaryIO, file: str | None, *, member: str | None
             depth -= 1
             if depth == 1:
                 yield event, element
+
+
+class Discard:
+    """Drops the elements a streaming reader is done with, one step late.
+
+    Removing an element from the tree at its end event also frees its tail, the text after
+    it. libxml2 may still be adding to that text: lxml hands over events only after parsing
+    a buffer ahead, and a long run of text (the line breaks between a thousand comments,
+    which the parser drops) is grown in place across buffers. It would then write into
+    freed memory, and the process aborts ("realloc(): invalid next size") or worse. So an
+    element is emptied at once, keeping its tail (all it holds is complete at its end), and
+    removed only when the next element is dropped, or at :meth:`flush` after the parse, when
+    some tag has ended its tail.
+    """
+
+    __slots__ = ("_pending",)
+
+    def __init__(self) -> None:
+        self._pending: etree._Element | None = None
+
+    def __call__(self, element: etree._Element) -> None:
+        self.flush()
+        element.clear(keep_tail=True)
+        self._pending = element
+
+    def flush(self) -> None:
+        """Remove the element dropped last. Safe at any event after it (that event's tag
+        ended its tail); a reader calls it at each event, so its code sees the tree as if
+        each element had gone at its end, and once the parse is over."""
+        pending, self._pending = self._pending, None
+        if pending is not None:
+            parent = pending.getparent()
+            if parent is not None:  # else its parent was emptied, and it with it
+                parent.remove(pending)
 
 
 def parse(stream: BinaryIO, file: str | None, *, member: str | None = None) -> etree._Element:

@@ -186,7 +186,9 @@ class _Reader:
         top: _Open | None = None
         stack: list[_Open] = []
         held = iter(counts.held)
+        discard = _xmlsafe.Discard()
         for event, element in events:
+            discard.flush()
             if top is None:
                 root = element.getroottree().getroot()
                 version = self._version(root)
@@ -204,7 +206,8 @@ class _Reader:
                 parent.children = frame.children
             else:
                 parent.children.append(self.part(element, frame.path, frame.children))
-                parent.element.remove(element)  # read: nothing refers to it again
+                discard(element)  # read: nothing refers to it again
+        discard.flush()
         if top is None:  # no Part or Components anywhere
             root = events.root
             version = self._version(root)

@@ -175,7 +175,9 @@ class _Reader:
         top: _Frame | None = None
         stack: list[_Frame] = []
         names = []
+        discard = _xmlsafe.Discard()
         for event, element in events:
+            discard.flush()
             if top is None:
                 top = self._main(element.getroottree().getroot(), counts)
                 if top is None:
@@ -198,7 +200,8 @@ class _Reader:
                 if part_id is not None:
                     names.append(_text(_attr(_child(element, "ProductID"), "name")) or part_id)
                 frame.product = None  # it was itself: a cycle only the garbage collector would free
-            element.getparent().remove(element)  # read: nothing refers to it again
+            discard(element)  # read: nothing refers to it again
+        discard.flush()
         root = events.root
         if top is None and self._main(root, counts) is None:
             return None

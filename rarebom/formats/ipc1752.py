@@ -474,7 +474,7 @@ def _look_ahead(stream: BinaryIO, file: str | None) -> _Ahead:
                 held.append(0)
             else:
                 held[open_.pop()[1]] = sum(1 for _ in element.iterchildren("{*}SubProduct"))
-                element.clear()  # its parent counts it by its tag, which clear() keeps
+                element.clear(keep_tail=True)  # its parent counts it by its tag, which clear() keeps; the tail may still be parsing (_xmlsafe.Discard)
         elif event == "start" and inside is not None and inside[2]:
             late = True  # a ProductID or Include after a SubProduct
 
@@ -528,7 +528,9 @@ class _Stream(_Declaration):
         held = iter(self.ahead.held)
         stack: list[_Frame] = []
         names = []
+        discard = _xmlsafe.Discard()
         for event, element in events:
+            discard.flush()
             if event == "start":
                 stack.append(self._open(element, next(held), stack))
                 continue
@@ -540,7 +542,8 @@ class _Stream(_Declaration):
                 names += [self.names[part_id] or part_id for part_id in built]
             else:
                 self._use(frame.parent.head, element, built)
-            element.getparent().remove(element)  # built: nothing refers to it again
+            discard(element)  # built: nothing refers to it again
+        discard.flush()
         self.root = root = events.root
         self.tops = _tops(root)
         self.imp.anchor(root, f"/{local_name(root.tag)}")

@@ -180,7 +180,9 @@ def read(stream: BinaryIO, file: str | None) -> tuple[Bom | None, list[Finding]]
     parts = PartList(problems)
     root = None
     part_tag = _NS + "part"
+    discard = _xmlsafe.Discard()
     for event, element in _xmlsafe.iter_root_children(stream, file):
+        discard.flush()
         if event == "start":  # the root
             root = element
             if element.tag != _NS + "bom":
@@ -195,7 +197,8 @@ def read(stream: BinaryIO, file: str | None) -> tuple[Bom | None, list[Finding]]
                 return None, problems
         elif element.tag == part_tag:  # a child of the root, complete
             _read_part(element, schema, file, parts, problems)
-            root.remove(element)
+            discard(element)
+    discard.flush()
     if root is None:
         problems.append(error("xml-syntax", "the file holds no XML element", Location(file)))
         return None, problems

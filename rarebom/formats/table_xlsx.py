@@ -216,7 +216,7 @@ class _Workbook:
                     if text:
                         cells[column] = text
                     column += 1
-                element.clear()
+                element.clear(keep_tail=True)  # the tail may still be parsing (_xmlsafe.Discard)
                 while element.getprevious() is not None:
                     del element.getparent()[0]
                 if cells:
