@@ -6,6 +6,8 @@ from __future__ import annotations
 import io
 import json
 import math
+import tempfile
+import tracemalloc
 import zipfile
 from pathlib import Path
 
@@ -13,7 +15,7 @@ import pytest
 
 import rarebom
 from benchmarks.generate_formats import expected_parts, format_bom, write
-from rarebom import Amount, Bom, Kind, LimitExceededError, Limits, Part, Usage
+from rarebom import Amount, Bom, Kind, LimitExceededError, Limits, Part, Usage, formats
 from rarebom.cli import main
 from rarebom.limits import parse_size
 
@@ -146,6 +148,68 @@ def test_a_pipe_is_read_no_further_than_one_byte_past_the_limit():
     with pytest.raises(LimitExceededError, match="more than 1,000 bytes"):
         rarebom.load(pipe, limits=Limits(max_input_bytes=1000))
     assert pipe.read_bytes == 1001
+
+
+PIPED = [
+    Path(__file__).parents[1] / "examples" / "ev-traction-motor.xml",
+    Path(__file__).parents[1] / "examples" / "ev-traction-motor.json",
+    IMPORT_DATA / "granta" / "bldc-motor-2412.xml",
+    IMPORT_DATA / "iec62474" / "fmd_copper_terminal.xml",
+    IMPORT_DATA / "ipc1752" / "rotor_1752b_subproducts.xml",
+    IMPORT_DATA / "table" / "ev_axle_indented.csv",
+]
+
+
+@pytest.mark.parametrize("path", PIPED, ids=lambda p: p.name)
+@pytest.mark.parametrize("in_memory", [8 * 1024 * 1024, 64], ids=["in-memory", "on-disk"])
+def test_a_pipe_reads_as_the_file_does(path, in_memory, monkeypatch):
+    """A pipe is copied to a temporary file (on disk past ``SPOOL_IN_MEMORY``), which every
+    reader reads as it reads the file itself, and which is closed after the load."""
+    made = []
+
+    class Spool(tempfile.SpooledTemporaryFile):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            made.append(self)
+
+    monkeypatch.setattr(formats, "SPOOL_IN_MEMORY", in_memory)
+    monkeypatch.setattr(formats.tempfile, "SpooledTemporaryFile", Spool)
+    expected = rarebom.load(io.BytesIO(path.read_bytes()))  # no file name, as a pipe has none
+    piped = rarebom.load(Pipe(path.read_bytes()))
+    assert (piped.bom, piped.format) == (expected.bom, expected.format)
+    assert [(f.code, f.message) for f in piped.findings] == [(f.code, f.message) for f in expected.findings]
+    assert len(made) == 1 and made[0].closed
+
+
+def test_a_pipe_is_closed_after_a_failed_load(monkeypatch):
+    made = []
+
+    class Spool(tempfile.SpooledTemporaryFile):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            made.append(self)
+
+    monkeypatch.setattr(formats.tempfile, "SpooledTemporaryFile", Spool)
+    with pytest.raises(rarebom.InvalidBomError):
+        rarebom.load(Pipe(xml_chain(["1", "x"]).encode()))
+    with pytest.raises(LimitExceededError):
+        rarebom.load(Pipe(b"x" * 5000), limits=Limits(max_input_bytes=1000))
+    assert len(made) == 2 and all(spool.closed for spool in made)
+
+
+def test_a_large_pipe_is_not_held_in_memory():
+    """A 32 MB pipe (a small BOM padded with comments) is read in chunks into a temporary
+    file that moves to disk past 8 MiB: Python's allocations stay far below the input's size."""
+    padding = (b"<!--" + b"x" * 1016 + b"-->\n") * (32 * 1024)
+    data = xml_chain(["2", "3"]).encode().replace(b"\n</bom>", padding + b"</bom>")
+    tracemalloc.start()
+    try:
+        loaded = rarebom.load(Pipe(data))
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert len(loaded.bom.parts) == 3
+    assert peak < 12 * 1024 * 1024, f"{peak:,} bytes traced for a {len(data):,}-byte pipe"
 
 
 # -- part count ------------------------------------------------------------------------------

@@ -13,6 +13,7 @@ import io
 import os
 import re
 import stat
+import tempfile
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import BinaryIO
@@ -105,11 +106,19 @@ def _open(source: Source) -> tuple[BinaryIO, str | None, bool]:
     return source, getattr(source, "name", None), False
 
 
-def _bounded(stream: BinaryIO, file: str | None, owned: bool, limits: Limits) -> BinaryIO:
-    """``stream``, refused if more than ``limits.max_input_bytes`` remain in it, before any parsing.
+#: A pipe is copied into a temporary file that stays in memory up to this size, then moves to disk.
+SPOOL_IN_MEMORY = 8 * 1024 * 1024
+_SPOOL_CHUNK = 1024 * 1024
 
-    Files and seekable streams are measured; any other stream is read into memory, never
-    more than one byte past the limit.
+
+def _bounded(stream: BinaryIO, file: str | None, owned: bool, limits: Limits) -> tuple[BinaryIO, bool]:
+    """``stream``, refused if more than ``limits.max_input_bytes`` remain in it, before any
+    parsing; and whether :func:`load` must close what it returns.
+
+    Files and seekable streams are measured. Any other stream (a pipe, a device) is copied
+    into a temporary file, a chunk at a time, never more than one byte past the limit: the
+    readers need to look at the start again and some read twice, which a pipe cannot do, and
+    a temporary file keeps memory bounded where reading it all into memory would not.
     """
     limit = limits.max_input_bytes
     found = None
@@ -122,14 +131,30 @@ def _bounded(stream: BinaryIO, file: str | None, owned: bool, limits: Limits) ->
         size = stream.seek(0, io.SEEK_END) - start
         stream.seek(start)
     else:  # a pipe or a device
-        data = stream.read(limit + 1)
-        if owned:
-            stream.close()
-        size, stream = len(data), io.BytesIO(data)
-        found = f"the input is more than {limit:,} bytes"
+        spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY)  # noqa: SIM115 (load() closes it)
+        size = 0
+        try:
+            while size <= limit:
+                chunk = stream.read(min(_SPOOL_CHUNK, limit + 1 - size))
+                if not chunk:
+                    break
+                spool.write(chunk)
+                size += len(chunk)
+        except BaseException:
+            spool.close()
+            raise
+        finally:
+            if owned:
+                stream.close()
+        if size > limit:
+            spool.close()
+            found = f"the input is more than {limit:,} bytes"
+        else:
+            spool.seek(0)
+            stream, owned = spool, True
     if size > limit:
         raise limits.exceeded("max_input_bytes", found or f"the input is {size:,} bytes", location=Location(file))
-    return stream
+    return stream, owned
 
 
 _XMLNS = re.compile(r"""xmlns(?::([\w.\-]+))?\s*=\s*(["'])(.*?)\2""")
@@ -223,7 +248,7 @@ def load(
     """
     stream, file, owned = _open(source)
     try:
-        stream = _bounded(stream, file, owned, limits)
+        stream, owned = _bounded(stream, file, owned, limits)
         name = format or detect_format(stream, file)
         if name not in FORMATS:
             raise InputError(f"unknown format {name!r}; rarebom reads {', '.join(FORMATS)}", location=Location(file))
