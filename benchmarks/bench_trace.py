@@ -55,12 +55,15 @@ WARMUP = REPO / "examples" / "ev-traction-motor.xml"
 TARGET_RATIO = 3.0  # end to end / C floor
 TARGET_BYTES_PER_PART = 1024
 SHAPE_SIZE = 100_000
+#: rarebom XML's schema, which `rarebom trace` checks every part against
+XSD = REPO / "schemas" / "rarebom-bom-1.xsd"
 #: Bump when the generator or the writer changes what a cached file holds.
 CACHE_VERSION = 1
 
 # The C floor: what `xmllint --stream FILE` does (xmlReaderForFile and a xmlTextReaderRead
 # loop), counting elements so the test can check it read the whole file, and printing its
-# own peak RSS.
+# own peak RSS. Given the XSD as well, it validates as it reads, as `xmllint --stream
+# --schema XSD FILE` does: the floor of a reader that checks the file against its schema.
 FLOOR_C = r"""
 #include <stdio.h>
 #include <string.h>
@@ -78,16 +81,19 @@ static long peak_kib(void) {
 }
 
 int main(int argc, char **argv) {
-    if (argc != 2) { fprintf(stderr, "usage: %s FILE\n", argv[0]); return 2; }
+    if (argc != 2 && argc != 3) { fprintf(stderr, "usage: %s FILE [XSD]\n", argv[0]); return 2; }
     xmlTextReaderPtr reader = xmlReaderForFile(argv[1], NULL, 0);
     if (reader == NULL) { fprintf(stderr, "%s: cannot open\n", argv[1]); return 1; }
+    if (argc == 3 && xmlTextReaderSchemaValidate(reader, argv[2]) != 0) { fprintf(stderr, "%s: cannot load the schema\n", argv[2]); return 1; }
     long elements = 0;
     int status;
     while ((status = xmlTextReaderRead(reader)) == 1)
         if (xmlTextReaderNodeType(reader) == XML_READER_TYPE_ELEMENT) elements++;
+    int valid = argc == 3 ? xmlTextReaderIsValid(reader) : 1;
     xmlFreeTextReader(reader);
     xmlCleanupParser();
     if (status != 0) { fprintf(stderr, "%s: not well-formed\n", argv[1]); return 1; }
+    if (valid != 1) { fprintf(stderr, "%s: not valid against %s\n", argv[1], argv[2]); return 1; }
     printf("%ld %ld\n", elements, peak_kib());
     return 0;
 }
@@ -239,14 +245,23 @@ def build_floor(directory: Path) -> tuple[list[str] | None, str]:
     return None, "pyexpat without handlers (no xmllint, no C compiler with libxml2: a slower floor)"
 
 
-def measure_floor(command: list[str] | None, path: Path, repeats: int) -> dict[str, Any]:
-    """Median wall time of the floor over ``path``, its peak RSS, and the elements it read (the C program only)."""
+def measure_floor(command: list[str] | None, path: Path, repeats: int, *, schema: Path | None = None) -> dict[str, Any]:
+    """Median wall time of the floor over ``path``, its peak RSS, and the elements it read (the C program only).
+    With ``schema``, the floor validates against it as it reads (xmllint or the C program only)."""
     if command is None:
+        if schema is not None:
+            raise ValueError("pyexpat does not validate: no validating floor without xmllint or the C program")
         command = [sys.executable, "-c", FLOOR_EXPAT]
+    if schema is None:
+        full = [*command, str(path)]
+    elif Path(command[0]).name == "xmllint":
+        full = [*command, "--schema", str(schema), str(path)]
+    else:
+        full = [*command, str(path), str(schema)]
     runs, cpu, peaks, elements = [], [], [], None
     for _ in range(repeats):
         with tempfile.TemporaryFile() as out:
-            seconds, code, usage, errors = _run([*command, str(path)], out)
+            seconds, code, usage, errors = _run(full, out)
             out.seek(0)
             printed = out.read().decode().split()
         if code != 0:
@@ -477,6 +492,8 @@ def run_size(shape: str, parts: int, seed: int, repeats: int, cache: Path, floor
     path = bom_file(shape, parts, seed, cache)
     row: dict[str, Any] = {"shape": shape, "parts": parts, "file_bytes": path.stat().st_size, "repeats": repeats}
     row["floor"] = measure_floor(floor, path, max(repeats, 3))
+    if floor is not None:
+        row["floor_validating"] = measure_floor(floor, path, max(repeats, 3), schema=XSD)
     if skip:
         row["e2e"] = {"skipped": skip}
         return row
@@ -509,20 +526,24 @@ def render(rows: list[dict], shape_rows: list[dict], floor_name: str, prof: dict
         f"`rarebom trace FILE -o json` on synthetic rarebom XML BOMs, against the C floor: {floor_name}, over the same file in the same run. "
         "Medians of the runs shown; every process is a fresh one. Each time is wall / CPU (user + system): on a shared machine the CPU time is the steadier one.",
         "",
-        "| parts | file | C floor | end to end | ratio, wall / CPU (target ≤ 3×) | peak RSS | per part (target ≤ 1 KB) | C floor peak | runs |",
-        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| parts | file | C floor | C floor, validating | end to end | ratio, wall / CPU (target ≤ 3×) | ratio to the validating floor, CPU "
+        "| peak RSS | per part (target ≤ 1 KB) | C floor peak | runs |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in rows:
-        e2e, floor = r["e2e"], r["floor"]
+        e2e, floor, valid = r["e2e"], r["floor"], r.get("floor_validating")
+        valid_cell = "–" if valid is None else _wall_cpu(valid)
         if "error" in e2e or "skipped" in e2e:
             why = f"failed: {e2e['error']}" if "error" in e2e else e2e["skipped"]
-            lines.append(f"| {r['parts']:,} | {r['file_bytes'] / 1e6:.1f} MB | {_wall_cpu(floor)} | {why} | | | | {_mib(floor['peak_rss_mib'])} | – / {len(floor['runs_s'])} |")
+            cells = f"{_wall_cpu(floor)} | {valid_cell} | {why} | | | | | {_mib(floor['peak_rss_mib'])} | – / {len(floor['runs_s'])}"
+            lines.append(f"| {r['parts']:,} | {r['file_bytes'] / 1e6:.1f} MB | {cells} |")
             continue
         ratio, cpu_ratio = e2e["median_s"] / floor["median_s"], e2e["cpu_s"] / floor["cpu_s"]
+        valid_ratio = "–" if valid is None else f"{e2e['cpu_s'] / valid['cpu_s']:.0f}×"
         per_part = e2e["peak_rss_mib"] * 2**20 / r["parts"]
         lines.append(
-            f"| {r['parts']:,} | {r['file_bytes'] / 1e6:.1f} MB | {_wall_cpu(floor)} | **{_wall_cpu(e2e)}** | "
-            f"{ratio:.0f}× / {cpu_ratio:.0f}× {'✓' if ratio <= TARGET_RATIO else '✗'} | {_mib(e2e['peak_rss_mib'])} | "
+            f"| {r['parts']:,} | {r['file_bytes'] / 1e6:.1f} MB | {_wall_cpu(floor)} | {valid_cell} | **{_wall_cpu(e2e)}** | "
+            f"{ratio:.0f}× / {cpu_ratio:.0f}× {'✓' if ratio <= TARGET_RATIO else '✗'} | {valid_ratio} | {_mib(e2e['peak_rss_mib'])} | "
             f"{per_part:,.0f} B {'✓' if per_part <= TARGET_BYTES_PER_PART else '✗'} | "
             f"{_mib(floor['peak_rss_mib'])} | {len(e2e['runs_s'])} / {len(floor['runs_s'])} |"
         )
@@ -649,6 +670,8 @@ def render(rows: list[dict], shape_rows: list[dict], floor_name: str, prof: dict
         "",
         "How to read this:",
         "",
+        "- *C floor, validating* is the same reader checking the file against rarebom XML's schema as it reads (`xmllint --stream --schema`), "
+        "which `rarebom trace` does too: the floor of a reader that refuses an invalid file.",
         "- *end to end* is `python -m rarebom trace FILE -o json --as-of 2026-11-22` with the report on stdout, from the spawn to the exit: "
         "interpreter start, imports, pint's registry, reading, checking, tracing, the rules and the report. "
         "The report is parsed afterwards and must name the expected finished goods.",

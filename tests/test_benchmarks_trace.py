@@ -104,6 +104,20 @@ def test_a_broken_file_fails_the_floor(tmp_path):
         bench_trace.measure_floor(command, broken, 1)
 
 
+def test_the_validating_floor_reads_every_element_and_refuses_an_invalid_file(synthetic_file, tmp_path):
+    command, _ = bench_trace.build_floor(tmp_path)
+    if command is None:
+        pytest.skip("neither xmllint nor a C compiler with libxml2: no validating floor")
+    floor = bench_trace.measure_floor(command, synthetic_file, 1, schema=bench_trace.XSD)
+    if "xmllint" not in command[0]:
+        assert floor["elements"] == count_elements(synthetic_file)
+    invalid = tmp_path / "invalid.xml"  # well-formed, but a part without its id
+    invalid.write_text('<bom xmlns="urn:rarebom:bom:1" formatVersion="1.0"><part/></bom>', encoding="utf-8")
+    bench_trace.measure_floor(command, invalid, 1)  # the plain floor reads it
+    with pytest.raises(RuntimeError, match="not valid|fails to validate"):
+        bench_trace.measure_floor(command, invalid, 1, schema=bench_trace.XSD)
+
+
 @pytest.fixture(scope="module")
 def end_to_end(synthetic_file):
     return bench_trace.measure_e2e(synthetic_file, 1)
