@@ -1,5 +1,11 @@
 """compile_bom works out what parts repeat once (rarebom.engine.rollup._Memo); that changes nothing.
 
+Nor does the faster compile of issue #8 (each distinct substance worked out once, the own
+content's arithmetic written out, a usage of one child compiled without a call, the ids
+taken from the topological order as they are): the whole compile_bom is compared with the
+driver as it was before (``_ref_compile_bom``, commit 3328f1b) around the reference per-part
+code, and trace's mass balance, now read from the nominals at once, with its per-part form.
+
 The compile is compared with the compile as it was before the memo (a reference copy of its
 per-part code is kept below), field by field and strictly: the same types, floats bit for
 bit, the same dict key order, the same resolved substances, conflicts, warnings and errors.
@@ -10,6 +16,7 @@ materials, masses, values and usages, so the memo is hit, in float and exact com
 
 from __future__ import annotations
 
+import sys
 from fractions import Fraction
 from pathlib import Path
 
@@ -20,23 +27,27 @@ from hypothesis import strategies as st
 
 import rarebom
 import rarebom.engine.rollup as rollup_module
+from rarebom.checks import topological_order
 from rarebom.engine.policy import OriginPolicy, conflicts
 from rarebom.engine.rollup import (
     _UNKNOWN_COLUMN,
     UNDECLARED,
     UNKNOWN_MASS,
     UNRESOLVED,
+    Compiled,
     Resolved,
     _add_into,
+    _multiplicity_error,
     _number,
     _resolve,
+    _Shared,
     _shares,
     _split,
     amount_triple,
     compile_bom,
     mul,
 )
-from rarebom.errors import InvalidBomError, warning
+from rarebom.errors import InvalidBomError, error, warning
 from rarebom.model import Amount, Bom, Completeness, Kind, Material, Part, Substance, Usage
 from rarebom.testing import boms
 from tests.test_compiled_memory import assert_same_compiled
@@ -380,3 +391,235 @@ def test_the_comparison_can_fail():
         assert_same(new, ref)
     with pytest.raises(AssertionError):
         assert_same([("number-out-of-range", "x", ("p0",))], [])
+
+
+# -- the whole compile, against the driver as it was before issue #8's (commit 3328f1b) -------
+
+
+def _ref_compile_bom(bom, *, policy, currency, rates, typical, exact, limits):
+    """compile_bom as of 3328f1b around the reference per-part code (no memo): the compile, or its error's findings."""
+    order = [bom.part(pid) for pid in topological_order(bom, alternates=True)]
+    index = {part.id: i for i, part in enumerate(order)}
+    compiled = Compiled(
+        ids=[p.id for p in order],
+        index=index,
+        uses=[],
+        declared_mass=[],
+        mass_basis_uom=bytearray(),
+        own=[],
+        own_material_mass=[],
+        own_shares=[],
+        own_absolute=[],
+        origin=[],
+        own_value=[],
+        has_own_value=bytearray(),
+        materials_absolute=bytearray(),
+        exact=exact,
+        currency=currency,
+    )
+    missing_rates: dict = {}
+    shared = _Shared()
+    too_large = []
+    most, via = [], []
+    ceiling = limits.max_multiplicity if exact else min(limits.max_multiplicity, sys.float_info.max)
+    level = compiled.level
+    for n, part in enumerate(order):
+        best, through, top = 1, -2, 0
+        try:
+            _ref_compile_part(compiled, bom, part, index, policy, currency, rates, typical, exact, missing_rates, shared)
+            through = -1
+            for candidates in compiled.uses[-1]:
+                for j, _, _, q_hi in candidates:
+                    if via[j] == -2:
+                        through = -2
+                    m = q_hi * most[j]
+                    if m > best:
+                        best, child = m, j
+                    if level[j] >= top:
+                        top = level[j] + 1
+            if through == -1 and best > 1:
+                through = child
+            if best > ceiling and through != -2:
+                too_large.append(_multiplicity_error(compiled, order, n, through, via, best, limits))
+                through = -2
+        except OverflowError:
+            too_large.append(
+                error(
+                    "number-out-of-range",
+                    f"part {part.id!r} holds a number beyond the range of floating point (about 1.8e308); trace it with exact=True",
+                    part.location,
+                    (part.id,),
+                )
+            )
+        most.append(best)
+        via.append(through)
+        level.append(top)
+    if too_large:
+        return [(f.code, f.message, f.parts) for f in too_large]
+    for code, parts in missing_rates.items():
+        shown = ", ".join(repr(p) for p in parts[:5]) + (f" and {len(parts) - 5} more" if len(parts) > 5 else "")
+        compiled.findings.append(
+            warning("missing-rate", f"no exchange rate from {code} to {currency} was given, so the values of {shown} are unknown; no rate is ever assumed", None, tuple(parts))
+        )
+    for conflict in compiled.conflicts:
+        compiled.findings.append(warning("origin-conflict", str(conflict), bom.part(conflict.part).location, (conflict.part,)))
+    return compiled
+
+
+def _new_compile_bom(bom, options):
+    try:
+        return compile_bom(bom, **options)
+    except InvalidBomError as e:
+        return [(f.code, f.message, f.parts) for f in e.findings]
+
+
+def whole_compiles(bom: Bom, *, exact: bool, typical: bool, currency: str | None = "USD", rates=RATES):
+    options = dict(policy=OriginPolicy(), currency=currency, rates=rates, typical=typical, exact=exact, limits=LIMITS)
+    return _new_compile_bom(bom, options), _ref_compile_bom(bom, **options)
+
+
+@settings(max_examples=30)
+@given(repeating_boms(), st.booleans(), st.booleans())
+def test_the_whole_compile_is_the_old_one_on_hypothesis_boms(bom, exact, typical):
+    if not _is_valid(bom):
+        return
+    new, ref = whole_compiles(bom, exact=exact, typical=typical)
+    assert_same(new, ref)
+
+
+@pytest.mark.parametrize("exact", [False, True])
+def test_the_whole_compile_is_the_old_one_on_a_synthetic_bom(exact):
+    from benchmarks.generate import synthetic_bom
+
+    bom = synthetic_bom(800, 7)
+    new, ref = whole_compiles(bom, exact=exact, typical=True)
+    assert_same(new, ref)
+    # the fast path for a usage of one child was taken, and alternates went the long way
+    assert sum(1 for u in new.uses for c in u if len(c) == 1) > 300 and any(len(c) > 1 for u in new.uses for c in u)
+    assert new.ids == ref.ids and new.index == ref.index
+
+
+@pytest.mark.parametrize("path", sorted((REPO / "examples").glob("*.xml")), ids=lambda p: p.name)
+def test_the_whole_compile_is_the_old_one_on_the_examples(path):
+    bom = rarebom.load(path).bom
+    for exact in (False, True):
+        for typical in (False, True):
+            new, ref = whole_compiles(bom, exact=exact, typical=typical)
+            assert_same(new, ref)
+            assert [(r.part, r.material, r.substance) for r in new.resolved] == [(r.part, r.material, r.substance) for r in ref.resolved]
+
+
+def _substances_bom() -> Bom:
+    """Materials that share substances (the very objects): by fraction, by mass, of unknown
+    amount, unresolved, by formula; in parts with one material and with several, by fraction,
+    by mass and of unknown amount, full and partial, with a mass and without."""
+    frac, grams = Amount.parse("20", "%", Kind.FRACTION), Amount.parse("0.5", "g", Kind.MASS)
+    nd = Substance(element="Nd", amount=frac)
+    dy = Substance(formula="Dy2O3", amount=grams)
+    vague = Substance(name="proprietary binder")  # unresolved, amount unknown
+    fe = Substance(element="Fe")
+    a = Material(name="magnet", amount=Amount.parse("40", "%", Kind.FRACTION), substances=(nd, dy, vague), completeness=Completeness.FULL)
+    b = Material(name="steel", amount=Amount.parse("3", "g", Kind.MASS), substances=(fe, nd))
+    c = Material(name="coating", substances=(vague, dy))  # amount unknown
+    d = Material(name="NdFeB N42")  # a typical composition, no substances
+    mass = Amount.parse("12.5", "g", Kind.MASS)
+    parts = [
+        Part(id="p1", mass=mass, materials=(a,)),
+        Part(id="p2", materials=(a, b)),
+        Part(id="p3", mass=mass, materials=(b, c, d)),
+        Part(id="p4", mass=Amount.parse("2", "g", Kind.MASS), materials=(c,)),
+        Part(id="p5", mass=mass, materials=(d, a)),
+        Part(id="bulk", uom="kg", materials=(b, a)),
+    ]
+    count = Amount.parse("2", "each", Kind.COUNT)
+    parts.append(Part(id="top", uses=tuple(Usage(child=p.id, quantity=count) for p in parts[:5]) + (Usage(child="bulk", quantity=Amount.parse("0.25", "kg", Kind.MASS)),)))
+    return Bom(parts=parts)
+
+
+@pytest.mark.parametrize("exact", [False, True])
+@pytest.mark.parametrize("typical", [False, True])
+def test_shared_substances_compile_alike_in_every_material(exact, typical):
+    bom = _substances_bom()
+    new, ref = whole_compiles(bom, exact=exact, typical=typical)
+    assert_same(new, ref)
+    # each material notes its unresolved substances under its own label
+    assert {(r.part, r.material, r.substance) for r in new.resolved} >= {("p1", "magnet", "proprietary binder"), ("p4", "coating", "proprietary binder")}
+
+
+def test_a_substance_beyond_float_range_fails_every_part_that_holds_it():
+    huge = Substance(element="Nd", amount=Amount(kind=Kind.MASS, unit="g", value=Fraction(10**400)))
+    fine = Substance(element="Fe", amount=Amount.parse("1", "g", Kind.MASS))
+    one = Material(name="a", substances=(fine, huge))
+    other = Material(name="b", substances=(huge,))
+    parts = [
+        Part(id="p1", materials=(one,)),
+        Part(id="p2", materials=(other,)),
+        Part(id="p3", materials=(one, other)),
+        Part(id="p4", materials=(Material(name="c", substances=(fine,)),)),
+    ]
+    bom = Bom(parts=parts)
+    new, ref = whole_compiles(bom, exact=False, typical=False, currency=None, rates={})
+    assert isinstance(new, list) and new == ref
+    assert sorted(p for _, _, parts in new for p in parts) == ["p1", "p2", "p3"]
+    assert_same(*whole_compiles(bom, exact=True, typical=False, currency=None, rates={}))
+
+
+def test_the_whole_compile_comparison_can_fail():
+    bom = _substances_bom()
+    new, ref = whole_compiles(bom, exact=False, typical=True)
+    ref.ids.reverse()
+    with pytest.raises(AssertionError):
+        assert_same(new, ref)
+    new, ref = whole_compiles(bom, exact=False, typical=True)
+    key = next(iter(ref.own[0]))
+    ref.own[0] = {**ref.own[0], key: (0.0, *ref.own[0][key][1:])}
+    with pytest.raises(AssertionError):
+        assert_same(new, ref)
+
+
+# -- trace's mass balance, from the nominals at once ----------------------------------------
+
+
+def _ref_mass_balance(bom, compiled, rolled, tolerance):
+    """rarebom.engine.trace._mass_balance as of 3328f1b: one triple per part."""
+    from rarebom.checks import mass_balance_warning
+    from rarebom.engine.trace import _to_float
+
+    findings = []
+    for i, declared in enumerate(compiled.declared_mass):
+        contents = rolled.contents_mass[i]
+        if declared is None or contents is None:
+            continue
+        finding = mass_balance_warning(
+            bom.part(compiled.ids[i]), _to_float(declared[1]), _to_float(contents[1]), materials_absolute=compiled.materials_absolute[i], tolerance=tolerance
+        )
+        if finding is not None:
+            findings.append(finding)
+    return findings
+
+
+@pytest.mark.parametrize("tolerance", [Fraction(0), Fraction(1, 100)])
+def test_the_mass_balance_reads_the_same_contents(tolerance):
+    from benchmarks.generate import synthetic_bom
+    from rarebom.engine.policy import Alternates
+    from rarebom.engine.rollup import rollup
+    from rarebom.engine.trace import _mass_balance
+
+    vector = pytest.importorskip("rarebom.engine.vector")
+    bom = synthetic_bom(600, 3)
+    # assemblies that declare a mass their contents outweigh or fall short of, and some that match
+    light, heavy = Amount.parse("0.001", "g", Kind.MASS), Amount.parse("1000000", "g", Kind.MASS)
+    parts = [attrs.evolve(p, mass=(light, heavy, p.mass)[k % 3]) if p.uses else p for k, p in enumerate(bom.parts)]
+    bom = Bom(parts=parts)
+    compiled = compile_bom(bom, policy=OriginPolicy(), currency="USD", rates=RATES, typical=True, exact=False, limits=LIMITS)
+    loop = rollup(compiled, alternates=Alternates.SELECTED, inherit=True)
+    arrays = vector.rollup_arrays(compiled, alternates=Alternates.SELECTED, inherit=True, min_level_width=0)
+    assert not isinstance(arrays.contents_mass, list)  # the arrays' view, with nominals()
+    found = None
+    for rolled in (loop, arrays):
+        new, ref = _mass_balance(bom, compiled, rolled, tolerance), _ref_mass_balance(bom, compiled, rolled, tolerance)
+        assert [(f.code, f.message, f.parts) for f in new] == [(f.code, f.message, f.parts) for f in ref]
+        assert found is None or len(new) == found
+        found = len(new)
+    if tolerance == 0:
+        assert found > 10  # warnings there are, so the comparison compares something

@@ -371,7 +371,7 @@ class _Memo:
     collector more as kept objects than it saves.
     """
 
-    __slots__ = ("triple", "amounts", "uses", "materials", "parts_materials", "contents", "resolutions", "values", "seen", "zero")
+    __slots__ = ("triple", "amounts", "uses", "materials", "substances", "parts_materials", "contents", "resolutions", "values", "seen", "zero", "units", "kinds")
 
     def __init__(self, shared: _Shared) -> None:
         self.triple = shared.triple
@@ -381,6 +381,9 @@ class _Memo:
         self.uses: dict[int, tuple] = {}
         #: id(material) -> what :func:`_material_memo` gives
         self.materials: dict[int, tuple] = {}
+        #: id(substance) -> what :func:`_substance_memo` gives (a BOM has far fewer
+        #: substances than materials that hold them, so every one is kept)
+        self.substances: dict[int, tuple] = {}
         #: the ids of a part's materials -> what :func:`_parts_materials_memo` gives
         self.parts_materials: dict[tuple[int, ...], tuple] = {}
         #: (the ids of a part's materials, id(its declared mass triple)) -> its own vector, shared
@@ -393,6 +396,11 @@ class _Memo:
         #: the hashes of keys met once (a collision only keeps something early)
         self.seen: set[int] = set()
         self.zero: Triple = shared.triple(0, 0, 0)
+        #: per part index so far, its (unit of measure, the unit's kind): what a usage needs of
+        #: its child, which comes before it (compile_bom appends each part's before compiling it)
+        self.units: list[tuple[str, Kind]] = []
+        #: unit of measure -> (it, its kind), one tuple per distinct unit
+        self.kinds: dict[str, tuple[str, Kind]] = {}
 
     def again(self, key) -> bool:
         """Whether ``key`` was met before (then keep what it gave); notes it as met."""
@@ -428,36 +436,72 @@ def _resolution_memo(memo: _Memo, resolution: chemistry.Resolution, exact: bool)
     return found
 
 
+def _substance_memo(memo: _Memo, substance, typical: bool, exact: bool) -> tuple:
+    """What a substance gives every material it is in: the kind and numbers of its amount,
+    its resolution's memo, whether :attr:`Compiled.resolved` notes it, its label and resolution.
+    Its amount must have been converted (``_amount_memo``) already."""
+    amount = substance.amount
+    resolution = _resolve(substance.element, substance.formula, substance.cas, substance.name, typical)
+    found = memo.substances[id(substance)] = (
+        None if amount is None else amount.kind,
+        None if amount is None else _amount_memo(memo, amount, exact),
+        None if resolution is None else _resolution_memo(memo, resolution, exact),
+        resolution is None or resolution.basis != "element",
+        substance.label,
+        resolution,
+    )
+    return found
+
+
 def _material_memo(memo: _Memo, material: Material, typical: bool, exact: bool) -> tuple:
     """What a material gives every part it is in: its amount, its substances' shares, and per
     substance (four items each, in one flat tuple) the kind and numbers of its amount, its
-    resolution's memo, and what :attr:`Compiled.resolved` notes of it (or None)."""
+    resolution's memo, and what :attr:`Compiled.resolved` notes of it (or None).
+
+    Each distinct substance is worked out once (:func:`_substance_memo`); the shares are
+    :func:`_shares`'s sums, in the same order."""
     found = memo.materials.get(id(material))
     if found is not None:
         return found
     amount = material.amount
-    s_shares, s_absolute, s_unknown = _shares((sub.amount for sub in material.substances), exact, memo)
+    known = memo.substances
+    held = material.substances
+    infos = [known.get(id(sub)) for sub in held]
+    if None in infos:
+        # As _shares did before the substances were resolved: every amount converted first
+        # (a number beyond float range raises there, whatever the resolutions would do).
+        for sub, info in zip(held, infos, strict=True):
+            if info is None and sub.amount is not None:
+                _amount_memo(memo, sub.amount, exact)
+        infos = [info if info is not None else _substance_memo(memo, sub, typical, exact) for sub, info in zip(held, infos, strict=True)]
+    f_lo = f_nom = f_hi = s_lo = s_nom = s_hi = 0
+    unknown = 0
     substances: list = []
-    for sub in material.substances:
-        s_amount = sub.amount
-        resolution = _resolve(sub.element, sub.formula, sub.cas, sub.name, typical)
-        substances += (
-            None if s_amount is None else s_amount.kind,
-            None if s_amount is None else _amount_memo(memo, s_amount, exact),
-            None if resolution is None else _resolution_memo(memo, resolution, exact),
-            (material.label, sub.label, resolution) if resolution is None or resolution.basis != "element" else None,
-        )
+    label = None
+    for s_kind, t, resolution, noted, s_label, resolved in infos:
+        if s_kind is None:
+            unknown += 1
+        elif s_kind is Kind.MASS:
+            s_lo, s_nom, s_hi = s_lo + t[0], s_nom + t[1], s_hi + t[2]
+        else:
+            f_lo, f_nom, f_hi = f_lo + t[0], f_nom + t[1], f_hi + t[2]
+        if noted:
+            if label is None:
+                label = material.label
+            substances += (s_kind, t, resolution, (label, s_label, resolved))
+        else:
+            substances += (s_kind, t, resolution, None)
     own_typical = None
-    if not material.substances and typical and material.name:
+    if not held and typical and material.name:
         resolution = _resolve(None, None, None, material.name, True)
         if resolution is not None:
             own_typical = (_resolution_memo(memo, resolution, exact), (material.label, material.label, resolution))
     found = (
         None if amount is None else amount.kind,
         None if amount is None else _amount_memo(memo, amount, exact),
-        s_shares,
-        s_absolute,
-        s_unknown,
+        (f_lo, f_nom, f_hi),
+        (s_lo, s_nom, s_hi),
+        (0, NAN, max(0, 1 - f_lo)) if unknown else None,
         tuple(substances),
         own_typical,
         material.completeness is Completeness.FULL,
@@ -470,11 +514,30 @@ def _material_memo(memo: _Memo, material: Material, typical: bool, exact: bool) 
 def _parts_materials_memo(memo: _Memo, materials: tuple[Material, ...], key: tuple, typical: bool, exact: bool) -> tuple:
     """What a part's materials give it, but its mass: :func:`_shares` of them, the gap's shares
     and absolute grams (shared), whether all are absolute masses, and each one's memo."""
-    m_shares, m_absolute, m_unknown = _shares((m.amount for m in materials), exact, memo)
+    # _shares of the materials' amounts (the same sums in the same order), and whether all
+    # are absolute masses, in one pass
+    f_lo = f_nom = f_hi = s_lo = s_nom = s_hi = 0
+    unknown = 0
+    absolute = True
+    for material in materials:
+        amount = material.amount
+        if amount is None:
+            unknown += 1
+            absolute = False
+            continue
+        t = _amount_memo(memo, amount, exact)
+        if amount.kind is Kind.MASS:
+            s_lo, s_nom, s_hi = s_lo + t[0], s_nom + t[1], s_hi + t[2]
+            if amount.value is None:
+                absolute = False
+        else:
+            f_lo, f_nom, f_hi = f_lo + t[0], f_nom + t[1], f_hi + t[2]
+            absolute = False
+    m_absolute = (s_lo, s_nom, s_hi)
+    m_unknown = (0, NAN, max(0, 1 - f_lo)) if unknown else None
     # Materials of unknown amount count as shares of the part for the gap: they may fill it.
-    gap_shares = m_shares if m_unknown is None else (m_shares[0], m_shares[1], m_shares[2] + m_unknown[2])
-    absolute = all(m.amount is not None and m.amount.kind is Kind.MASS and m.amount.value is not None for m in materials)
-    items = tuple(_material_memo(memo, m, typical, exact) for m in materials)
+    gap_shares = (f_lo, f_nom, f_hi) if m_unknown is None else (f_lo, f_nom, f_hi + m_unknown[2])
+    items = tuple([_material_memo(memo, m, typical, exact) for m in materials])
     found = (m_unknown, memo.triple(*gap_shares), memo.triple(*m_absolute), absolute, items)
     if memo.again(key):
         memo.parts_materials[key] = found
@@ -509,41 +572,92 @@ def _own_content(declared: Triple | None, noted: list[tuple], m_unknown: Triple 
     """The part's own materials as a vector (origin unknown for now), and their mass.
 
     ``items`` are the materials' :func:`_material_memo`; the part adds its mass. The
-    numbers are those of :func:`material_breakdown`, :func:`_add_resolution` and :func:`_split`.
+    numbers are those of :func:`material_breakdown`, :func:`_add_resolution` and :func:`_split`,
+    with :func:`_times`, :func:`mul`, :func:`nmax`, :func:`_add_into` and ``max`` of two
+    numbers written out (``max(a, b)`` is ``b if b > a else a``: the first unless the second
+    is larger, NaN included): the same operations in the same order, without the calls.
     What to note in :attr:`Compiled.resolved` (but the part's id) goes into ``noted``.
     """
     vector: dict[int, list] = {}
-    part_mass = declared if declared is not None else UNKNOWN_MASS
+    get = vector.get
+    p0, p1, p2 = declared if declared is not None else UNKNOWN_MASS
     total0 = total1 = total2 = 0
     for m_kind, m_t, s_shares, s_absolute, s_unknown, substances, own_typical, full in items:
         # _item_mass
-        if m_kind is None:
-            m_mass = _times(m_unknown, part_mass)
-        elif m_kind is Kind.MASS:
-            m_mass = m_t
+        if m_kind is Kind.MASS:
+            w0, w1, w2 = m_t
         else:
-            m_mass = _times(m_t, part_mass)
-        for k in range(0, len(substances), 4):
-            s_kind, s_t, resolution, note = substances[k : k + 4]
-            if s_kind is None:
-                s_mass = _times(s_unknown, m_mass)
-            elif s_kind is Kind.MASS:
-                s_mass = s_t
+            a0, a1, a2 = m_unknown if m_kind is None else m_t
+            w0 = 0 if a0 == 0 or p0 == 0 else a0 * p0
+            w1 = 0 if a1 == 0 or p1 == 0 else a1 * p1
+            w2 = 0 if a2 == 0 or p2 == 0 else a2 * p2
+        it = iter(substances)
+        for s_kind, s_t, resolution, note in zip(it, it, it, it, strict=True):  # four items a substance
+            if s_kind is Kind.MASS:
+                g0, g1, g2 = s_t
             else:
-                s_mass = _times(s_t, m_mass)
+                a0, a1, a2 = s_unknown if s_kind is None else s_t
+                g0 = 0 if a0 == 0 or w0 == 0 else a0 * w0
+                g1 = 0 if a1 == 0 or w1 == 0 else a1 * w1
+                g2 = 0 if a2 == 0 or w2 == 0 else a2 * w2
             if note is not None:
                 noted.append(note)
             if resolution is None:
-                _add_into(vector, _UNRESOLVED_COLUMN, s_mass)
-            else:
-                _add_resolved(vector, s_mass, resolution)
+                slot = get(_UNRESOLVED_COLUMN)
+                if slot is None:
+                    vector[_UNRESOLVED_COLUMN] = [g0, g1, g2]
+                else:
+                    slot[0] += g0
+                    slot[1] += g1
+                    slot[2] += g2
+            else:  # _add_resolved(vector, (g0, g1, g2), resolution)
+                for col, (f0, f1, f2) in resolution[1]:
+                    a = 0 if g0 == 0 or f0 == 0 else g0 * f0
+                    b = 0 if g1 == 0 or f1 == 0 else g1 * f1
+                    c = 0 if g2 == 0 or f2 == 0 else g2 * f2
+                    slot = get(col)
+                    if slot is None:
+                        vector[col] = [a, b, c]
+                    else:
+                        slot[0] += a
+                        slot[1] += b
+                        slot[2] += c
+                if resolution[2] is not None:
+                    r0, r1, r2 = resolution[2]
+                    _add_into(vector, _UNDECLARED_COLUMN, (mul(g0, r0), g1 * r1, mul(g2, r2)))
         if own_typical is not None:
             noted.append(own_typical[1])
-            _add_resolved(vector, m_mass, own_typical[0])
+            _add_resolved(vector, (w0, w1, w2), own_typical[0])
             s_shares = (1, 1, 1)  # the typical composition covers the material, rest included
-        used, rest = _split(m_mass, s_shares, s_absolute, s_unknown, full=full)
-        _add_into(vector, _UNDECLARED_COLUMN, rest)
-        total0, total1, total2 = total0 + used[0], total1 + used[1], total2 + used[2]
+        # _split(m_mass, s_shares, s_absolute, s_unknown, full=full)
+        f_lo, f_nom, f_hi = s_shares
+        s_lo, s_nom, s_hi = s_absolute
+        x = (0 if w0 == 0 or f_lo == 0 else w0 * f_lo) + s_lo
+        used0 = x if x > w0 else w0
+        filled = w1 * f_nom + s_nom
+        used1 = NAN if w1 != w1 or filled != filled else (w1 if w1 >= filled else filled)
+        x = (0 if w2 == 0 or f_hi == 0 else w2 * f_hi) + s_hi
+        used2 = x if x > w2 else w2
+        top = f_hi + (s_unknown[2] if s_unknown is not None else 0)
+        rest_nominal = used1 - filled
+        x = 1 - (top if full else f_lo)
+        x = x if x > 0 else 0
+        x = (0 if w2 == 0 or x == 0 else w2 * x) - (s_hi if full else s_lo)
+        rest_max = x if x > 0 else 0
+        if rest_nominal > rest_max:
+            rest_max = rest_nominal
+        x = 1 - top
+        x = x if x > 0 else 0
+        x = (0 if w0 == 0 or x == 0 else w0 * x) - s_hi
+        rest_min = x if x > 0 else 0
+        slot = get(_UNDECLARED_COLUMN)
+        if slot is None:
+            vector[_UNDECLARED_COLUMN] = [rest_min, rest_nominal, rest_max]
+        else:
+            slot[0] += rest_min
+            slot[1] += rest_nominal
+            slot[2] += rest_max
+        total0, total1, total2 = total0 + used0, total1 + used1, total2 + used2
     return vector, (total0, total1, total2)
 
 
@@ -564,10 +678,11 @@ def compile_bom(
     A path whose quantities multiply past ``limits.max_multiplicity`` is a located
     ``limit-exceeded`` error, in float and exact traces alike: it is a data error, and
     the bound keeps float products finite."""
-    order = [bom.part(pid) for pid in topological_order(bom, alternates=True)]
-    index = {part.id: i for i, part in enumerate(order)}
+    ids = topological_order(bom, alternates=True)  # a new list of the parts' own id strings
+    order = list(map(bom.part, ids))
+    index = {pid: i for i, pid in enumerate(ids)}
     compiled = Compiled(
-        ids=[p.id for p in order],
+        ids=ids,
         index=index,
         uses=[],
         declared_mass=[],
@@ -595,10 +710,15 @@ def compile_bom(
     # A float trace cannot go past float range whatever the limit: its products would be inf.
     ceiling = limits.max_multiplicity if exact else min(limits.max_multiplicity, sys.float_info.max)
     level = compiled.level
+    units, kinds = memo.units, memo.kinds
     for n, part in enumerate(order):
         if progress is not None and n % step == 0:
             progress("compiling", n / len(order))
         best, through, top = 1, -2, 0  # until the part compiles
+        unit = kinds.get(part.uom)
+        if unit is None:
+            unit = kinds[part.uom] = (part.uom, part.uom_kind)
+        units.append(unit)
         try:
             _compile_part(compiled, bom, part, index, policy, currency, rates, typical, exact, missing_rates, shared, memo)
             through = -1
@@ -713,12 +833,25 @@ def _compile_part(
     for use in part.uses:
         candidates = memo_uses.get(id(use))
         if candidates is None:
-            candidates, clean = _candidates(compiled, bom, part, use, index, exact, shared, memo)
-            if clean:  # a warning names the part: a usage that warns is compiled for each part
-                memo_uses[id(use)] = candidates
+            # Most usages name one child, counted in a unit whose multipliers this quantity
+            # has had before: what _candidates would give, without its call. (The child comes
+            # before the part, so memo.units has it; index[ref] is the same int object.)
+            m = None
+            if not use.alternates:
+                j = index[use.child]
+                uom, uom_kind = memo.units[j]
+                quantity = use.quantity
+                if uom_kind is quantity.kind:
+                    m = shared.multipliers.get((id(quantity), uom))
+            if m is not None:
+                candidates = memo_uses[id(use)] = shared.tuple((shared.tuple((j, *m)),))
+            else:
+                candidates, clean = _candidates(compiled, bom, part, use, index, exact, shared, memo)
+                if clean:  # a warning names the part: a usage that warns is compiled for each part
+                    memo_uses[id(use)] = candidates
         uses.append(candidates)
     compiled.uses.append(shared.tuple(tuple(uses)))
-    by_mass = part.uom_kind is Kind.MASS
+    by_mass = memo.units[-1][1] is Kind.MASS
     if by_mass:
         size = _number(part.uom_size, exact)
         declared = triple(size, size, size)
@@ -730,7 +863,7 @@ def _compile_part(
     compiled.mass_basis_uom.append(by_mass)
     materials = part.materials
     if materials:
-        key = tuple(map(id, materials))
+        key = (id(materials[0]),) if len(materials) == 1 else tuple(map(id, materials))
         found = memo.parts_materials.get(key)
         repeated = found is not None  # only a part whose materials repeat can repeat its contents
         if not repeated:

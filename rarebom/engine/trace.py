@@ -152,12 +152,12 @@ def _rollup(compiled: Compiled, **options: Any) -> Rolled:
 def _mass_balance(bom: Bom, compiled: Compiled, rolled: Rolled, tolerance: Fraction) -> list[Finding]:
     """The mass-balance warnings, from the roll-up's own contents (the rule is check_bom's)."""
     findings = []
-    for i, declared in enumerate(compiled.declared_mass):
-        contents = rolled.contents_mass[i]
+    # every part's contents nominal at once: the array roll-up's view makes no triple per part
+    for i, (declared, contents) in enumerate(zip(compiled.declared_mass, _nominals(rolled.contents_mass), strict=True)):
         if declared is None or contents is None:
             continue
         finding = mass_balance_warning(
-            bom.part(compiled.ids[i]), _to_float(declared[1]), _to_float(contents[1]), materials_absolute=compiled.materials_absolute[i], tolerance=tolerance
+            bom.part(compiled.ids[i]), _to_float(declared[1]), _to_float(contents), materials_absolute=compiled.materials_absolute[i], tolerance=tolerance
         )
         if finding is not None:
             findings.append(finding)
