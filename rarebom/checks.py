@@ -83,18 +83,17 @@ def _check(bom: Bom, options: CheckOptions, *, graph: bool, mass_balance: bool) 
     # Kahn's order exists exactly when there is no cycle, and costs less than the search
     # for cycles: the search runs only for a BOM that has one, to name them, and the
     # mass-balance walk reuses the order.
+    pending, parents = _graph(bom)
     try:
-        order = topological_order(bom)
+        order = _kahn(bom, dict(pending), parents)  # topological_order(bom)
     except ValueError:
         order = None
         findings += find_cycles(bom, limit=options.max_cycles_reported)
-    if order is not None and any(use.alternates for part in bom.parts for use in part.uses):
-        # A part named as an alternate of one of its own parts is a cycle too: whichever
-        # candidate a trace picks, the roll-up orders every alternate before its users.
-        try:
-            topological_order(bom, alternates=True)
-        except ValueError:
-            findings += find_cycles(bom, limit=options.max_cycles_reported, alternates=True)
+    # A part named as an alternate of one of its own parts is a cycle too: whichever
+    # candidate a trace picks, the roll-up orders every alternate before its users.
+    alternates = order is not None and any(use.alternates for part in bom.parts for use in part.uses)
+    if alternates and not _acyclic_with_alternates(bom, pending, parents):
+        findings += find_cycles(bom, limit=options.max_cycles_reported, alternates=True)
     findings += _check_amounts(bom, options, uoms, facts)
     if mass_balance and not any(f.severity is Severity.ERROR for f in findings):
         findings += _check_mass_balance(bom, options, uoms, facts, topological_order(bom) if order is None else order)
@@ -244,6 +243,12 @@ def topological_order(bom: Bom, *, alternates: bool = False) -> list[str]:
     Raises ``ValueError`` if the BOM has a cycle or a dangling reference; run
     :func:`check_bom` first for a located message.
     """
+    return _kahn(bom, *_graph(bom, alternates=alternates))
+
+
+def _graph(bom: Bom, *, alternates: bool = False) -> tuple[dict[str, int], dict[str, list[str]]]:
+    """For Kahn's algorithm: how many distinct parts (children, and with ``alternates`` the
+    alternates too) each part waits for, and the parts that wait for each, in file order."""
     pending: dict[str, int] = {}
     parents: dict[str, list[str]] = {p.id: [] for p in bom.parts}
     for part in bom.parts:
@@ -260,6 +265,11 @@ def topological_order(bom: Bom, *, alternates: bool = False) -> list[str]:
                 parents[child].append(part.id)
                 count += 1
             pending[part.id] = count
+    return pending, parents
+
+
+def _kahn(bom: Bom, pending: dict[str, int], parents: dict[str, list[str]]) -> list[str]:
+    """The order of :func:`topological_order` from :func:`_graph`'s two dicts (``pending`` is used up)."""
     ready = [pid for pid, n in pending.items() if n == 0]
     ready.reverse()
     order = []
@@ -274,6 +284,27 @@ def topological_order(bom: Bom, *, alternates: bool = False) -> list[str]:
     if len(order) != len(bom.parts):
         raise ValueError("the BOM has a cycle")
     return order
+
+
+def _acyclic_with_alternates(bom: Bom, pending: dict[str, int], parents: dict[str, list[str]]) -> bool:
+    """Whether ``topological_order(bom, alternates=True)`` succeeds, from the children-only
+    graph of :func:`_graph` (both dicts are changed): only the parts that name alternates
+    gain edges. Kahn's algorithm finishes exactly when the graph has no cycle, whatever the
+    order of the lists it follows, so the new edges go at the ends of their lists. Every
+    part named must exist (check_bom tests references first)."""
+    for part in bom.parts:
+        uses = part.uses
+        if any(use.alternates for use in uses):
+            children = {use.child for use in uses}
+            refs = {ref for use in uses for ref in (use.child, *use.alternates)}
+            for ref in refs - children:
+                parents[ref].append(part.id)
+            pending[part.id] = len(refs)
+    try:
+        _kahn(bom, pending, parents)
+    except ValueError:
+        return False
+    return True
 
 
 def _positive(amount: Amount, what: str, part: Part, *, allow_zero: bool) -> Iterable[Finding]:

@@ -33,7 +33,7 @@ from benchmarks.generate import synthetic_bom
 from rarebom import model
 from rarebom.errors import Finding, InputError, InvalidBomError, Location, error
 from rarebom.formats import native, native_json, native_xml
-from rarebom.model import Amount, Classification, Completeness, Material, OriginClaim, Part, Stage, Substance, Usage
+from rarebom.model import Amount, Bom, Classification, Completeness, Material, OriginClaim, Part, Stage, Substance, Usage
 from rarebom.testing import boms
 from rarebom.units import Kind, kind_of_unit
 
@@ -579,3 +579,49 @@ def test_the_json_reader_still_structures_through_native():
     xml, js = (rarebom.load(io.BytesIO(_dump(bom, fmt)), format=fmt).bom for fmt in _FORMATS)
     assert xml == js == bom
     assert len(json.loads(_dump(bom, "rarebom-json"))["parts"]) == 300
+
+
+# --- check_bom: the cycle test through alternates ------------------------------------------
+
+
+@st.composite
+def _graphs(draw) -> Bom:
+    """A BOM of a few parts whose uses and alternates go anywhere among them (cycles, self
+    references, a child that is also an alternate, repeats), with no missing part."""
+    count = draw(st.integers(1, 7))
+    ids = [f"p{k}" for k in range(count)]
+    one = Amount.parse("1", "each", Kind.COUNT)
+    parts = []
+    for pid in ids:
+        uses = [Usage(child=draw(st.sampled_from(ids)), quantity=one, alternates=tuple(draw(st.lists(st.sampled_from(ids), max_size=2)))) for _ in range(draw(st.integers(0, 3)))]
+        parts.append(Part(id=pid, uses=tuple(uses)))
+    return Bom(parts=parts)
+
+
+@settings(max_examples=300)
+@given(_graphs())
+def test_the_alternates_cycle_test_agrees_with_the_topological_order(bom):
+    """check_bom asks whether a cycle runs through an alternate from the children's graph it
+    already built; the answer must be topological_order(alternates=True)'s (an order, or
+    ValueError), and check_bom's findings those of the path through topological_order."""
+    from rarebom import checks
+
+    try:
+        checks.topological_order(bom, alternates=True)
+        expected = True
+    except ValueError:
+        expected = False
+    pending, parents = checks._graph(bom)
+    assert checks._acyclic_with_alternates(bom, pending, parents) is expected
+
+    def through_topological_order(bom, pending, parents):
+        try:
+            checks.topological_order(bom, alternates=True)
+        except ValueError:
+            return False
+        return True
+
+    found = rarebom.check_bom(bom.evolve())
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(checks, "_acyclic_with_alternates", through_topological_order)
+        assert [(f.code, f.message, f.location) for f in rarebom.check_bom(bom.evolve())] == [(f.code, f.message, f.location) for f in found]

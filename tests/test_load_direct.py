@@ -232,10 +232,10 @@ def test_a_part_given_up_late_leaves_no_trace_in_the_shared_caches():
     shared = native.Shared()
     good = native_xml._direct_part(_element(_GOOD, "A"), "f.xml", shared)
     assert good is not None
-    before = [list(cache.items()) for cache in (shared.texts, shared.amounts, shared.objects, shared.attribute_pairs, shared.attribute_tuples)]
+    before = [list(cache.items()) for cache in shared.caches()]
     late = _GOOD.replace('id="A"', 'id="A2"').replace("magnet", "rotor").replace('"cert-1"', '"cert-2"').replace('value="0.25" unit="kg"', 'value="0.25" unit="kelvin"')
     assert native_xml._direct_part(_element(late, "A2"), "f.xml", shared) is None
-    after = [list(cache.items()) for cache in (shared.texts, shared.amounts, shared.objects, shared.attribute_pairs, shared.attribute_tuples)]
+    after = [list(cache.items()) for cache in shared.caches()]
     assert len(after) == len(before) and all(len(a) == len(b) and all(x[0] is y[0] and x[1] is y[1] for x, y in zip(a, b, strict=True)) for a, b in zip(after, before, strict=True))
 
 
@@ -244,3 +244,135 @@ def _element(document: str, part_id: str):
 
     root = etree.fromstring(document.encode())
     return next(p for p in root if p.get("id") == part_id)
+
+
+# --- shared objects found by key, before they are built ----------------------------------------
+#
+# Shared.objects keeps each object under a key made of its texts, the id of the first equal
+# amount and the ids of the shared objects in it, and the direct path looks an object up by
+# that key before building it. Keys must be equal exactly when the objects are: below, the
+# same values are written in several ways ("100", "100.0", "1e2" %; line "12" and "012"; an
+# element symbol with blanks), so that equal objects come from different text, and every
+# read is compared with the reference reader of tests/test_load_cpu.py, which shares objects
+# by equality as the readers did before keys (same Bom, findings, locations and sharing).
+
+_NUMBERS = ["100", "100.0", "1e2", "50", "50.00", "0.5", "1/2"]
+
+
+def _maybe(values: list[str]) -> st.SearchStrategy[str | None]:
+    return st.none() | st.sampled_from(values)
+
+
+def _attributes(**values) -> str:
+    return "".join(f' {name}="{value}"' for name, value in values.items() if value is not None)
+
+
+def _amount(tag: str, units: list[str]) -> st.SearchStrategy[str]:
+    return st.builds(lambda value, unit: f"<{tag}{_attributes(value=value, unit=unit)}/>", st.sampled_from(_NUMBERS), st.sampled_from(units))
+
+
+_provenances = st.builds(
+    lambda file, line, path: f"<provenance{_attributes(file=file, line=line, path=path)}/>",
+    st.sampled_from(["d.xml", "e.xml"]),
+    st.sampled_from(["12", "012", "13"]),
+    _maybe(["/a", "/b"]),
+)
+_xml_substances = st.builds(
+    lambda attributes, provenance, amount: f"<substance{attributes}>{provenance or ''}{amount or ''}</substance>",
+    st.builds(lambda **values: _attributes(**values), name=_maybe(["neo", "iron"]), element=_maybe(["Nd", " Nd ", "Fe"]), cas=_maybe(["7440-00-8"])),
+    st.none() | _provenances,
+    st.none() | _amount("fraction", ["%", ""]) | _amount("mass", ["g", "kg"]),
+)
+_xml_materials = st.builds(
+    lambda attributes, provenance, amount, substances: f"<material{attributes}>{provenance or ''}{amount or ''}{''.join(substances)}</material>",
+    st.builds(lambda **values: _attributes(**values), name=_maybe(["steel", "magnet"]), id=_maybe(["M1"]), completeness=_maybe(["full", " partial "])),
+    st.none() | _provenances,
+    st.none() | _amount("fraction", ["%"]) | _amount("mass", ["g"]),
+    st.lists(_xml_substances, max_size=3),
+)
+_xml_origins = st.builds(
+    lambda **values: f"<origin{_attributes(**values)}/>",
+    country=st.sampled_from(["CN", " CN ", "JP"]),
+    stage=st.sampled_from(["mined", " mined ", "separated"]),
+    source=_maybe(["c1"]),
+)
+_xml_classifications = st.builds(
+    lambda **values: f"<classification{_attributes(**values)}/>", scheme=st.sampled_from(["hs", "item-class"]), code=st.sampled_from(["8505", "ndfeb-magnet"])
+)
+
+
+@st.composite
+def _xml_boms(draw) -> bytes:
+    """A valid rarebom XML file of a few parts made of small pools of values (so objects
+    repeat), each part using only parts after it (no cycle, no dangling reference)."""
+    count = draw(st.integers(1, 6))
+    parts = []
+    for k in range(count):
+        later = [f"p{j}" for j in range(k + 1, count)]
+        uses = []
+        for child in draw(st.lists(st.sampled_from(later), max_size=3, unique=True)) if later else []:
+            quantity = draw(_amount("quantity", ["", "each"]))
+            alternates = draw(st.lists(st.sampled_from(later), max_size=1))
+            uses.append(f'<use part="{child}">{quantity}' + "".join(f'<alternate part="{a}"/>' for a in alternates) + "</use>")
+        body = (
+            (draw(st.none() | _provenances) or "")
+            + "".join(draw(st.lists(_xml_classifications, max_size=2)))
+            + "".join(draw(st.lists(_xml_origins, max_size=2)))
+            + "".join(draw(st.lists(_xml_materials, max_size=2)))
+            + "".join(uses)
+        )
+        parts.append(f'<part id="p{k}">{body}</part>')
+    return ('<?xml version="1.0"?><bom xmlns="urn:rarebom:bom:1" formatVersion="1.1">' + "".join(parts) + "</bom>").encode()
+
+
+@settings(max_examples=150)
+@given(_xml_boms())
+def test_objects_found_by_key_are_those_equality_finds(data):
+    from .test_load_cpu import _assert_loads_the_same
+
+    new = _assert_loads_the_same(data, "rarebom-xml")  # the reference shares by equality
+    assert new[0] is not None
+    parts = new[0].parts
+    assert _assert_same(data) == [len(parts), 0]  # and every part went the direct way
+
+
+@settings(max_examples=60)
+@given(_xml_boms())
+def test_no_two_kept_objects_are_equal_and_each_is_under_its_own_key(data):
+    """Equal objects have one key (no two kept objects are equal), and each kept object's key
+    is the one Shared.key gives it (the direct path makes its keys without building)."""
+    kept = []
+
+    class Recording(native.PartList):
+        def __init__(self, problems):
+            super().__init__(problems)
+            kept.append(self.shared)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(native_xml, "PartList", Recording)
+        rarebom.load(io.BytesIO(data), format="rarebom-xml")
+    (shared,) = kept
+    objects = list(shared.objects.values())
+    assert len(set(objects)) == len(objects)
+    assert all(shared.key(made) == key for key, made in shared.objects.items())
+    # the first of equal amounts names them all
+    firsts = {}
+    for amount in shared.amounts.values():
+        assert shared.amount_id(amount) == id(firsts.setdefault(amount, amount))
+
+
+def test_an_amount_written_another_way_finds_the_first_equal_object():
+    """ "100", "100.0" and "1e2" % are three amounts but one value: the substances, materials
+    and usages holding them are the first part's objects, as equality found them before."""
+    parts = "".join(
+        f'<part id="p{k}"><material name="m" completeness="full"><fraction value="{value}" unit="%"/>'
+        f'<substance element="Nd"><fraction value="{value}" unit="%"/></substance></material>'
+        f'<use part="z"><quantity value="{value}"/></use></part>'
+        for k, value in enumerate(["100", "100.0", "1e2"])
+    )
+    data = f'<?xml version="1.0"?><bom xmlns="urn:rarebom:bom:1" formatVersion="1.0">{parts}<part id="z"/></bom>'.encode()
+    assert _assert_same(data) == [4, 0]
+    bom = rarebom.load(io.BytesIO(data), format="rarebom-xml").bom
+    first, *others = bom.parts[:3]
+    assert all(p.materials is first.materials and p.uses is first.uses for p in others)
+    assert first.materials[0].amount.unit == "%" and first.materials[0].amount.value == 1

@@ -60,26 +60,67 @@ class Shared:
     element symbol or a material name read a thousand times is one string, not a thousand.
     The same holds for the other frozen parts of a :class:`Part` (none carries a location;
     ``provenance`` is data and part of the key), and for the tuples of them a part holds.
-    The dicts hold at most what the model holds anyway, and go with the reader.
+    The dicts hold at most what the model holds anyway, plus a key per distinct object,
+    and go with the reader.
     """
 
     def __init__(self) -> None:
         self.amounts: dict[tuple, Amount] = {}
         self.texts: dict[str, str] = {}
         #: Substances, materials, usages, origin claims, classifications and the tuples of
-        #: them a part holds, each by itself: the first of equal ones built in this read.
-        #: (An object is only equal to one of its own class; a key costs no memory beyond
-        #: the dict's slot.)
-        self.objects: dict[Any, Any] = {}
+        #: them a part holds, each under its :meth:`key`: the first of equal ones built in
+        #: this read. Two objects have equal keys exactly when they are equal, and a key
+        #: is hashed in C (texts hash once), where hashing the object itself would hash
+        #: its substances and amounts again in Python at every look-up.
+        self.objects: dict[tuple, Any] = {}
+        #: Each amount met, by its ``id``: the amount (which keeps the id valid) and the id
+        #: of the first amount equal to it (:attr:`equal_amounts`), which keys name it by.
+        self.amount_ids: dict[int, tuple[Amount, int]] = {}
+        self.equal_amounts: dict[Amount, Amount] = {}
         #: A part's ``attributes`` (name/value pairs of text), each pair and each whole tuple kept once.
         self.attribute_pairs: dict[tuple[str, str], tuple[str, str]] = {}
         self.attribute_tuples: dict[tuple, tuple] = {}
+
+    def caches(self) -> tuple[dict, ...]:
+        """Every dict above: a reader that gives a part up removes what it added to each."""
+        return (self.texts, self.amounts, self.objects, self.amount_ids, self.equal_amounts, self.attribute_pairs, self.attribute_tuples)
 
     def text(self, value: Any) -> Any:
         """The first string equal to ``value`` that this read kept (anything but a plain string is returned as is)."""
         if type(value) is not str:
             return value
         return self.texts.setdefault(value, value)
+
+    def amount_id(self, amount: Amount | None) -> int | None:
+        """The id of the first amount equal to ``amount`` in this read (None for None): equal
+        amounts, and only they, have the same one."""
+        if amount is None:
+            return None
+        known = self.amount_ids.get(id(amount))
+        if known is None:
+            known = self.amount_ids[id(amount)] = (amount, id(self.equal_amounts.setdefault(amount, amount)))
+        return known[1]
+
+    def key(self, made: Any) -> tuple:
+        """The key of a built substance, material, usage, origin claim, classification or
+        tuple of them (whose items are this read's shared objects): equal to another's
+        exactly when the objects are equal. Texts stand for themselves, amounts for the
+        first equal amount, shared objects for themselves (by ``id``: equal ones are one
+        object), a provenance for its three fields (as :class:`Location` compares)."""
+        cls = type(made)
+        if cls is tuple:
+            return (tuple, *map(id, made))
+        if cls is Substance:
+            return (Substance, made.name, made.element, made.cas, made.formula, self.amount_id(made.amount), _where(made.provenance))
+        if cls is Material:
+            return (Material, made.name, made.id, self.amount_id(made.amount), made.completeness, _where(made.provenance), *map(id, made.substances))
+        if cls is Usage:
+            return (Usage, made.child, self.amount_id(made.quantity), *made.alternates)
+        if cls is OriginClaim:
+            return (OriginClaim, made.country, made.stage, made.source)
+        if cls is Classification:
+            return (Classification, made.scheme, made.code)
+        raise TypeError(f"no shared key for a {cls.__name__}")
 
     def attributes(self, raw: dict) -> tuple:
         """The pairs of a raw ``attributes`` dict, as :class:`Part` keeps them, shared when all are text."""
@@ -90,6 +131,11 @@ class Shared:
                 return tuple(raw.items())  # Part's converter words or converts it (1 and True are equal keys)
         made = tuple(pairs.setdefault(pair, pair) for pair in made)
         return self.attribute_tuples.setdefault(made, made)
+
+
+def _where(location: Location | None) -> tuple | None:
+    """A provenance in a key: its fields, which decide whether two Locations are equal."""
+    return None if location is None else (location.file, location.line, location.pointer)
 
 
 def _same(value: Any) -> Any:
@@ -103,6 +149,7 @@ class _Structurer:
         self.failed = False
         self.amounts = None if shared is None else shared.amounts
         self.objects = None if shared is None else shared.objects
+        self.key = None if shared is None else shared.key
 
     def fail(self, path: tuple, message: str, code: str = "invalid-value") -> None:
         self.failed = True
@@ -154,14 +201,14 @@ class _Structurer:
         made = self.new(cls, path, what, fields)
         if self.objects is None or made is None:
             return made
-        return self.objects.setdefault(made, made)
+        return self.objects.setdefault(self.key(made), made)
 
     def tuple_of(self, items: list) -> tuple:
         """``tuple(items)``: an equal tuple kept earlier in this read, if there is one."""
         made = tuple(items)
         if self.objects is None or not made:
             return made
-        return self.objects.setdefault(made, made)
+        return self.objects.setdefault(self.key(made), made)
 
 
 def _text(what: str | Callable[[], str]) -> str:

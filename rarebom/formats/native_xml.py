@@ -20,7 +20,7 @@ from ..errors import Finding, Location, RarebomError, error
 from ..model import Amount, Bom, Classification, Completeness, Material, OriginClaim, Part, Stage, Substance, Usage
 from ..units import Kind, kind_of_unit
 from . import _xmlsafe
-from .native import EXPECTED_TEXT, PartList, Shared, build_bom, check_version, structure_part, unstructure_part, version_for
+from .native import EXPECTED_TEXT, PartList, Shared, _where, build_bom, check_version, structure_part, unstructure_part, version_for
 
 __all__ = ["NAMESPACE", "read", "write"]
 
@@ -239,7 +239,8 @@ def _read_part(element: etree._Element, schema: etree.XMLSchema, file: str | Non
 # dict of fields per object. For the usual part, none of them is needed: nothing fails, so
 # no message is written and no line is looked up. _direct_part builds the Part from the
 # element, with the same constructors, the same arguments and the same Shared caches, in
-# the same order within each kind of object (so the first equal object wins, as there).
+# the same order within each kind of object (so the first equal object wins, as there); it
+# looks each object up by its key first, and builds only one it has not met (below).
 # Anything unusual (a value that does not parse, a constructor that refuses, an element in a
 # place or number the usual part does not have it, any exception at all) makes it give up:
 # what it added to the shared caches is removed again, and the part is read the usual way,
@@ -260,7 +261,7 @@ def _direct_part(element: etree._Element, file: str | None, shared: Shared) -> P
     """The :class:`Part` that ``_raw_part`` and ``structure_part`` would build from this
     schema-valid ``<part>``, sharing the same objects, or None (with ``shared`` as it was)
     if the part is not plain enough to be sure of that."""
-    caches = (shared.texts, shared.amounts, shared.objects, shared.attribute_pairs, shared.attribute_tuples)
+    caches = shared.caches()
     sizes = [len(cache) for cache in caches]
     try:
         return _direct(element, file, shared)
@@ -273,8 +274,16 @@ def _direct_part(element: etree._Element, file: str | None, shared: Shared) -> P
         return None
 
 
-def _direct_amount(element: etree._Element, kind: Kind | None, amounts: dict) -> Amount:
-    """``_Structurer.amount`` of ``_amount(element)``, raising where it would report."""
+# Each object is looked up by its key (Shared.key) before it is built, the key made of what
+# was read: the texts as read, the amount's key id, the ids of the shared objects inside.
+# Texts, amounts and children are read and shared as before; an object found is the first
+# equal one, the one Shared.objects gives for the object once built, so it is not built. Only
+# an object met for the first time is built (and checked) and kept under its key.
+
+
+def _direct_amount(element: etree._Element, kind: Kind | None, shared: Shared) -> tuple[Amount, int]:
+    """``_Structurer.amount`` of ``_amount(element)``, raising where it would report; with
+    the amount's key id (:meth:`Shared.amount_id`)."""
     value = low = high = None
     unit = ""
     for key, text in element.items():
@@ -286,15 +295,18 @@ def _direct_amount(element: etree._Element, kind: Kind | None, amounts: dict) ->
             low = text
         elif key == "max":
             high = text
+    amounts = shared.amounts
     key = (kind, unit, value, low, high)
-    known = amounts.get(key)
-    if known is not None:
-        return known
-    if kind is None:
-        kind = kind_of_unit(unit)
-    amount = Amount.parse(value, unit, kind, min=low, max=high)
-    amounts[key] = amount
-    return amount
+    amount = amounts.get(key)
+    if amount is None:
+        if kind is None:
+            kind = kind_of_unit(unit)
+        amount = Amount.parse(value, unit, kind, min=low, max=high)
+        amounts[key] = amount
+    known = shared.amount_ids.get(id(amount))
+    if known is None:
+        return amount, shared.amount_id(amount)
+    return amount, known[1]
 
 
 def _direct_provenance(element: etree._Element) -> Location:
@@ -304,9 +316,19 @@ def _direct_provenance(element: etree._Element) -> Location:
     return Location(source.get("file"), None if line is None else int(line), source.get("path"))
 
 
+def _shared_tuple(items: list, objects: dict) -> tuple:
+    """``_Structurer.tuple_of(items)``: the first equal tuple of this read, or a new one."""
+    if not items:
+        return ()
+    key = (tuple, *map(id, items))
+    made = objects.get(key)
+    if made is None:
+        made = objects[key] = tuple(items)
+    return made
+
+
 def _direct(element: etree._Element, file: str | None, shared: Shared) -> Part:
     texts = shared.texts
-    amounts = shared.amounts
     objects = shared.objects
     tags = _TAGS
     get = dict(element.items()).get
@@ -323,30 +345,33 @@ def _direct(element: etree._Element, file: str | None, shared: Shared) -> Part:
             child_id = child.get("part")
             if child_id is None:
                 raise _Decline
-            child_id = texts.setdefault(child_id, child_id)
             quantity = None
             alternates: list = []
             for grandchild in child:
                 name = tags.get(grandchild.tag)
                 if name == "quantity" and quantity is None:
-                    quantity = _direct_amount(grandchild, None, amounts)
+                    quantity, quantity_id = _direct_amount(grandchild, None, shared)
                 elif name == "alternate":
                     alternate = grandchild.get("part")
                     if alternate is None:
                         raise _Decline
-                    alternates.append(texts.setdefault(alternate, alternate))
+                    alternates.append(alternate)
                 else:
                     raise _Decline
             if quantity is None:
                 raise _Decline
-            made = Usage(child=child_id, quantity=quantity, alternates=tuple(alternates))
-            uses.append(objects.setdefault(made, made))
+            key = (Usage, child_id, quantity_id, *alternates)
+            made = objects.get(key)
+            if made is None:
+                made = Usage(child=texts.setdefault(child_id, child_id), quantity=quantity, alternates=tuple([texts.setdefault(a, a) for a in alternates]))
+                objects[key] = made
+            uses.append(made)
         elif tag == "material":
             materials.append(_direct_material(child, shared))
         elif tag == "mass" and mass is None:
-            mass = _direct_amount(child, Kind.MASS, amounts)
+            mass = _direct_amount(child, Kind.MASS, shared)[0]
         elif tag == "unitValue" and unit_value is None:
-            unit_value = _direct_amount(child, Kind.CURRENCY, amounts)
+            unit_value = _direct_amount(child, Kind.CURRENCY, shared)[0]
         elif tag == "description" and description is None:
             description = child.text or ""
         elif tag == "provenance" and provenance is None:
@@ -355,17 +380,24 @@ def _direct(element: etree._Element, file: str | None, shared: Shared) -> Part:
             scheme, code = child.get("scheme"), child.get("code")
             if scheme is None or code is None:
                 raise _Decline
-            made = Classification(scheme=texts.setdefault(scheme, scheme), code=texts.setdefault(code, code))
-            classifications.append(objects.setdefault(made, made))
+            key = (Classification, scheme, code)
+            made = objects.get(key)
+            if made is None:
+                made = objects[key] = Classification(scheme=texts.setdefault(scheme, scheme), code=texts.setdefault(code, code))
+            classifications.append(made)
         elif tag == "origin":
             country, stage, source = child.get("country"), child.get("stage"), child.get("source")
             if country is None or stage is None:
                 raise _Decline
             country = country.strip()
-            if source is not None:
-                source = texts.setdefault(source, source)
-            made = OriginClaim(country=texts.setdefault(country, country), stage=Stage(stage.strip()), source=source)
-            origins.append(objects.setdefault(made, made))
+            stage = Stage(stage.strip())
+            key = (OriginClaim, country, stage, source)
+            made = objects.get(key)
+            if made is None:
+                if source is not None:
+                    source = texts.setdefault(source, source)
+                made = objects[key] = OriginClaim(country=texts.setdefault(country, country), stage=stage, source=source)
+            origins.append(made)
         elif tag == "attribute":
             if attributes is None:
                 attributes = {}
@@ -389,10 +421,10 @@ def _direct(element: etree._Element, file: str | None, shared: Shared) -> Part:
         uom=uom,
         mass=mass,
         unit_value=unit_value,
-        materials=objects.setdefault(made, made) if (made := tuple(materials)) else made,
-        uses=objects.setdefault(made, made) if (made := tuple(uses)) else made,
-        origins=objects.setdefault(made, made) if (made := tuple(origins)) else made,
-        classifications=objects.setdefault(made, made) if (made := tuple(classifications)) else made,
+        materials=_shared_tuple(materials, objects),
+        uses=_shared_tuple(uses, objects),
+        origins=_shared_tuple(origins, objects),
+        classifications=_shared_tuple(classifications, objects),
         china_re_technology=china,
         attributes=() if attributes is None else shared.attributes(attributes),
         provenance=provenance,
@@ -402,60 +434,79 @@ def _direct(element: etree._Element, file: str | None, shared: Shared) -> Part:
 
 def _direct_material(element: etree._Element, shared: Shared) -> Material:
     texts = shared.texts
-    amounts = shared.amounts
     objects = shared.objects
     tags = _TAGS
     name = material_id = None
     completeness = Completeness.PARTIAL
     for key, value in element.items():
         if key == "name":
-            name = texts.setdefault(value, value)
+            name = value
         elif key == "id":
-            material_id = texts.setdefault(value, value)
+            material_id = value
         elif key == "completeness":
             completeness = Completeness(value.strip())
-    amount = provenance = None
+    amount = amount_id = provenance = None
     substances = []
     for child in element:
         tag = tags.get(child.tag)
         if tag == "substance":
-            substances.append(_direct_substance(child, texts, amounts, objects))
+            substances.append(_direct_substance(child, shared))
         elif tag == "mass" or tag == "fraction":
             if amount is not None:
                 raise _Decline
-            amount = _direct_amount(child, Kind.MASS if tag == "mass" else Kind.FRACTION, amounts)
+            amount, amount_id = _direct_amount(child, Kind.MASS if tag == "mass" else Kind.FRACTION, shared)
         elif tag == "provenance" and provenance is None:
             provenance = _direct_provenance(child)
         else:
             raise _Decline
-    made = Material(name=name, id=material_id, amount=amount, completeness=completeness, substances=tuple(substances), provenance=provenance)
-    return objects.setdefault(made, made)
+    key = (Material, name, material_id, amount_id, completeness, _where(provenance), *map(id, substances))
+    made = objects.get(key)
+    if made is None:
+        if name is not None:
+            name = texts.setdefault(name, name)
+        if material_id is not None:
+            material_id = texts.setdefault(material_id, material_id)
+        made = Material(name=name, id=material_id, amount=amount, completeness=completeness, substances=tuple(substances), provenance=provenance)
+        objects[key] = made
+    return made
 
 
-def _direct_substance(element: etree._Element, texts: dict, amounts: dict, objects: dict) -> Substance:
+def _direct_substance(element: etree._Element, shared: Shared) -> Substance:
     name = symbol = cas = formula = None
     for key, value in element.items():
         if key == "name":
-            name = texts.setdefault(value, value)
+            name = value
         elif key == "element":
-            value = value.strip()
-            symbol = texts.setdefault(value, value)
+            symbol = value.strip()
         elif key == "cas":
-            cas = texts.setdefault(value, value)
+            cas = value
         elif key == "formula":
-            formula = texts.setdefault(value, value)
-    amount = provenance = None
+            formula = value
+    amount = amount_id = provenance = None
     tags = _TAGS
     for child in element:
         tag = tags.get(child.tag)
         if (tag == "mass" or tag == "fraction") and amount is None:
-            amount = _direct_amount(child, Kind.MASS if tag == "mass" else Kind.FRACTION, amounts)
+            amount, amount_id = _direct_amount(child, Kind.MASS if tag == "mass" else Kind.FRACTION, shared)
         elif tag == "provenance" and provenance is None:
             provenance = _direct_provenance(child)
         else:
             raise _Decline
-    made = Substance(name=name, element=symbol, cas=cas, formula=formula, amount=amount, provenance=provenance)
-    return objects.setdefault(made, made)
+    objects = shared.objects
+    key = (Substance, name, symbol, cas, formula, amount_id, _where(provenance))
+    made = objects.get(key)
+    if made is None:
+        text = shared.texts.setdefault
+        made = Substance(
+            name=None if name is None else text(name, name),
+            element=None if symbol is None else text(symbol, symbol),
+            cas=None if cas is None else text(cas, cas),
+            formula=None if formula is None else text(formula, formula),
+            amount=amount,
+            provenance=provenance,
+        )
+        objects[key] = made
+    return made
 
 
 # --- writing ----------------------------------------------------------------------------
