@@ -477,10 +477,13 @@ class Bom:
     #: check_bom's findings, by its options: a Bom never changes, so loading a file and
     #: then tracing it checks it once.
     _checked: dict = attrs.field(init=False, eq=False, repr=False)
+    #: :attr:`finished_goods`, once asked for (a trace asks twice, and each asking reads every usage)
+    _finished: tuple | None = attrs.field(init=False, eq=False, repr=False)
 
     def __attrs_post_init__(self):
         object.__setattr__(self, "_index", {part.id: part for part in self.parts})
         object.__setattr__(self, "_checked", {})
+        object.__setattr__(self, "_finished", None)
 
     def part(self, part_id: str) -> Part:
         """The part with this id; ``KeyError`` if there is none."""
@@ -497,8 +500,10 @@ class Bom:
 
     @property
     def finished_goods(self) -> tuple[Part, ...]:
-        used = {ref for part in self.parts for use in part.uses for ref in (use.child, *use.alternates)}
-        return tuple(part for part in self.parts if part.id not in used)
+        if self._finished is None:
+            used = {ref for part in self.parts for use in part.uses for ref in (use.child, *use.alternates)}
+            object.__setattr__(self, "_finished", tuple(part for part in self.parts if part.id not in used))
+        return self._finished
 
     def evolve(self, **changes: Any) -> Bom:
         return attrs.evolve(self, **changes)

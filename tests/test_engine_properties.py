@@ -188,3 +188,13 @@ def test_float_traces_reach_the_same_side_of_a_threshold_as_exact_ones(bom, thre
                 # Shares lie in [0, 1]; a float difference of near-equal masses loses
                 # relative precision on tiny shares, never absolute precision.
                 assert float_value == pytest.approx(float(exact_value), rel=1e-9, abs=1e-12)
+
+
+@given(boms())
+def test_finished_goods_are_the_parts_nothing_uses_computed_once(bom):
+    used = {ref for part in bom.parts for use in part.uses for ref in (use.child, *use.alternates)}
+    expected = tuple(part for part in bom.parts if part.id not in used)
+    assert bom.finished_goods == expected
+    assert bom.finished_goods is bom.finished_goods  # kept: a Bom never changes
+    smaller = bom.evolve(parts=[p for p in bom.parts if p not in expected] or bom.parts[:1])
+    assert smaller.finished_goods == tuple(p for p in smaller.parts if p.id not in {r for q in smaller.parts for u in q.uses for r in (u.child, *u.alternates)})
