@@ -11,6 +11,7 @@ by part, where most BOMs allow it (:func:`_one_class_multipliers`).
 from __future__ import annotations
 
 import heapq
+import itertools
 from array import array
 from collections.abc import Callable, Container, Iterable, Iterator, Sequence
 from typing import Any
@@ -116,8 +117,11 @@ class Graph:
             found = self._kept.get(key)
             if found is not None:
                 return found
-            found = array(_INDEX, self._walk(root, self.every if key[1] else self.children))
-            if self._is_top(root) and self._kept_size + len(found) <= 2 * len(self.children):
+            kids = self.every if key[1] else self.children
+            top = self._is_top(root)
+            # A finished good's walk reaches most of the BOM: a byte per part marks it faster than a set.
+            found = array(_INDEX, self._walk_wide(root, kids) if top else self._walk(root, kids))
+            if top and self._kept_size + len(found) <= 2 * len(self.children):
                 # A finished good's walk is asked for again and again, by every rule and the
                 # report, far apart: keep it, up to two ints per part of the BOM in all.
                 self._kept[key] = found
@@ -157,6 +161,20 @@ class Graph:
                     push(j)
         return sorted(seen)
 
+    @staticmethod
+    def _walk_wide(root: int, kids: list[tuple[int, ...]]) -> Iterator[int]:
+        """:meth:`_walk` with a byte per part of the BOM for the parts seen (they come out in order)."""
+        seen = bytearray(len(kids))
+        seen[root] = 1
+        stack = [root]
+        push, pop = stack.append, stack.pop
+        while stack:
+            for j in kids[pop()]:
+                if not seen[j]:
+                    seen[j] = 1
+                    push(j)
+        return itertools.compress(range(len(kids)), seen)
+
     def reachable_any(self, roots: Iterable[int], *, alternates: bool = False) -> bytearray:
         """Per part, 1 where it is one of ``roots`` or under one: the union of their
         :meth:`reachable` walks, in one walk that enters each part once however many of the
@@ -176,21 +194,29 @@ class Graph:
                         push(j)
         return seen
 
-    def reachable_avoiding(self, root: int, stop: list[bool] | None, *, alternates: bool = False) -> set[int]:
-        """``root`` and every part reached from it without passing *through* a part whose
-        ``stop`` flag is set (such parts are reached, but not walked into)."""
+    def reachable_avoiding(self, root: int, stop: bytes | None, *, alternates: bool = False) -> bytearray:
+        """Per part, 1 where it is ``root`` or reached from it without passing *through* a
+        part whose ``stop`` byte is set (such parts are reached, but not walked into)."""
         kids = self.every if alternates else self.children
-        seen = {root}
+        seen = bytearray(len(kids))
+        seen[root] = 1
+        if stop is not None and stop[root]:
+            return seen
         stack = [root]
-        add, push, pop = seen.add, stack.append, stack.pop
+        push, pop = stack.append, stack.pop
+        if stop is None:
+            while stack:
+                for j in kids[pop()]:
+                    if not seen[j]:
+                        seen[j] = 1
+                        push(j)
+            return seen
         while stack:
-            i = pop()
-            if stop is not None and stop[i]:
-                continue
-            for j in kids[i]:
-                if j not in seen:
-                    add(j)
-                    push(j)
+            for j in kids[pop()]:
+                if not seen[j]:
+                    seen[j] = 1
+                    if not stop[j]:
+                        push(j)
         return seen
 
     def parents(self, i: int) -> array:

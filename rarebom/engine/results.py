@@ -187,8 +187,19 @@ def ratio(numerator: Bounds, denominator: Bounds) -> Bounds:
     nominal = None
     if numerator.nominal is not None and denominator.nominal:
         nominal = numerator.nominal / denominator.nominal
-    one = Fraction(1)
-    return _make(min(lo, one), None if nominal is None else min(nominal, one), min(hi, one), "")
+    return _make(_at_most_one(lo), None if nominal is None else _at_most_one(nominal), _at_most_one(hi), "")
+
+
+_ONE = Fraction(1)
+
+
+def _at_most_one(x: Number) -> Number:
+    """``min(x, Fraction(1))``, which is x unless 1 < x, without the slow dispatch of
+    ``fractions`` for a float (1.0 is exact, so ``1.0 < x`` is the same comparison, NaN and
+    infinity included)."""
+    if type(x) is float:
+        return _ONE if x > 1.0 else x
+    return min(x, _ONE)
 
 
 @attrs.frozen
@@ -261,24 +272,36 @@ class PartResult:
         lo, nominal, hi = zero.min, zero.nominal, zero.max
         for symbol in symbols:
             element = elements.get(symbol)
-            b = zero if element is None else element.total if origin is None else element.by_origin[origin]
+            if element is None:
+                # It adds Fraction zeros, which change no sum: a Fraction stays itself, and a
+                # float sum is never -0.0 (it starts at a Fraction zero), the one float they change.
+                continue
+            b = element.total if origin is None else element.by_origin[origin]
             nominal = None if nominal is None or b.nominal is None else _sum(nominal, b.nominal)
             lo = _sum(lo, b.min)
             hi = _sum(hi, b.max)
+        # ``could_be`` is 0 + each term, with _plus (Python's sum, without the slow dispatch
+        # of ``fractions`` for the Fraction zeros of an element or content the part does not hold).
         could_be = 0
         for pseudo in (self.undeclared, self.unresolved):
             if origin is None:
-                could_be += pseudo.total.max
+                x = pseudo.total.max
+            elif origin is not unknown:
+                x = _plus(pseudo.by_origin[origin].max, pseudo.by_origin[unknown].max)
             else:
-                could_be += pseudo.by_origin[origin].max + (pseudo.by_origin[unknown].max if origin is not unknown else 0)
+                x = pseudo.by_origin[origin].max + 0
+            # int 0 + a Fraction is that Fraction (0 + a float may not be: 0 + -0.0 is 0.0)
+            could_be = (x if type(x) is Fraction else could_be + x) if type(could_be) is int else _plus(could_be, x)
         if origin is not None and origin is not unknown:
             for symbol in symbols:
                 element = elements.get(symbol)
-                if element is None and type(could_be) is float:
-                    could_be = could_be + 0.0  # + Fraction(0), as a float adds it
+                if element is None:
+                    if type(could_be) is float:
+                        could_be = could_be + 0.0  # + Fraction(0), as a float adds it
+                    # (a Fraction + Fraction(0) is itself)
                 else:
-                    could_be += self.element(symbol).by_origin[unknown].max
-        high = min(hi + could_be, self.mass.max)
+                    could_be = _plus(could_be, element.by_origin[unknown].max)
+        high = min(_plus(hi, could_be), self.mass.max)
         return _make(lo, nominal, max(high, lo), "g")
 
     def share(self, symbols: Iterable[str], origin: OriginClass | None = None) -> Bounds:
@@ -383,13 +406,20 @@ def element_mass(symbol: str, per_origin: Mapping[OriginClass, tuple], cap: Numb
     """One symbol's masses by origin class, and their total, whose max is capped at ``cap``
     (the part's mass: no element outweighs the part it is in)."""
     zero = Bounds.zero("g")
+    if not per_origin and not zero.max > cap:
+        return _zero_element(symbol)  # the same fields (most parts hold no undeclared content)
     by_origin = {}
     # The total is zero + each class in turn, as Bounds.__add__ would sum it, without a
     # Bounds per step: a trace builds one ElementMass per element of every part it reports.
+    # A class with nothing in it adds Fraction zeros, which change no sum (a float sum
+    # that starts at a Fraction zero is never -0.0, the one float they would change).
     lo, nominal, hi = zero.min, zero.nominal, zero.max
     for o in ORIGIN_CLASSES:
         t = per_origin.get(o)
-        b = by_origin[o] = zero if t is None else _make(t[0], t[1], t[2], "g")
+        if t is None:
+            by_origin[o] = zero
+            continue
+        b = by_origin[o] = _make(t[0], t[1], t[2], "g")
         lo = _sum(lo, b.min)
         nominal = None if nominal is None or b.nominal is None else _sum(nominal, b.nominal)
         hi = _sum(hi, b.max)

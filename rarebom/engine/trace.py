@@ -20,7 +20,7 @@ from ..model import Bom
 from ..units import parse_number
 from .explain import DERIVATION_USES, Derivation, Graph, contributors, derive
 from .policy import Alternates, OriginClass, OriginConflict, OriginPolicy
-from .results import Bounds, Contributor, Coverage, PartResult, PathStep, element_mass, element_masses, ratio
+from .results import Bounds, Contributor, Coverage, PartResult, PathStep, _make, _sum, element_mass, element_masses, ratio
 from .rollup import (
     N_ORIGINS,
     SYMBOL_INDEX,
@@ -179,19 +179,27 @@ def _origin_known(rare_earths) -> Bounds | None:
     Known and unknown origin vary independently, so the share is lowest with the least
     known and the most unknown, and highest the other way round.
     """
-    known = Bounds.zero()
-    unknown = Bounds.zero()
+    # The sums are Bounds.zero() + each class's Bounds in turn, as Bounds.__add__ sums them
+    # (``_sum`` is its field arithmetic), without a Bounds per step: the rules ask for the
+    # coverage of every node they cannot decide, 17 elements by three classes each.
+    zero = Bounds.zero()
+    k_lo, k_nom, k_hi = u_lo, u_nom, u_hi = zero.min, zero.nominal, zero.max
+    china, not_china, unknown_class = OriginClass.CHINA, OriginClass.NOT_CHINA, OriginClass.UNKNOWN
     for element in rare_earths:
-        unknown = unknown + element.by_origin[OriginClass.UNKNOWN]
-        for origin in (OriginClass.CHINA, OriginClass.NOT_CHINA):
-            known = known + element.by_origin[origin]
-    if known.max == 0 and unknown.max == 0:
+        by_origin = element.by_origin
+        b = by_origin[unknown_class]
+        u_lo, u_hi = _sum(u_lo, b.min), _sum(u_hi, b.max)
+        u_nom = None if u_nom is None or b.nominal is None else _sum(u_nom, b.nominal)
+        for b in (by_origin[china], by_origin[not_china]):
+            k_lo, k_hi = _sum(k_lo, b.min), _sum(k_hi, b.max)
+            k_nom = None if k_nom is None or b.nominal is None else _sum(k_nom, b.nominal)
+    if k_hi == 0 and u_hi == 0:
         return None
-    low = known.min / (known.min + unknown.max) if known.min + unknown.max else 0
-    high = known.max / (known.max + unknown.min) if known.max + unknown.min else 1
+    low = k_lo / (k_lo + u_hi) if k_lo + u_hi else 0
+    high = k_hi / (k_hi + u_lo) if k_hi + u_lo else 1
     nominal = None
-    if known.nominal is not None and unknown.nominal is not None and known.nominal + unknown.nominal:
-        nominal = known.nominal / (known.nominal + unknown.nominal)
+    if k_nom is not None and u_nom is not None and k_nom + u_nom:
+        nominal = k_nom / (k_nom + u_nom)
     return Bounds(low, nominal, high)
 
 
@@ -203,6 +211,13 @@ def _nominals(triples) -> list:
         return found()
     return [t if t is None else t[1] for t in triples]
 
+
+#: each element's place in chemistry.ELEMENTS (see :meth:`Trace._result`)
+_ELEMENT_ORDER = {s: k for k, s in enumerate(chemistry.ELEMENTS)}
+#: the symbol indices of the rare earths (see :meth:`Trace.holders`)
+_RARE_EARTH_INDICES = frozenset(SYMBOL_INDEX[s] for s in chemistry.RARE_EARTHS)
+#: the symbol indices of undeclared and unresolved content (see :meth:`Trace._lacks`)
+_OPEN_INDICES = frozenset((SYMBOL_INDEX[UNDECLARED], SYMBOL_INDEX[UNRESOLVED]))
 
 # What a part's own data lacks, for Trace.coverage (bits of Trace._lacks()).
 _LACKS_MASS, _LACKS_COMPOSITION, _LACKS_VALUE, _LACKS_ORIGIN = 1, 2, 4, 8
@@ -228,7 +243,9 @@ class Trace:
         self._walks: Graph | None = None
         self._coverages: dict[str, Coverage] = {}
         self._typical: list[tuple[int, str]] | None = None
-        self._definite_origin: list[bool] | None = None
+        self._definite_origin: bytes | None = None
+        self._re_holders: tuple[array, list[frozenset[int]]] | None = None
+        self._mask: tuple[str, bytearray] | None = None  # see within()
         self.finished_goods: tuple[str, ...] = tuple(p.id for p in bom.finished_goods)
         self.findings: tuple[Finding, ...] = tuple(findings) + tuple(compiled.findings) + tuple(self._substance_findings())
 
@@ -289,7 +306,8 @@ class Trace:
     def _result(self, compiled: Compiled, rolled: Rolled, i: int) -> PartResult:
         grouped = element_masses(rolled.vector[i] or {}, split_column)
         top = rolled.mass[i][2]
-        elements = {s: element_mass(s, grouped[s], top) for s in chemistry.ELEMENTS if s in grouped}
+        # in the order of chemistry.ELEMENTS (a part holds a few of them: sorted, not searched for)
+        elements = {s: element_mass(s, grouped[s], top) for s in sorted([s for s in grouped if s in _ELEMENT_ORDER], key=_ELEMENT_ORDER.__getitem__)}
         # Elements that are declared but with zero mass everywhere stay listed: a
         # declaration of absence is information too.
         declared = compiled.declared_mass[i]
@@ -362,6 +380,38 @@ class Trace:
         under = self._graph().reachable_any([c.index[pid] for pid in part_ids], alternates=self.options.alternates is Alternates.WORST)
         ids = c.ids
         return {ids[i] for i in itertools.compress(range(len(ids)), under)}
+
+    def within(self, root: str, part_ids: Iterable[str], *, in_order: bool = False, outside: Iterable[str] = ()) -> list[str]:
+        """Those of the distinct ``part_ids`` that are ``root`` or under it (as :meth:`below`
+        walks) and neither one of ``outside`` nor under one (:meth:`below_any`), in the
+        order :meth:`below` lists them: index order (``in_order``: they are in it already,
+        as :meth:`holders` gives them). The walk of the latest root is kept as one byte per
+        part, so each list costs a look-up per id, not a pass over the parts under ``root``
+        (the rules ask for several lists per finished good)."""
+        index = self._compiled.index
+        worst = self.options.alternates is Alternates.WORST
+        under = self._under(root)
+        outside = [index[pid] for pid in outside]
+        if outside:
+            out = self._graph().reachable_any(outside, alternates=worst)
+            found = [pid for pid in part_ids if under[i := index[pid]] and not out[i]]
+        else:
+            found = [pid for pid in part_ids if under[index[pid]]]
+        if not in_order:
+            found.sort(key=index.__getitem__)
+        return found
+
+    def _under(self, root: str) -> bytearray:
+        """Per part, 1 where it is ``root`` or under it (as :meth:`below` walks): kept for
+        the latest root only."""
+        mask = self._mask
+        if mask is None or mask[0] != root:
+            index = self._compiled.index
+            under = bytearray(len(index))
+            for i in self._graph().reachable(index[root], alternates=self.options.alternates is Alternates.WORST):
+                under[i] = 1
+            mask = self._mask = (root, under)
+        return mask[1]
 
     def path(self, root: str, target: str) -> tuple[PathStep, ...] | None:
         """One shortest BOM path from ``root`` down to ``target`` (the first in file order), or None."""
@@ -443,18 +493,93 @@ class Trace:
         held = {col // N_ORIGINS for col, t in own.items() if t[0] > 0 or t[1] > 0}
         return tuple(s for s in symbols if SYMBOL_INDEX[s] in held)
 
-    def holders(self, symbols: Iterable[str]) -> dict[str, tuple[str, ...]]:
+    def holders(self, symbols: Iterable[str], *, found: tuple[array, list[tuple[str, ...]]] | None = None) -> dict[str, tuple[str, ...]]:
         """Every part whose own materials declare any of ``symbols``, with which of them:
-        :meth:`own_elements` of every part, in one pass over the BOM (in index order)."""
+        :meth:`own_elements` of every part, in one pass over the BOM (in index order).
+        ``found`` is what :meth:`holding` gave for ``symbols``, if it was asked already."""
+        parts, helds = self.holding(symbols) if found is None else found
+        ids = self._compiled.ids
+        return {ids[i]: held for i, held in zip(parts, helds, strict=True)}
+
+    def holding(self, symbols: Iterable[str]) -> tuple[array, list[tuple[str, ...]]]:
+        """:meth:`holders` as the parts' indices, in order, and what each holds (the same
+        tuples): for :meth:`holders_within`, which the rules ask for once per finished good."""
         symbols = tuple(symbols)
         wanted = {SYMBOL_INDEX[s] for s in symbols}
-        ids = self._compiled.ids
-        found = {}
+        found, helds = array("q"), []
+        if wanted <= _RARE_EARTH_INDICES:
+            # The rules ask for several sets of rare earths: the parts that hold any rare
+            # earth, with which, are found in one pass (kept), and each set is picked from them.
+            parts, held_sets = self._rare_earth_holders()
+            kept: dict[frozenset[int], tuple[str, ...]] = {}  # one tuple per distinct held set
+            for i, held in zip(parts, held_sets, strict=True):
+                if held.isdisjoint(wanted):
+                    continue
+                these = kept.get(held)
+                if these is None:
+                    these = kept[held] = tuple(s for s in symbols if SYMBOL_INDEX[s] in held)
+                found.append(i)
+                helds.append(these)
+            return found, helds
         for i, own in holding(self._compiled.own, wanted):
             held = {col // N_ORIGINS for col, t in own.items() if t[0] > 0 or t[1] > 0}
             if held:
-                found[ids[i]] = tuple(s for s in symbols if SYMBOL_INDEX[s] in held)
-        return found
+                found.append(i)
+                helds.append(tuple(s for s in symbols if SYMBOL_INDEX[s] in held))
+        return found, helds
+
+    def holders_within(self, root: str, holders: tuple[array, list[tuple[str, ...]]], *, outside: Iterable[str] = ()) -> dict[str, tuple[str, ...]]:
+        """Those of ``holders`` (from :meth:`holding`) that are ``root`` or under it and
+        neither one of ``outside`` nor under one, as :meth:`holders` gives them: the
+        ``holders`` of :meth:`within`, without a look-up per part id."""
+        under = self._under(root)
+        ids, index = self._compiled.ids, self._compiled.index
+        parts, helds = holders
+        outside = [index[pid] for pid in outside]
+        if outside:
+            out = self._graph().reachable_any(outside, alternates=self.options.alternates is Alternates.WORST)
+            return {ids[i]: held for i, held in zip(parts, helds, strict=True) if under[i] and not out[i]}
+        return {ids[i]: held for i, held in zip(parts, helds, strict=True) if under[i]}
+
+    def _rare_earth_holders(self) -> tuple[array, list[frozenset[int]]]:
+        """The parts whose own materials declare a rare earth (a min or nominal above 0), in
+        index order, and the symbol indices of those they declare: one pass over the BOM,
+        kept (one frozenset per distinct set, which most parts share)."""
+        if self._re_holders is None:
+            self._scan_own()
+        return self._re_holders
+
+    def _scan_own(self) -> tuple[set[int], set[int]]:
+        """One pass over the parts whose own materials hold a rare earth or undeclared or
+        unresolved content: keeps :meth:`_rare_earth_holders`, and returns the parts that
+        hold a rare earth (a max not 0) and those that hold open content (a nominal not 0)
+        for :meth:`_lacks`, which asks for both in the same evaluation."""
+        parts, helds = array("q"), []
+        sets: dict[frozenset[int], frozenset[int]] = {}
+        rare_content, open_content = set(), set()
+        rare, open_symbols = _RARE_EARTH_INDICES, _OPEN_INDICES
+        for i, own in holding(self._compiled.own, rare | open_symbols):
+            held = set()
+            max_held = opened = False
+            for col, t in own.items():
+                symbol = col // N_ORIGINS
+                if symbol in rare:
+                    if t[0] > 0 or t[1] > 0:
+                        held.add(symbol)
+                    if t[2]:
+                        max_held = True
+                elif t[1] != 0:  # undeclared or unresolved
+                    opened = True
+            if held:
+                held = frozenset(held)
+                parts.append(i)
+                helds.append(sets.setdefault(held, held))
+            if max_held:
+                rare_content.add(i)
+            if opened:
+                open_content.add(i)
+        self._re_holders = (parts, helds)
+        return rare_content, open_content
 
     def substance_elements(self, part_id: str, match: str, *, exact: bool = False) -> dict[str, tuple[Bounds, bool]]:
         """Grams of each element, per unit of the part, in its own substances that ``match``
@@ -530,10 +655,17 @@ class Trace:
         root = compiled.index[part_id]
         below = graph.reachable(root, alternates=True)
         result = self[part_id]
-        resolved = Bounds.zero("g")
-        for element in result.elements.values():
-            resolved = resolved + element.total
-        origin_known = _origin_known([result.element(s) for s in chemistry.RARE_EARTHS])
+        zero = Bounds.zero("g")
+        lo, nominal, hi = zero.min, zero.nominal, zero.max
+        for element in result.elements.values():  # zero + each total, as Bounds.__add__ sums them
+            b = element.total
+            lo, hi = _sum(lo, b.min), _sum(hi, b.max)
+            nominal = None if nominal is None or b.nominal is None else _sum(nominal, b.nominal)
+        resolved = _make(lo, nominal, hi, "g")
+        # The rare earths the part holds: one it does not is zeros (Fractions), and adding a
+        # Fraction zero changes no sum (a float sum is never -0.0, the one float it would change).
+        elements = result.elements
+        origin_known = _origin_known([elements[s] for s in chemistry.RARE_EARTHS if s in elements])
         lacks = self._lacks()
         ids = compiled.ids
         missing_mass, missing_comp, missing_value, lacking_origin = [], [], [], []
@@ -556,7 +688,7 @@ class Trace:
             # through such an ancestor (the root itself always needs one).
             definite = self._definite() if self.options.policy.inherit else None
             open_ = graph.reachable_avoiding(root, definite, alternates=True)
-            missing_origin = [ids[i] for i in lacking_origin if i in open_]
+            missing_origin = [ids[i] for i in lacking_origin if open_[i]]
         return Coverage(
             part=part_id,
             composition_declared=ratio(resolved, result.mass),
@@ -568,10 +700,10 @@ class Trace:
             typical_composition=self._typical_under(below),
         )
 
-    def _definite(self) -> list[bool]:
-        """Per part, whether its origin class is definite (it then covers what is under it)."""
+    def _definite(self) -> bytes:
+        """Per part, 1 where its origin class is definite (it then covers what is under it)."""
         if self._definite_origin is None:
-            self._definite_origin = [o != UNKNOWN for o in self._rolled.origin]
+            self._definite_origin = bytes([o != UNKNOWN for o in self._rolled.origin])
         return self._definite_origin
 
     def _typical_under(self, below: list[int]) -> tuple[str, ...]:
@@ -593,15 +725,12 @@ class Trace:
         if self._lacking is not None:
             return self._lacking
         compiled, rolled = self._compiled, self._rolled
-        rare_columns = {SYMBOL_INDEX[s] for s in chemistry.RARE_EARTHS}
-        open_symbols = (SYMBOL_INDEX[UNDECLARED], SYMBOL_INDEX[UNRESOLVED])
         tolerance = self.options.check.mass_tolerance if compiled.exact else float(self.options.check.mass_tolerance)
         # the nominals only: three lists of every part's triples were 40 MiB at 100,000 parts
         gaps, masses, values, origins = _nominals(rolled.gap), _nominals(rolled.mass), _nominals(rolled.value), list(rolled.origin)
         # The parts whose own content holds undeclared or unresolved mass (a nominal not 0), and
         # those that hold a rare earth (a maximum not 0): a pass each, one part at a time.
-        open_content = {i for i, own in holding(compiled.own, open_symbols) if any(t[1] != 0 for t in own.values())}
-        rare_content = {i for i, own in holding(compiled.own, rare_columns) if any(t[2] for t in own.values())}
+        rare_content, open_content = self._scan_own()
         lacking = []
         for i in range(len(compiled.ids)):
             flags = 0

@@ -25,7 +25,7 @@ import attrs
 
 from .. import chemistry
 from ..engine.policy import OriginClass
-from ..engine.results import Bounds, PartResult, PathStep, ratio
+from ..engine.results import Bounds, PartResult, PathStep, _make, _plus, ratio
 from ..engine.trace import Trace
 from ..errors import Finding, warning
 from ..units import Kind
@@ -52,6 +52,14 @@ _MASS = "the mass of {label}"
 _INPUT_VALUE = "the unit value of {label}, or prices for {symbols}"
 _UNIT_VALUE = "the unit value of {label}"
 _TECHNOLOGY = "whether {label} was produced with China-origin rare-earth technology (the part's china-re-technology flag)"
+
+
+def _around_label(template: str, fields: dict[str, str]) -> tuple[str, str]:
+    """The text before and after ``{label}`` in ``template`` with ``fields`` filled in: a
+    sentence of many parts is then ``head + label + tail``, the same str that
+    ``template.format(label=label, **fields)`` makes (every template names the part once)."""
+    head, tail = template.split("{label}")
+    return head.format(**fields), tail.format(**fields)
 
 
 @attrs.frozen
@@ -234,15 +242,17 @@ class _Context:
         self._below: dict[str, tuple[str, ...]] = {}
         self._coverage: dict[str, Any] = {}
         self._holders: dict[tuple[str, ...], dict[str, tuple[str, ...]]] = {}
+        self._holding: dict[tuple[str, ...], tuple] = {}
         self._items: dict[frozenset[str], set[str]] = {}
         self._under: dict[tuple, list[str]] = {}
         #: (finished good, item classes, elements) -> [the unclassified parts that hold them
         #: and what they hold, their item-class sentences once written] (see _for_finished_good)
         self.unclassified: dict[tuple, list] = {}
-        self._positions: dict[str, dict[str, int]] = {}
         self._by_class: dict[str, list[str]] | None = None
         #: (template, its other fields by name) -> part id -> the sentence (see :meth:`sentence`)
         self._sentences: dict[tuple[str, ...], dict[str, str]] = {}
+        #: (item classes, elements) -> part id -> its item-class sentence (see item_class_texts)
+        self._item_texts: dict[tuple, dict[str, str]] = {}
         self.prices = prices
         self.currency = trace.currency or (prices.currency if prices else None)
         self.price_rate: Fraction | None = None
@@ -289,7 +299,14 @@ class _Context:
         """Every part whose own materials declare any of ``symbols``, with which (one pass per set)."""
         found = self._holders.get(symbols)
         if found is None:
-            found = self._holders[symbols] = self.trace.holders(symbols)
+            found = self._holders[symbols] = self.trace.holders(symbols, found=self.holding(symbols))
+        return found
+
+    def holding(self, symbols: tuple[str, ...]) -> tuple:
+        """:meth:`Trace.holding` of ``symbols`` (one pass per set)."""
+        found = self._holding.get(symbols)
+        if found is None:
+            found = self._holding[symbols] = self.trace.holding(symbols)
         return found
 
     def items(self, classes: frozenset[str]) -> set[str]:
@@ -311,21 +328,13 @@ class _Context:
 
     def holders_under(self, finished_good: str, symbols: tuple[str, ...]) -> list[str]:
         """The parts under the finished good whose own materials declare any of ``symbols``, children first."""
-        return self._under_in(finished_good, ("holders", symbols), self.holders(symbols))
+        return self._under_in(finished_good, ("holders", symbols), self.holders(symbols), in_order=True)
 
-    def _under_in(self, finished_good: str, key: tuple, parts) -> list[str]:
+    def _under_in(self, finished_good: str, key: tuple, parts, *, in_order: bool = False) -> list[str]:
         found = self._under.get((finished_good, key))
         if found is None:
-            below = self.below(finished_good)
-            if len(parts) * 8 < len(below):
-                # Few such parts: sort those under the finished good by their place in it.
-                positions = self._positions.get(finished_good)
-                if positions is None:
-                    positions = self._positions[finished_good] = {pid: k for k, pid in enumerate(below)}
-                found = sorted((pid for pid in parts if pid in positions), key=positions.__getitem__)
-            else:
-                found = [pid for pid in below if pid in parts]
-            self._under[(finished_good, key)] = found
+            # in the order of below(finished_good), which is the trace's index order
+            found = self._under[(finished_good, key)] = self.trace.within(finished_good, parts, in_order=in_order)
         return found
 
     def sentence(self, template: str, part_id: str, **fields: str) -> str:
@@ -356,11 +365,12 @@ class _Context:
         found = [by_part.get(pid) for pid in part_ids]
         if None in found:  # some written for the first time
             part = self.trace.bom.part
+            head, tail = _around_label(template, fields)
             for k, pid in enumerate(part_ids):
                 if found[k] is None:
                     text = by_part.get(pid)  # the same part may be named twice
                     if text is None:
-                        text = by_part[pid] = template.format(label=part(pid).label, **fields)
+                        text = by_part[pid] = head + part(pid).label + tail
                     found[k] = text
         return found
 
@@ -368,7 +378,7 @@ class _Context:
         """``sentence(_ITEM_CLASS, pid, held=", ".join(held), classes=classes)`` for each
         unclassified part and what it holds, in order: the same str objects, with the kept
         sentences looked up once per distinct ``held`` (a rule can find tens of thousands)."""
-        kept: dict[tuple[str, ...], tuple[dict[str, str], str]] = {}
+        kept: dict[tuple[str, ...], tuple[dict[str, str], str, str]] = {}
         part = self.trace.bom.part
         found = []
         for pid, held in unclassified.items():
@@ -379,19 +389,35 @@ class _Context:
                 by_part = self._sentences.get(key)
                 if by_part is None:
                     by_part = self._sentences[key] = {}
-                slot = kept[held] = (by_part, joined)
-            by_part, joined = slot
+                slot = kept[held] = (by_part, *_around_label(_ITEM_CLASS, {"held": joined, "classes": classes}))
+            by_part, head, tail = slot
             text = by_part.get(pid)
             if text is None:
-                text = by_part[pid] = _ITEM_CLASS.format(label=part(pid).label, held=joined, classes=classes)
+                text = by_part[pid] = head + part(pid).label + tail
             found.append(text)
         return found
 
+    def item_class_texts(self, unclassified: dict[str, tuple[str, ...]], classes: str, key: tuple) -> list[str]:
+        """:meth:`item_class_sentences` of ``unclassified``, the parts an item rule finds
+        under one finished good, with ``key`` the rule's item classes and elements, which
+        decide what each part holds. The finished goods of a BOM share most of their parts,
+        so each part's sentence is asked for once per key, then looked up."""
+        texts = self._item_texts.get(key)
+        if texts is None:
+            texts = self._item_texts[key] = {}
+        found = [texts.get(pid) for pid in unclassified]
+        if None in found:
+            at = [k for k, text in enumerate(found) if text is None]
+            pids = list(unclassified)
+            new = {pids[k]: unclassified[pids[k]] for k in at}
+            for k, text in zip(at, self.item_class_sentences(new, classes), strict=True):
+                found[k] = texts[pids[k]] = text
+        return found
+
     def forget(self, finished_good: str) -> None:
-        """Drop what only the finished good's own verdicts use (its parts, their places in it
-        and its item lists), once they are written: one finished good's worth is kept at a time."""
+        """Drop what only the finished good's own verdicts use (its parts and its item lists),
+        once they are written: one finished good's worth is kept at a time."""
         self._below.pop(finished_good, None)
-        self._positions.pop(finished_good, None)
         for key in [key for key in self._under if key[0] == finished_good]:
             del self._under[key]
         for key in [key for key in self.unclassified if key[0] == finished_good]:
@@ -462,7 +488,7 @@ def _for_finished_good(context: _Context, rule: Rule, fg: str, below: tuple[str,
         classes = " or ".join(sorted(rule.classes))
         if shared is not None and len(unclassified) == len(shared[0]):  # no override took a part out
             if shared[1] is None:
-                shared[1] = context.item_class_sentences(unclassified, classes)
+                shared[1] = context.item_class_texts(unclassified, classes, key[1:])
             missing.extend(shared[1])
         else:
             missing.extend(context.item_class_sentences(unclassified, classes))
@@ -491,10 +517,8 @@ def _symbols(rule: Rule) -> tuple[str, ...]:
 
 def _unclassified(context: _Context, rule: Rule, finished_good: str, nodes: list[NodeVerdict]) -> dict[str, tuple[str, ...]]:
     """Parts that declare the rule's elements in their own materials but are neither items nor inside one, with what they hold."""
-    inside = context.trace.below_any([n.part for n in nodes]) if nodes else set()  # each node's below, in one walk
-    symbols = _symbols(rule)
-    holders = context.holders(symbols)
-    return {pid: holders[pid] for pid in context.holders_under(finished_good, symbols) if pid not in inside}
+    # the holders under the finished good and under none of the nodes (their parts in one walk)
+    return context.trace.holders_within(finished_good, context.holding(_symbols(rule)), outside=[n.part for n in nodes])
 
 
 # -- one node ----------------------------------------------------------------------------
@@ -535,6 +559,8 @@ def _node(context: _Context, rule: Rule, part_id: str) -> NodeVerdict:
         label = trace.bom.part(part_id).label
         narrower = f"narrower ranges, or measured values, for the {what}content of {label} and the parts under it: the declared ranges straddle the threshold"
         found = attrs.evolve(found, missing=(narrower,))
+    if not applied and (found.verdict is Verdict.INDETERMINATE or not found.missing):
+        return found  # what the evolve below would make of it, field for field (the usual case)
     verdict_overrides = [o for o in applied if o.verdict is not None]
     verdict = verdict_overrides[-1].verdict if verdict_overrides else found.verdict
     lines = found.arithmetic + tuple(f"override: {o}" for o in applied)
@@ -559,7 +585,9 @@ def _near(rule: Rule, measured: Bounds, nominal: bool) -> bool:
     if t is None:
         return False
     deciding = (measured.nominal,) if nominal else (measured.min, measured.max)
-    return any(x is not None and not isinstance(x, Fraction) and x != math.inf and abs(x - float(t)) <= _NEAR * float(t) for x in deciding)
+    ft = float(t)  # once, not per bound (every node of a share rule asks)
+    # (a float is never a Fraction: the isinstance check, slow for an ABC, only for the rest)
+    return any(x is not None and (type(x) is float or not isinstance(x, Fraction)) and x != math.inf and abs(x - ft) <= _NEAR * ft for x in deciding)
 
 
 def _compare(share: Bounds, operator: str, threshold: Fraction, *, nominal: bool = False) -> Verdict:
@@ -739,7 +767,12 @@ def _value_share(context: _Context, rule: Rule, part_id: str, get: Callable[[str
 
     # 3. Content nobody declared could be any of the elements, and of China origin.
     china_or_unknown = (OriginClass.CHINA, OriginClass.UNKNOWN)
-    could = sum(result.undeclared.by_origin[o].max + result.unresolved.by_origin[o].max for o in china_or_unknown)
+    # sum(), that is 0 + each term, by _plus (the terms are mostly the Fraction zeros of
+    # content a part does not hold, which ``fractions`` adds slowly); 0 + a Fraction is itself.
+    could = 0
+    for o in china_or_unknown:
+        x = _plus(result.undeclared.by_origin[o].max, result.unresolved.by_origin[o].max)
+        could = (x if type(x) is Fraction else could + x) if type(could) is int else _plus(could, x)
     if could > 0 and hi != math.inf:
         if not context.prices or not top_price:
             prices = [context.price(context.prices.element(s)) for s in symbols] if context.prices else []
@@ -750,7 +783,7 @@ def _value_share(context: _Context, rule: Rule, part_id: str, get: Callable[[str
         else:
             hi = math.inf
             missing.append(f"a full declaration of what is under {trace.bom.part(part_id).label} ({_g(could)} of undeclared content could hold {', '.join(symbols)})")
-    numerator = Bounds(lo, nominal, max(hi, lo), context.currency or "")
+    numerator = _make(lo, nominal, max(hi, lo), context.currency or "")
 
     # 4. The node's own value.
     denominator = result.value
