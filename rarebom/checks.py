@@ -55,6 +55,13 @@ def _pct(ratio: Fraction | float) -> str:
         return "more than 1e308 %"
 
 
+#: Where :func:`check_bom` leaves its topological order in ``Bom._checked`` (a key no
+#: options tuple can equal), for :func:`topological_order` to hand out once: ``(order,
+#: with_alternates)``, the second True where the BOM has alternates and the order is
+#: ``topological_order(bom, alternates=True)``'s only.
+_ORDER = "topological order"
+
+
 def check_bom(bom: Bom, options: CheckOptions = CheckOptions(), *, graph: bool = True, mass_balance: bool = True) -> list[Finding]:
     """All findings for ``bom``: graph errors first, then amounts, then arithmetic.
 
@@ -92,8 +99,16 @@ def _check(bom: Bom, options: CheckOptions, *, graph: bool, mass_balance: bool) 
     # A part named as an alternate of one of its own parts is a cycle too: whichever
     # candidate a trace picks, the roll-up orders every alternate before its users.
     alternates = order is not None and any(use.alternates for part in bom.parts for use in part.uses)
-    if alternates and not _acyclic_with_alternates(bom, pending, parents):
-        findings += find_cycles(bom, limit=options.max_cycles_reported, alternates=True)
+    # The trace's compile orders the parts with their alternates: leave it the order made
+    # here (without alternates it is the same order), for topological_order to hand out.
+    if alternates:
+        with_alternates = _order_with_alternates(bom, pending, parents)
+        if with_alternates is None:
+            findings += find_cycles(bom, limit=options.max_cycles_reported, alternates=True)
+        else:
+            bom._checked[_ORDER] = (with_alternates, True)
+    elif order is not None:
+        bom._checked[_ORDER] = (order, False)
     findings += _check_amounts(bom, options, uoms, facts)
     if mass_balance and not any(f.severity is Severity.ERROR for f in findings):
         findings += _check_mass_balance(bom, options, uoms, facts, topological_order(bom) if order is None else order)
@@ -242,7 +257,14 @@ def topological_order(bom: Bom, *, alternates: bool = False) -> list[str]:
     order is deterministic: among parts that are ready together, file order wins.
     Raises ``ValueError`` if the BOM has a cycle or a dangling reference; run
     :func:`check_bom` first for a located message.
+
+    The first call after :func:`check_bom` returns the list the check made (the same order),
+    and later calls compute it again: the BOM does not keep it.
     """
+    kept = bom._checked.get(_ORDER)
+    if kept is not None and (alternates or not kept[1]):
+        del bom._checked[_ORDER]
+        return kept[0]
     return _kahn(bom, *_graph(bom, alternates=alternates))
 
 
@@ -286,12 +308,13 @@ def _kahn(bom: Bom, pending: dict[str, int], parents: dict[str, list[str]]) -> l
     return order
 
 
-def _acyclic_with_alternates(bom: Bom, pending: dict[str, int], parents: dict[str, list[str]]) -> bool:
-    """Whether ``topological_order(bom, alternates=True)`` succeeds, from the children-only
-    graph of :func:`_graph` (both dicts are changed): only the parts that name alternates
-    gain edges. Kahn's algorithm finishes exactly when the graph has no cycle, whatever the
-    order of the lists it follows, so the new edges go at the ends of their lists. Every
-    part named must exist (check_bom tests references first)."""
+def _order_with_alternates(bom: Bom, pending: dict[str, int], parents: dict[str, list[str]]) -> list[str] | None:
+    """``topological_order(bom, alternates=True)``, or None where it raises, from the
+    children-only graph of :func:`_graph` (both dicts are changed): only the parts that
+    name alternates gain edges. A part that gains a waiting parent has its list put back in
+    file order, as :func:`_graph` makes it with alternates, so Kahn's algorithm gives the
+    same order. Every part named must exist (check_bom tests references first)."""
+    gained = set()
     for part in bom.parts:
         uses = part.uses
         if any(use.alternates for use in uses):
@@ -299,12 +322,16 @@ def _acyclic_with_alternates(bom: Bom, pending: dict[str, int], parents: dict[st
             refs = {ref for use in uses for ref in (use.child, *use.alternates)}
             for ref in refs - children:
                 parents[ref].append(part.id)
+                gained.add(ref)
             pending[part.id] = len(refs)
+    if gained:
+        position = {pid: k for k, pid in enumerate(pending)}  # every part, in file order
+        for ref in gained:
+            parents[ref].sort(key=position.__getitem__)
     try:
-        _kahn(bom, pending, parents)
+        return _kahn(bom, pending, parents)
     except ValueError:
-        return False
-    return True
+        return None
 
 
 def _positive(amount: Amount, what: str, part: Part, *, allow_zero: bool) -> Iterable[Finding]:

@@ -485,6 +485,23 @@ def test_a_loaded_bom_is_checked_once_not_again_by_trace(monkeypatch):
     assert list(t.findings) == [f for f in result.findings if f.code != "mass-balance"]
 
 
+def test_the_trace_takes_the_topological_order_check_bom_made(monkeypatch):
+    """load() ran check_bom, which ordered the parts; the compile uses that list and does not
+    order them again. The list is handed out once: the BOM does not keep it."""
+    bom = rarebom.load(EXAMPLES / "ev-traction-motor.xml").bom
+    made, _ = bom._checked[rarebom.checks._ORDER]
+    assert made == rarebom.checks._kahn(bom, *rarebom.checks._graph(bom, alternates=True))
+    orderings = []
+    real_kahn = rarebom.checks._kahn
+    monkeypatch.setattr(rarebom.checks, "_kahn", lambda *a: orderings.append(a) or real_kahn(*a))
+    t = rarebom.trace(bom)
+    assert orderings == []
+    assert t._compiled.ids is made
+    assert rarebom.checks._ORDER not in bom._checked
+    again = rarebom.trace(bom)  # nothing handed out now: computed afresh, the same
+    assert len(orderings) == 1 and again._compiled.ids == made and again._compiled.ids is not made
+
+
 def ranged(element: str, nominal: str, low: str, high: str) -> Substance:
     return Substance(element=element, amount=frac(f"{nominal} %", min=low, max=high))
 

@@ -600,28 +600,50 @@ def _graphs(draw) -> Bom:
 
 @settings(max_examples=300)
 @given(_graphs())
-def test_the_alternates_cycle_test_agrees_with_the_topological_order(bom):
-    """check_bom asks whether a cycle runs through an alternate from the children's graph it
-    already built; the answer must be topological_order(alternates=True)'s (an order, or
-    ValueError), and check_bom's findings those of the path through topological_order."""
+def test_the_order_with_alternates_is_the_topological_order(bom):
+    """check_bom orders the parts with their alternates from the children's graph it
+    already built; the result must be topological_order(alternates=True)'s (the same list,
+    or None where that raises ValueError), and check_bom's findings those of the path
+    through topological_order."""
     from rarebom import checks
 
     try:
-        checks.topological_order(bom, alternates=True)
-        expected = True
+        expected = checks._kahn(bom, *checks._graph(bom, alternates=True))
     except ValueError:
-        expected = False
+        expected = None
     pending, parents = checks._graph(bom)
-    assert checks._acyclic_with_alternates(bom, pending, parents) is expected
+    assert checks._order_with_alternates(bom, pending, parents) == expected
 
     def through_topological_order(bom, pending, parents):
         try:
-            checks.topological_order(bom, alternates=True)
+            return checks._kahn(bom, *checks._graph(bom, alternates=True))
         except ValueError:
-            return False
-        return True
+            return None
 
     found = rarebom.check_bom(bom.evolve())
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(checks, "_acyclic_with_alternates", through_topological_order)
+        patch.setattr(checks, "_order_with_alternates", through_topological_order)
         assert [(f.code, f.message, f.location) for f in rarebom.check_bom(bom.evolve())] == [(f.code, f.message, f.location) for f in found]
+
+
+def test_an_alternate_edge_takes_its_place_in_file_order():
+    """``p0`` waits for ``p3`` only as an alternate, so its edge comes after ``p2``'s in the
+    children's graph; both are ready when ``p3`` is done, and file order must decide."""
+    from rarebom import checks
+
+    one = Amount.parse("1", "each", Kind.COUNT)
+    bom = Bom(
+        parts=[
+            Part(id="p0", uses=(Usage(child="c", quantity=one, alternates=("p3",)),)),
+            Part(id="p2", uses=(Usage(child="p3", quantity=one),)),
+            Part(id="c"),
+            Part(id="p3"),
+        ]
+    )
+    pending, parents = checks._graph(bom)
+    assert checks._order_with_alternates(bom, pending, parents) == checks.topological_order(bom, alternates=True) == ["c", "p3", "p2", "p0"]
+    rarebom.check_bom(bom)
+    assert bom._checked[checks._ORDER] == (["c", "p3", "p2", "p0"], True)
+    assert checks.topological_order(bom) == ["c", "p0", "p3", "p2"]  # without alternates: not the kept order
+    assert checks.topological_order(bom, alternates=True) == ["c", "p3", "p2", "p0"]
+    assert checks._ORDER not in bom._checked
