@@ -164,22 +164,12 @@ class Graph:
     @staticmethod
     def _walk_wide(root: int, kids: list[tuple[int, ...]]) -> Iterator[int]:
         """:meth:`_walk` with a byte per part of the BOM for the parts seen (they come out in order)."""
-        seen = bytearray(len(kids))
-        seen[root] = 1
-        stack = [root]
-        push, pop = stack.append, stack.pop
-        while stack:
-            for j in kids[pop()]:
-                if not seen[j]:
-                    seen[j] = 1
-                    push(j)
-        return itertools.compress(range(len(kids)), seen)
+        return itertools.compress(range(len(kids)), Graph._marks((root,), kids))
 
-    def reachable_any(self, roots: Iterable[int], *, alternates: bool = False) -> bytearray:
-        """Per part, 1 where it is one of ``roots`` or under one: the union of their
-        :meth:`reachable` walks, in one walk that enters each part once however many of the
-        roots share it."""
-        kids = self.every if alternates and self._alternates else self.children
+    @staticmethod
+    def _marks(roots: Iterable[int], kids: list[tuple[int, ...]]) -> bytearray:
+        """Per part, 1 where it is one of ``roots`` or under one, in one walk that enters each
+        part once however many of the roots share it."""
         seen = bytearray(len(kids))
         stack = []
         push, pop = stack.append, stack.pop
@@ -194,23 +184,23 @@ class Graph:
                         push(j)
         return seen
 
+    def reachable_any(self, roots: Iterable[int], *, alternates: bool = False) -> bytearray:
+        """Per part, 1 where it is one of ``roots`` or under one: the union of their
+        :meth:`reachable` walks (:meth:`_marks`)."""
+        return self._marks(roots, self.every if alternates and self._alternates else self.children)
+
     def reachable_avoiding(self, root: int, stop: bytes | None, *, alternates: bool = False) -> bytearray:
         """Per part, 1 where it is ``root`` or reached from it without passing *through* a
         part whose ``stop`` byte is set (such parts are reached, but not walked into)."""
         kids = self.every if alternates else self.children
+        if stop is None:
+            return self._marks((root,), kids)
         seen = bytearray(len(kids))
         seen[root] = 1
-        if stop is not None and stop[root]:
+        if stop[root]:
             return seen
         stack = [root]
         push, pop = stack.append, stack.pop
-        if stop is None:
-            while stack:
-                for j in kids[pop()]:
-                    if not seen[j]:
-                        seen[j] = 1
-                        push(j)
-            return seen
         while stack:
             for j in kids[pop()]:
                 if not seen[j]:
