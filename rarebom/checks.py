@@ -262,8 +262,8 @@ def topological_order(bom: Bom, *, alternates: bool = False) -> list[str]:
     and later calls compute it again: the BOM does not keep it.
     """
     kept = bom._checked.get(_ORDER)
-    if kept is not None and (alternates or not kept[1]):
-        del bom._checked[_ORDER]
+    # pop, not del: of two threads that found it, one takes it and the other computes.
+    if kept is not None and (alternates or not kept[1]) and bom._checked.pop(_ORDER, None) is kept:
         return kept[0]
     return _kahn(bom, *_graph(bom, alternates=alternates))
 

@@ -647,3 +647,24 @@ def test_an_alternate_edge_takes_its_place_in_file_order():
     assert checks.topological_order(bom) == ["c", "p0", "p3", "p2"]  # without alternates: not the kept order
     assert checks.topological_order(bom, alternates=True) == ["c", "p3", "p2", "p0"]
     assert checks._ORDER not in bom._checked
+
+
+def test_an_order_taken_by_another_thread_is_computed_again():
+    """Two threads tracing one BOM may both find check_bom's order; the one that comes
+    second computes its own rather than failing on a key the first removed."""
+    from rarebom import checks
+
+    class Racing(dict):
+        def get(self, key, default=None):
+            value = super().get(key, default)
+            if key == checks._ORDER:
+                super().pop(key, None)  # the other thread takes it now
+            return value
+
+    one = Amount.parse("1", "each", Kind.COUNT)
+    bom = Bom(parts=[Part(id="a", uses=(Usage(child="b", quantity=one),)), Part(id="b")])
+    rarebom.check_bom(bom)
+    object.__setattr__(bom, "_checked", Racing(bom._checked))
+    kept, _ = dict.get(bom._checked, checks._ORDER)
+    order = checks.topological_order(bom, alternates=True)
+    assert order == ["b", "a"] and order is not kept
