@@ -85,6 +85,20 @@ def _sum(a: Any, x: Any) -> Any:
     return _clean(_plus(a, x))
 
 
+def _add_up(bounds: Iterable[Bounds]) -> tuple[Any, Any, Any]:
+    """The min, nominal and max of ``Bounds.zero()`` + each of ``bounds`` in turn, as
+    :meth:`Bounds.__add__` sums them (``_sum`` is its field arithmetic), without a Bounds
+    per step. Leaving out a zero changes no sum: a Fraction plus a Fraction zero is itself,
+    and a float sum that starts at a Fraction zero is never -0.0, the one float it would change."""
+    zero = Bounds.zero()
+    lo, nominal, hi = zero.min, zero.nominal, zero.max
+    for b in bounds:
+        lo = _sum(lo, b.min)
+        nominal = None if nominal is None or b.nominal is None else _sum(nominal, b.nominal)
+        hi = _sum(hi, b.max)
+    return lo, nominal, hi
+
+
 def _fmt(x: Number | None, digits: int = 6) -> str:
     if x is None:
         return "?"
@@ -266,20 +280,9 @@ class PartResult:
         symbols = list(dict.fromkeys(symbols))
         unknown = OriginClass.UNKNOWN
         elements = self.elements
-        # The declared grams: zero + each element's Bounds in turn, as Bounds.__add__ sums
-        # them, without a Bounds per step (an element the part does not hold adds zero).
-        zero = Bounds.zero("g")
-        lo, nominal, hi = zero.min, zero.nominal, zero.max
-        for symbol in symbols:
-            element = elements.get(symbol)
-            if element is None:
-                # It adds Fraction zeros, which change no sum: a Fraction stays itself, and a
-                # float sum is never -0.0 (it starts at a Fraction zero), the one float they change.
-                continue
-            b = element.total if origin is None else element.by_origin[origin]
-            nominal = None if nominal is None or b.nominal is None else _sum(nominal, b.nominal)
-            lo = _sum(lo, b.min)
-            hi = _sum(hi, b.max)
+        # The declared grams (an element the part does not hold would add zeros: left out).
+        held = [elements[s] for s in symbols if s in elements]
+        lo, nominal, hi = _add_up([e.total for e in held] if origin is None else [e.by_origin[origin] for e in held])
         # ``could_be`` is 0 + each term, with _plus (Python's sum, without the slow dispatch
         # of ``fractions`` for the Fraction zeros of an element or content the part does not hold).
         could_be = 0
@@ -408,21 +411,10 @@ def element_mass(symbol: str, per_origin: Mapping[OriginClass, tuple], cap: Numb
     zero = Bounds.zero("g")
     if not per_origin and not zero.max > cap:
         return _zero_element(symbol)  # the same fields (most parts hold no undeclared content)
-    by_origin = {}
-    # The total is zero + each class in turn, as Bounds.__add__ would sum it, without a
-    # Bounds per step: a trace builds one ElementMass per element of every part it reports.
-    # A class with nothing in it adds Fraction zeros, which change no sum (a float sum
-    # that starts at a Fraction zero is never -0.0, the one float they would change).
-    lo, nominal, hi = zero.min, zero.nominal, zero.max
-    for o in ORIGIN_CLASSES:
-        t = per_origin.get(o)
-        if t is None:
-            by_origin[o] = zero
-            continue
-        b = by_origin[o] = _make(t[0], t[1], t[2], "g")
-        lo = _sum(lo, b.min)
-        nominal = None if nominal is None or b.nominal is None else _sum(nominal, b.nominal)
-        hi = _sum(hi, b.max)
+    # The total sums the classes with something in them (a trace builds one ElementMass
+    # per element of every part it reports).
+    by_origin = {o: zero if (t := per_origin.get(o)) is None else _make(t[0], t[1], t[2], "g") for o in ORIGIN_CLASSES}
+    lo, nominal, hi = _add_up([b for b in by_origin.values() if b is not zero])
     if hi > cap:
         # (A worst-case envelope can put the nominal above the part's max; keep it inside.)
         top = cap if nominal is None else max(cap, nominal)

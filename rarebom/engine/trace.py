@@ -20,7 +20,7 @@ from ..model import Bom
 from ..units import parse_number
 from .explain import DERIVATION_USES, Derivation, Graph, contributors, derive
 from .policy import Alternates, OriginClass, OriginConflict, OriginPolicy
-from .results import Bounds, Contributor, Coverage, PartResult, PathStep, _make, _sum, element_mass, element_masses, ratio
+from .results import Bounds, Contributor, Coverage, PartResult, PathStep, _add_up, _make, element_mass, element_masses, ratio
 from .rollup import (
     N_ORIGINS,
     SYMBOL_INDEX,
@@ -179,20 +179,11 @@ def _origin_known(rare_earths) -> Bounds | None:
     Known and unknown origin vary independently, so the share is lowest with the least
     known and the most unknown, and highest the other way round.
     """
-    # The sums are Bounds.zero() + each class's Bounds in turn, as Bounds.__add__ sums them
-    # (``_sum`` is its field arithmetic), without a Bounds per step: the rules ask for the
-    # coverage of every node they cannot decide, 17 elements by three classes each.
-    zero = Bounds.zero()
-    k_lo, k_nom, k_hi = u_lo, u_nom, u_hi = zero.min, zero.nominal, zero.max
+    # Summed without a Bounds per step: the rules ask for the coverage of every node they
+    # cannot decide, 17 elements by three classes each.
     china, not_china, unknown_class = OriginClass.CHINA, OriginClass.NOT_CHINA, OriginClass.UNKNOWN
-    for element in rare_earths:
-        by_origin = element.by_origin
-        b = by_origin[unknown_class]
-        u_lo, u_hi = _sum(u_lo, b.min), _sum(u_hi, b.max)
-        u_nom = None if u_nom is None or b.nominal is None else _sum(u_nom, b.nominal)
-        for b in (by_origin[china], by_origin[not_china]):
-            k_lo, k_hi = _sum(k_lo, b.min), _sum(k_hi, b.max)
-            k_nom = None if k_nom is None or b.nominal is None else _sum(k_nom, b.nominal)
+    u_lo, u_nom, u_hi = _add_up([e.by_origin[unknown_class] for e in rare_earths])
+    k_lo, k_nom, k_hi = _add_up([b for e in rare_earths for b in (e.by_origin[china], e.by_origin[not_china])])
     if k_hi == 0 and u_hi == 0:
         return None
     low = k_lo / (k_lo + u_hi) if k_lo + u_hi else 0
@@ -655,16 +646,9 @@ class Trace:
         root = compiled.index[part_id]
         below = graph.reachable(root, alternates=True)
         result = self[part_id]
-        zero = Bounds.zero("g")
-        lo, nominal, hi = zero.min, zero.nominal, zero.max
-        for element in result.elements.values():  # zero + each total, as Bounds.__add__ sums them
-            b = element.total
-            lo, hi = _sum(lo, b.min), _sum(hi, b.max)
-            nominal = None if nominal is None or b.nominal is None else _sum(nominal, b.nominal)
-        resolved = _make(lo, nominal, hi, "g")
-        # The rare earths the part holds: one it does not is zeros (Fractions), and adding a
-        # Fraction zero changes no sum (a float sum is never -0.0, the one float it would change).
         elements = result.elements
+        resolved = _make(*_add_up([e.total for e in elements.values()]), "g")
+        # The rare earths the part holds: one it does not would add zeros (see _add_up).
         origin_known = _origin_known([elements[s] for s in chemistry.RARE_EARTHS if s in elements])
         lacks = self._lacks()
         ids = compiled.ids
