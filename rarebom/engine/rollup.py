@@ -458,33 +458,20 @@ def _material_memo(memo: _Memo, material: Material, typical: bool, exact: bool) 
     substance (four items each, in one flat tuple) the kind and numbers of its amount, its
     resolution's memo, and what :attr:`Compiled.resolved` notes of it (or None).
 
-    Each distinct substance is worked out once (:func:`_substance_memo`); the shares are
-    :func:`_shares`'s sums, in the same order."""
+    Each distinct substance is worked out once (:func:`_substance_memo`)."""
     found = memo.materials.get(id(material))
     if found is not None:
         return found
     amount = material.amount
-    known = memo.substances
     held = material.substances
-    infos = [known.get(id(sub)) for sub in held]
-    if None in infos:
-        # As _shares did before the substances were resolved: every amount converted first
-        # (a number beyond float range raises there, whatever the resolutions would do).
-        for sub, info in zip(held, infos, strict=True):
-            if info is None and sub.amount is not None:
-                _amount_memo(memo, sub.amount, exact)
-        infos = [info if info is not None else _substance_memo(memo, sub, typical, exact) for sub, info in zip(held, infos, strict=True)]
-    f_lo = f_nom = f_hi = s_lo = s_nom = s_hi = 0
-    unknown = 0
+    # Every amount is converted here, before any substance is resolved (a number beyond
+    # float range raises first, whatever the resolutions would do).
+    s_shares, s_absolute, s_unknown = _shares((sub.amount for sub in held), exact, memo)
+    known = memo.substances
     substances: list = []
     label = None
-    for s_kind, t, resolution, noted, s_label, resolved in infos:
-        if s_kind is None:
-            unknown += 1
-        elif s_kind is Kind.MASS:
-            s_lo, s_nom, s_hi = s_lo + t[0], s_nom + t[1], s_hi + t[2]
-        else:
-            f_lo, f_nom, f_hi = f_lo + t[0], f_nom + t[1], f_hi + t[2]
+    for sub in held:
+        s_kind, t, resolution, noted, s_label, resolved = known.get(id(sub)) or _substance_memo(memo, sub, typical, exact)
         if noted:
             if label is None:
                 label = material.label
@@ -499,9 +486,9 @@ def _material_memo(memo: _Memo, material: Material, typical: bool, exact: bool) 
     found = (
         None if amount is None else amount.kind,
         None if amount is None else _amount_memo(memo, amount, exact),
-        (f_lo, f_nom, f_hi),
-        (s_lo, s_nom, s_hi),
-        (0, NAN, max(0, 1 - f_lo)) if unknown else None,
+        s_shares,
+        s_absolute,
+        s_unknown,
         tuple(substances),
         own_typical,
         material.completeness is Completeness.FULL,
@@ -514,29 +501,10 @@ def _material_memo(memo: _Memo, material: Material, typical: bool, exact: bool) 
 def _parts_materials_memo(memo: _Memo, materials: tuple[Material, ...], key: tuple, typical: bool, exact: bool) -> tuple:
     """What a part's materials give it, but its mass: :func:`_shares` of them, the gap's shares
     and absolute grams (shared), whether all are absolute masses, and each one's memo."""
-    # _shares of the materials' amounts (the same sums in the same order), and whether all
-    # are absolute masses, in one pass
-    f_lo = f_nom = f_hi = s_lo = s_nom = s_hi = 0
-    unknown = 0
-    absolute = True
-    for material in materials:
-        amount = material.amount
-        if amount is None:
-            unknown += 1
-            absolute = False
-            continue
-        t = _amount_memo(memo, amount, exact)
-        if amount.kind is Kind.MASS:
-            s_lo, s_nom, s_hi = s_lo + t[0], s_nom + t[1], s_hi + t[2]
-            if amount.value is None:
-                absolute = False
-        else:
-            f_lo, f_nom, f_hi = f_lo + t[0], f_nom + t[1], f_hi + t[2]
-            absolute = False
-    m_absolute = (s_lo, s_nom, s_hi)
-    m_unknown = (0, NAN, max(0, 1 - f_lo)) if unknown else None
+    m_shares, m_absolute, m_unknown = _shares((m.amount for m in materials), exact, memo)
+    absolute = all(m.amount is not None and m.amount.kind is Kind.MASS and m.amount.value is not None for m in materials)
     # Materials of unknown amount count as shares of the part for the gap: they may fill it.
-    gap_shares = (f_lo, f_nom, f_hi) if m_unknown is None else (f_lo, f_nom, f_hi + m_unknown[2])
+    gap_shares = m_shares if m_unknown is None else (m_shares[0], m_shares[1], m_shares[2] + m_unknown[2])
     items = tuple([_material_memo(memo, m, typical, exact) for m in materials])
     found = (m_unknown, memo.triple(*gap_shares), memo.triple(*m_absolute), absolute, items)
     if memo.again(key):
