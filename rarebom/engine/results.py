@@ -85,6 +85,15 @@ def _sum(a: Any, x: Any) -> Any:
     return _clean(_plus(a, x))
 
 
+def _sum_step(total: Number, x: Number) -> Number:
+    """``total + x`` for a sum that started as ``sum()``'s int 0, as Python adds them, by
+    :func:`_plus`: int 0 + a Fraction is that Fraction (0 + a float may not be the float:
+    0 + -0.0 is 0.0, so a float is added)."""
+    if type(total) is int:
+        return x if type(x) is Fraction else total + x
+    return _plus(total, x)
+
+
 def _add_up(bounds: Iterable[Bounds]) -> tuple[Any, Any, Any]:
     """The min, nominal and max of ``Bounds.zero()`` + each of ``bounds`` in turn, as
     :meth:`Bounds.__add__` sums them (``_sum`` is its field arithmetic), without a Bounds
@@ -283,7 +292,7 @@ class PartResult:
         # The declared grams (an element the part does not hold would add zeros: left out).
         held = [elements[s] for s in symbols if s in elements]
         lo, nominal, hi = _add_up([e.total for e in held] if origin is None else [e.by_origin[origin] for e in held])
-        # ``could_be`` is 0 + each term, with _plus (Python's sum, without the slow dispatch
+        # ``could_be`` is sum() of the terms, by _sum_step and _plus (without the slow dispatch
         # of ``fractions`` for the Fraction zeros of an element or content the part does not hold).
         could_be = 0
         for pseudo in (self.undeclared, self.unresolved):
@@ -293,8 +302,7 @@ class PartResult:
                 x = _plus(pseudo.by_origin[origin].max, pseudo.by_origin[unknown].max)
             else:
                 x = pseudo.by_origin[origin].max + 0
-            # int 0 + a Fraction is that Fraction (0 + a float may not be: 0 + -0.0 is 0.0)
-            could_be = (x if type(x) is Fraction else could_be + x) if type(could_be) is int else _plus(could_be, x)
+            could_be = _sum_step(could_be, x)
         if origin is not None and origin is not unknown:
             for symbol in symbols:
                 element = elements.get(symbol)

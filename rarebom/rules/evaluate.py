@@ -25,7 +25,7 @@ import attrs
 
 from .. import chemistry
 from ..engine.policy import OriginClass
-from ..engine.results import Bounds, PartResult, PathStep, _make, _plus, ratio
+from ..engine.results import Bounds, PartResult, PathStep, _make, _plus, _sum_step, ratio
 from ..engine.trace import Trace
 from ..errors import Finding, warning
 from ..units import Kind
@@ -767,12 +767,12 @@ def _value_share(context: _Context, rule: Rule, part_id: str, get: Callable[[str
 
     # 3. Content nobody declared could be any of the elements, and of China origin.
     china_or_unknown = (OriginClass.CHINA, OriginClass.UNKNOWN)
-    # sum(), that is 0 + each term, by _plus (the terms are mostly the Fraction zeros of
-    # content a part does not hold, which ``fractions`` adds slowly); 0 + a Fraction is itself.
+    # sum() of the terms, by _sum_step (they are mostly the Fraction zeros of content a part
+    # does not hold, which ``fractions`` adds slowly).
     could = 0
     for o in china_or_unknown:
         x = _plus(result.undeclared.by_origin[o].max, result.unresolved.by_origin[o].max)
-        could = (x if type(x) is Fraction else could + x) if type(could) is int else _plus(could, x)
+        could = _sum_step(could, x)
     if could > 0 and hi != math.inf:
         if not context.prices or not top_price:
             prices = [context.price(context.prices.element(s)) for s in symbols] if context.prices else []
