@@ -101,6 +101,17 @@ class Shared:
             known = self.amount_ids[id(amount)] = (amount, id(self.equal_amounts.setdefault(amount, amount)))
         return known[1]
 
+    def tuple_of(self, items: list) -> tuple:
+        """``tuple(items)`` (the read's shared objects): the first equal tuple of this read,
+        or a new one, found by its :meth:`key` before it is built."""
+        if not items:
+            return ()
+        key = (tuple, *map(id, items))
+        made = self.objects.get(key)
+        if made is None:
+            made = self.objects[key] = tuple(items)
+        return made
+
     def key(self, made: Any) -> tuple:
         """The key of a built substance, material, usage, origin claim, classification or
         tuple of them (whose items are this read's shared objects): equal to another's
@@ -150,6 +161,7 @@ class _Structurer:
         self.amounts = None if shared is None else shared.amounts
         self.objects = None if shared is None else shared.objects
         self.key = None if shared is None else shared.key
+        self._store = shared
 
     def fail(self, path: tuple, message: str, code: str = "invalid-value") -> None:
         self.failed = True
@@ -205,10 +217,7 @@ class _Structurer:
 
     def tuple_of(self, items: list) -> tuple:
         """``tuple(items)``: an equal tuple kept earlier in this read, if there is one."""
-        made = tuple(items)
-        if self.objects is None or not made:
-            return made
-        return self.objects.setdefault(self.key(made), made)
+        return tuple(items) if self._store is None else self._store.tuple_of(items)
 
 
 def _text(what: str | Callable[[], str]) -> str:

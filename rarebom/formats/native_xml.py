@@ -303,10 +303,7 @@ def _direct_amount(element: etree._Element, kind: Kind | None, shared: Shared) -
             kind = kind_of_unit(unit)
         amount = Amount.parse(value, unit, kind, min=low, max=high)
         amounts[key] = amount
-    known = shared.amount_ids.get(id(amount))
-    if known is None:
-        return amount, shared.amount_id(amount)
-    return amount, known[1]
+    return amount, shared.amount_id(amount)
 
 
 def _direct_provenance(element: etree._Element) -> Location:
@@ -314,17 +311,6 @@ def _direct_provenance(element: etree._Element) -> Location:
     source = _provenance(element)
     line = source.get("line")
     return Location(source.get("file"), None if line is None else int(line), source.get("path"))
-
-
-def _shared_tuple(items: list, objects: dict) -> tuple:
-    """``_Structurer.tuple_of(items)``: the first equal tuple of this read, or a new one."""
-    if not items:
-        return ()
-    key = (tuple, *map(id, items))
-    made = objects.get(key)
-    if made is None:
-        made = objects[key] = tuple(items)
-    return made
 
 
 def _direct(element: etree._Element, file: str | None, shared: Shared) -> Part:
@@ -421,10 +407,10 @@ def _direct(element: etree._Element, file: str | None, shared: Shared) -> Part:
         uom=uom,
         mass=mass,
         unit_value=unit_value,
-        materials=_shared_tuple(materials, objects),
-        uses=_shared_tuple(uses, objects),
-        origins=_shared_tuple(origins, objects),
-        classifications=_shared_tuple(classifications, objects),
+        materials=shared.tuple_of(materials),
+        uses=shared.tuple_of(uses),
+        origins=shared.tuple_of(origins),
+        classifications=shared.tuple_of(classifications),
         china_re_technology=china,
         attributes=() if attributes is None else shared.attributes(attributes),
         provenance=provenance,
