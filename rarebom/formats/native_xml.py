@@ -303,7 +303,10 @@ def _direct_amount(element: etree._Element, kind: Kind | None, shared: Shared) -
             kind = kind_of_unit(unit)
         amount = Amount.parse(value, unit, kind, min=low, max=high)
         amounts[key] = amount
-    return amount, shared.amount_id(amount)
+    # Shared.amount_id, with its look-up written out for the amounts met before (most of
+    # them): this runs for every amount of every part, about five a part.
+    known = shared.amount_ids.get(id(amount))
+    return (amount, shared.amount_id(amount)) if known is None else (amount, known[1])
 
 
 def _direct_provenance(element: etree._Element) -> Location:
