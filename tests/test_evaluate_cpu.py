@@ -20,7 +20,7 @@ import datetime as dt
 import importlib
 import math
 from array import array
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping
 from fractions import Fraction
 from itertools import chain
 
@@ -108,50 +108,12 @@ def ref_under_in(self, finished_good: str, key: tuple, parts) -> list[str]:
     return found
 
 
-# evaluate.py _Context.sentences as at 3328f1b
-def ref_sentences(self, template: str, part_ids: Sequence[str], **fields: str) -> list[str]:
-    """:meth:`sentence` for each of ``part_ids``, in order, and the same str objects; the
-    template's kept sentences are looked up once for the whole list (a node's missing
-    data can name every part under it)."""
-    key = (template, *fields.items())
-    by_part = self._sentences.get(key)
-    if by_part is None:
-        by_part = self._sentences[key] = {}
-    found = [by_part.get(pid) for pid in part_ids]
-    if None in found:  # some written for the first time
-        part = self.trace.bom.part
-        for k, pid in enumerate(part_ids):
-            if found[k] is None:
-                text = by_part.get(pid)  # the same part may be named twice
-                if text is None:
-                    text = by_part[pid] = template.format(label=part(pid).label, **fields)
-                found[k] = text
-    return found
-
-
-# evaluate.py _Context.item_class_sentences as at 3328f1b
+# evaluate.py _Context.item_class_sentences as at 3328f1b, without its cache of the str
+# objects (which the evaluation no longer keeps: rarebom/rules/missing.py writes a sentence
+# when it is read, and tests/test_missing_memory.py checks that it is the same sentence).
 def ref_item_class_sentences(self, unclassified: dict[str, tuple[str, ...]], classes: str) -> list[str]:
-    """``sentence(_ITEM_CLASS, pid, held=", ".join(held), classes=classes)`` for each
-    unclassified part and what it holds, in order: the same str objects, with the kept
-    sentences looked up once per distinct ``held`` (a rule can find tens of thousands)."""
-    kept: dict[tuple[str, ...], tuple[dict[str, str], str]] = {}
     part = self.trace.bom.part
-    found = []
-    for pid, held in unclassified.items():
-        slot = kept.get(held)
-        if slot is None:
-            joined = ", ".join(held)
-            key = (_ITEM_CLASS, ("held", joined), ("classes", classes))  # the key sentence() makes
-            by_part = self._sentences.get(key)
-            if by_part is None:
-                by_part = self._sentences[key] = {}
-            slot = kept[held] = (by_part, joined)
-        by_part, joined = slot
-        text = by_part.get(pid)
-        if text is None:
-            text = by_part[pid] = _ITEM_CLASS.format(label=part(pid).label, held=joined, classes=classes)
-        found.append(text)
-    return found
+    return [_ITEM_CLASS.format(label=part(pid).label, held=", ".join(held), classes=classes) for pid, held in unclassified.items()]
 
 
 # evaluate.py _for_finished_good as at 3328f1b
@@ -550,8 +512,7 @@ def reference():
         m.setattr(E._Context, "holders_under", ref_holders_under)
         m.setattr(E, "_unclassified", ref_unclassified)
         m.setattr(E._Context, "holders", ref_context_holders)
-        m.setattr(E._Context, "sentences", ref_sentences)
-        m.setattr(E._Context, "item_class_sentences", ref_item_class_sentences)
+        m.setattr(E._Context, "item_class_sentences", ref_item_class_sentences, raising=False)
         m.setattr(E, "_for_finished_good", ref_for_finished_good)
         m.setattr(E, "_node", ref_node)
         m.setattr(TRACE.Trace, "_result", ref_result)

@@ -1,17 +1,20 @@
-"""The missing-data sentences are written once per evaluation and shared (issue #8, memory).
+"""The missing-data sentences are written when read (issue #8, memory).
 
 A verdict's ``missing`` names a part for each datum that would settle it, and the same parts
 lack data under every node above them, for every rule and finished good. The evaluation
-writes each sentence once and every verdict holds that one str object. These tests check
-that the sentences are still exactly the ones the f-strings of commit f0de0ce wrote, that
-equal sentences are one object, and that the sharing (and the per-finished-good caches the
-evaluation now drops) changes no verdict.
+keeps, per sentence, the part it names and the text around the part's label
+(:class:`rarebom.rules.Missing`), and writes the sentence when it is read. These tests check
+that the sentences are still exactly the ones the f-strings of commits f0de0ce and 0ffd8ca
+wrote, in the same order and each once; that a ``Missing`` reads as the tuple of its
+sentences; that it keeps no sentence, only the model's own part ids and one pair of texts
+per form for the whole evaluation; and that none of this changes a verdict.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import importlib
+import pickle
 
 import pytest
 from hypothesis import given, settings
@@ -20,7 +23,8 @@ from hypothesis import strategies as st
 import rarebom
 from benchmarks.generate import synthetic_bom
 from rarebom import chemistry
-from rarebom.rules import Verdict, evaluate, load_rules
+from rarebom.rules import Missing, Verdict, evaluate, load_rules
+from rarebom.rules.missing import NOTHING, Gather
 from rarebom.rules.prices import Price, PriceTable
 from rarebom.testing import boms, parts_texts, texts
 
@@ -40,7 +44,8 @@ PRICES = PriceTable(
 )
 
 # The sentences as the f-strings of commit f0de0ce wrote them (rarebom/rules/evaluate.py),
-# by the template that now writes each; ``label`` is the part's label.
+# and the last four as those of 0ffd8ca, by the template that now writes each; ``label`` is
+# the part's label.
 OLD = {
     E._ITEM_CLASS: lambda label, held, classes: (
         f"the item class of {label}: it holds {held} in its own materials but is not classified as "
@@ -53,6 +58,10 @@ OLD = {
     E._INPUT_VALUE: lambda label, symbols: f"the unit value of {label}, or prices for {symbols}",
     E._UNIT_VALUE: lambda label: f"the unit value of {label}",
     E._TECHNOLOGY: lambda label: f"whether {label} was produced with China-origin rare-earth technology (the part's china-re-technology flag)",
+    E._PRICE: lambda label, symbol: f"a price for {symbol} (a price table), or the BOM's unit values of the China-origin {symbol} inputs in {label}",
+    E._UNDER: lambda label, could, symbols: f"a full declaration of what is under {label} ({could} of undeclared content could hold {symbols})",
+    E._STAGE_CLAIM: lambda label, stage: f"an origin claim for {label} (or its materials) at the {stage} stage",
+    E._NARROWER: lambda label, what: f"narrower ranges, or measured values, for the {what}content of {label} and the parts under it: the declared ranges straddle the threshold",
 }
 
 SYMBOL_LISTS = st.lists(st.sampled_from(chemistry.RARE_EARTHS), min_size=1, max_size=4, unique=True).map(", ".join)
@@ -66,6 +75,14 @@ def _fields(template: str, draw_symbols: str, draw_classes: str) -> dict[str, st
         return {"held": draw_symbols, "classes": draw_classes}
     if template in (E._COMPOSITION, E._INPUT_VALUE):
         return {"symbols": draw_symbols}
+    if template == E._PRICE:
+        return {"symbol": draw_symbols}
+    if template == E._UNDER:
+        return {"could": "1.5 g", "symbols": draw_symbols}
+    if template == E._STAGE_CLAIM:
+        return {"stage": draw_classes}
+    if template == E._NARROWER:
+        return {"what": draw_symbols + " "}
     return {}
 
 
@@ -85,38 +102,52 @@ class _Bom:
 
 
 @given(st.dictionaries(parts_texts(), texts(40) | st.sampled_from(["{label}", "{}", "{0}", "%s", "'s"]), min_size=1, max_size=4), SYMBOL_LISTS, CLASS_LISTS)
-def test_the_sentences_are_the_old_ones_and_one_object_each(labels, symbols, classes):
-    context = E._Context.__new__(E._Context)  # only what sentence() reads: the parts' labels
+def test_the_sentences_are_the_old_ones(labels, symbols, classes):
+    context = E._Context.__new__(E._Context)  # only what the sentences read: the parts' labels
     context.trace = type("Trace", (), {"bom": _Bom(labels)})()
-    context._sentences = {}
+    context._around, context._forms = {}, {}
     for pid, label in labels.items():
         for template, old in OLD.items():
             fields = _fields(template, symbols, classes)
-            first = context.sentence(template, pid, **fields)
-            assert first == old(label, **fields)
-            assert context.sentence(template, pid, **fields) is first
-    # Other fields for the same part and template: their own sentence, not the one kept.
-    for pid, label in labels.items():
-        for template, old in OLD.items():
-            fields = _fields(template, symbols + ", Lu", classes + " or x")
-            assert context.sentence(template, pid, **fields) == old(label, **fields)
-        # The same values under the other names, given in the other order: not the kept sentence.
-        swapped = context.sentence(E._ITEM_CLASS, pid, classes=symbols, held=classes)
-        assert swapped == OLD[E._ITEM_CLASS](label, held=classes, classes=symbols)
+            one = context.one(template, pid, **fields)
+            assert isinstance(one, Missing)
+            assert list(one) == [old(label, **fields)]
+            # Other fields for the same part and template: their own sentence.
+            other = _fields(template, symbols + ", Lu", classes + " or x")
+            assert context.one(template, pid, **other) == (old(label, **other),)
+        # The same values under the other names, given in the other order: not the kept form.
+        swapped = context.one(E._ITEM_CLASS, pid, classes=symbols, held=classes)
+        assert swapped == (OLD[E._ITEM_CLASS](label, held=classes, classes=symbols),)
+    # Many parts at once, a part twice, and item classes by what each part holds: each
+    # sentence once, in the order first asked for, and the one a part alone would have.
+    pids = list(labels)
+    gathered = context.gather()
+    context.said(gathered, E._COMPOSITION, pids + pids[:1], symbols=symbols)
+    context.item_classes(gathered, {pid: (symbols,) if k % 2 else ("Nd", symbols) for k, pid in enumerate(pids)}, classes)
+    context.said(gathered, E._MASS, pids[::-1])
+    found = gathered.done()
+    expected = [OLD[E._COMPOSITION](labels[p], symbols=symbols) for p in pids]
+    expected += [OLD[E._ITEM_CLASS](labels[p], held=symbols if k % 2 else f"Nd, {symbols}", classes=classes) for k, p in enumerate(pids)]
+    expected += [OLD[E._MASS](labels[p]) for p in pids[::-1]]
+    assert list(found) == expected
 
 
 def _reference_evaluate(monkeypatch, *args, **kwargs):
-    """``evaluate`` as at f0de0ce: every sentence written anew by its old f-string, the item
-    classes of each part their own set, and no per-finished-good cache dropped."""
+    """``evaluate`` as at f0de0ce: every sentence written anew by its old f-string when it is
+    asked for (and one kept only if its text is new), the item classes of each part their
+    own set, and no per-finished-good cache dropped."""
+
+    def said(self, missing, template, part_ids, **fields):
+        for p in part_ids:
+            missing.text(OLD[template](self.trace.bom.part(p).label, **fields))
+
+    def item_classes(self, missing, unclassified, classes):
+        for p, held in unclassified.items():
+            missing.text(OLD[E._ITEM_CLASS](self.trace.bom.part(p).label, held=", ".join(held), classes=classes))
+
     with monkeypatch.context() as m:
-        m.setattr(E._Context, "sentence", lambda self, template, part_id, **fields: OLD[template](self.trace.bom.part(part_id).label, **fields))
-        # The list forms of sentence(), which a node's missing data now go through.
-        m.setattr(E._Context, "sentences", lambda self, template, part_ids, **fields: [OLD[template](self.trace.bom.part(p).label, **fields) for p in part_ids])
-        m.setattr(
-            E._Context,
-            "item_class_sentences",
-            lambda self, unclassified, classes: [OLD[E._ITEM_CLASS](self.trace.bom.part(p).label, held=", ".join(held), classes=classes) for p, held in unclassified.items()],
-        )
+        m.setattr(E._Context, "said", said)
+        m.setattr(E._Context, "item_classes", item_classes)
         m.setattr(E._Context, "forget", lambda self, finished_good: None)
 
         def classes(self, part_id):
@@ -133,8 +164,8 @@ def _same(new, old):
     assert len(new.verdicts) == len(old.verdicts)
     for a, b in zip(new, old, strict=True):
         assert a == b
-        assert type(a.missing) is tuple and all(type(m) is str for m in a.missing)
-        assert a.missing == b.missing and a.nodes == b.nodes and a.reason == b.reason
+        assert isinstance(a.missing, Missing) and all(type(m) is str for m in a.missing)
+        assert list(a.missing) == list(b.missing) and a.nodes == b.nodes and a.reason == b.reason
     assert new.findings == old.findings
 
 
@@ -156,20 +187,86 @@ def shared_bom():
     return bom
 
 
-def test_finished_goods_hold_the_same_sentence_objects(shared_bom, monkeypatch):
+def test_the_missing_data_keep_no_sentence(shared_bom, monkeypatch):
+    """What a verdict keeps per datum: the model's own part id and an index, no str of its
+    own; the texts around the labels are one pair of str objects per form for the whole
+    evaluation, whichever rule, node and finished good holds them."""
     traced = rarebom.trace(shared_bom)
     evaluation = evaluate(traced, RULES, as_of="2026-11-22")
-    one: dict[str, str] = {}
+    forms: dict[tuple[str, str], tuple[str, str]] = {}
     where: dict[str, set[str]] = {}
+    entries = 0
     for v in evaluation:
-        texts = [*v.missing, *(m for n in v.nodes for m in n.missing)]
-        for text in texts:
-            assert one.setdefault(text, text) is text, f"two str objects for {text!r}"
+        for missing in (v.missing, *(n.missing for n in v.nodes)):
+            assert isinstance(missing, Missing)
+            for pid in missing._parts:
+                assert pid is shared_bom.part(pid).id  # the model's str, not a copy
+            for form in missing._forms:
+                assert forms.setdefault(form, form) is form, f"two pairs for the form {form!r}"
+            entries += len(missing)
+        for text in v.missing:
             where.setdefault(text, set()).add(v.finished_good)
-    # The test can fail: the two finished goods do ask for the same data, item classes included.
+    # The test can fail: there are thousands of sentences of a few forms, and the two
+    # finished goods ask for the same data, item classes included.
+    assert entries > 1000 and len(forms) < 100
     both = [text for text, fgs in where.items() if len(fgs) == 2]
     assert len(both) > 100
     assert any(text.startswith("the item class of ") for text in both)
     # And a rule's missing data hold what the evaluation at f0de0ce held, in the same order.
     _same(evaluation, _reference_evaluate(monkeypatch, traced, RULES, as_of="2026-11-22"))
     assert any(v.verdict is Verdict.INDETERMINATE for v in evaluation)
+
+
+class _Labels:
+    def part(self, pid):
+        return _Part(f"{pid} (label)")
+
+
+@given(st.lists(st.tuples(st.sampled_from(["a", "b{", "c {label}"]), st.sampled_from(["", " tail", "}"]), st.sampled_from([None, "P1", "P2", "P3"])), max_size=12), st.data())
+def test_a_missing_reads_as_the_tuple_of_its_sentences(added, data):
+    """Gather keeps each sentence once in the order first added; the Missing it makes
+    reads, compares, hashes, prints and pickles as the tuple of those sentences."""
+    gathered = Gather(_Labels())
+    expected: list[str] = []
+    for head, tail, pid in added:
+        tail = "" if pid is None else tail  # a sentence of no part is its head: its form has no tail
+        gathered.add(gathered.form(head, tail), (pid,))
+        text = head if pid is None else f"{head}{pid} (label){tail}"
+        if text not in expected:
+            expected.append(text)
+    missing = gathered.done()
+    sentences = tuple(expected)
+    assert len(missing) == len(sentences) and tuple(missing) == sentences and list(iter(missing)) == list(sentences)
+    assert missing == sentences and sentences == missing and missing == list(sentences) and missing != sentences + ("x",)
+    assert hash(missing) == hash(sentences) and repr(missing) == repr(sentences) and bool(missing) is bool(sentences)
+    for k in range(-len(sentences), len(sentences)):
+        assert missing[k] == sentences[k]
+    start, stop, step = data.draw(st.integers(-14, 14)), data.draw(st.integers(-14, 14)), data.draw(st.sampled_from([1, 2, -1, 3]))
+    assert missing[start:stop:step] == sentences[start:stop:step]
+    for k in (len(sentences), -len(sentences) - 1):
+        with pytest.raises(IndexError):
+            missing[k]
+    assert pickle.loads(pickle.dumps(missing)) == sentences
+    # Gathering it again, or its sentences as written text, adds nothing new.
+    again = Gather(_Labels())
+    again.extend(missing)
+    again.extend(missing)
+    assert again.done() == sentences
+    assert Missing.of([*sentences, *sentences]) == sentences
+
+
+def test_nothing_is_the_empty_tuple():
+    assert NOTHING == () and len(NOTHING) == 0 and not NOTHING and repr(NOTHING) == "()" and list(NOTHING) == []
+
+
+def test_more_forms_than_a_byte_counts():
+    """Past 256 forms the index of each sentence's form takes four bytes, the ones before it too."""
+    gathered = Gather(_Labels())
+    heads = [f"form {k}: " for k in range(300)]
+    for k, head in enumerate(heads):
+        gathered.add(gathered.form(head), (f"P{k % 7}",))
+        assert gathered._which.typecode == ("B" if k < 256 else "I")
+    gathered.add(gathered.form(heads[3]), ("P3", "P9"))  # P3 was said in form 3: only P9 is new
+    missing = gathered.done()
+    expected = (*(f"{head}P{k % 7} (label)" for k, head in enumerate(heads)), "form 3: P9 (label)")
+    assert missing == expected and missing[257] == expected[257] and missing[-1] == expected[-1]

@@ -1,7 +1,8 @@
 """The CPU work of the rules and the report (issue #8) against the code it replaced.
 
-``rarebom.rules.evaluate`` writes a node's missing-data sentences a list at a time, finds
-the parts that need an origin claim from the holders of the rule's elements, and gathers a
+``rarebom.rules.evaluate`` wrote a node's missing-data sentences a list at a time (it now
+writes them when they are read: tests/test_missing_memory.py), finds the parts that need an
+origin claim from the holders of the rule's elements, and gathers a
 rule's missing data with one chain; the results build their :class:`Bounds` without attrs'
 ``__init__``; the explanations keep the walks of finished goods and skip the parts without
 usages when they hand multipliers down. The reference functions here are the code as it was
@@ -60,17 +61,25 @@ PRICES = PriceTable(
 # -- the reference: the code as it was at b69dd2f -----------------------------------------------
 
 
-def ref_content_missing(context, rule, part_id, *, need_mass):
+def ref_sentence(context, template, part_id, **fields):
+    """The sentence as ``_Context.sentence`` wrote it at b69dd2f."""
+    return template.format(label=context.trace.bom.part(part_id).label, **fields)
+
+
+def ref_content_missing(context, gathered, rule, part_id, *, need_mass):
+    # The sentences added to the evaluation's gathering (rarebom/rules/missing.py), in the
+    # order this code wrote them; it returned them as a list.
     coverage = context.coverage(part_id)
     symbols = E._symbols(rule)
     missing = []
     if rule.origin == "china":
-        missing.extend(context.sentence(E._ORIGIN_CLAIMS, pid) for pid in coverage.missing_origin if context.trace.own_elements(pid, symbols))
+        missing.extend(ref_sentence(context, E._ORIGIN_CLAIMS, pid) for pid in coverage.missing_origin if context.trace.own_elements(pid, symbols))
     held = ", ".join(symbols)
-    missing.extend(context.sentence(E._COMPOSITION, pid, symbols=held) for pid in coverage.missing_composition)
+    missing.extend(ref_sentence(context, E._COMPOSITION, pid, symbols=held) for pid in coverage.missing_composition)
     if need_mass:
-        missing.extend(context.sentence(E._MASS, pid) for pid in coverage.missing_mass)
-    return missing
+        missing.extend(ref_sentence(context, E._MASS, pid) for pid in coverage.missing_mass)
+    gathered.extend(missing)
+    return gathered
 
 
 def ref_for_finished_good(context, rule, fg, below, uses, users, destination):
@@ -102,7 +111,7 @@ def ref_for_finished_good(context, rule, fg, below, uses, users, destination):
         gathered = dict.fromkeys(m for n in nodes if n.verdict is Verdict.INDETERMINATE for m in n.missing)
         missing.extend(gathered)
         classes = " or ".join(sorted(rule.classes))
-        missing.extend(context.sentence(E._ITEM_CLASS, pid, held=", ".join(held), classes=classes) for pid, held in unclassified.items())
+        missing.extend(ref_sentence(context, E._ITEM_CLASS, pid, held=", ".join(held), classes=classes) for pid, held in unclassified.items())
         reason = f"{len([n for n in nodes if n.verdict is Verdict.INDETERMINATE])} node(s) cannot be decided" + (
             f"; {len(unclassified)} unclassified part(s) may be items" if unclassified else ""
         )
@@ -386,23 +395,6 @@ def test_element_mass_sums_as_before(per_origin, cap):
         assert str(e)
         return
     assert repr(results.element_mass("Dy", per_origin, cap)) == expected
-
-
-def test_the_sentences_of_a_list_are_those_written_one_at_a_time():
-    traced = rarebom.trace(synthetic_bom(200, seed=3))
-    context = E._Context(traced, dt.date(2026, 11, 22), (), None)
-    pids = [p.id for p in traced.bom.parts][:60]
-    first = context.sentences(E._COMPOSITION, pids[:30], symbols="Dy, Tb")
-    both = context.sentences(E._COMPOSITION, pids + pids[:5], symbols="Dy, Tb")
-    for pid, text in zip(pids + pids[:5], both, strict=True):
-        assert text is context.sentence(E._COMPOSITION, pid, symbols="Dy, Tb")
-    assert all(a is b for a, b in zip(first, both, strict=False))
-    assert context.sentences(E._MASS, []) == []
-    held = {pid: ("Dy",) if k % 2 else ("Nd", "Dy") for k, pid in enumerate(pids)}
-    found = context.item_class_sentences(held, "ndfeb-magnet")
-    assert len(found) == len(pids)
-    for (pid, h), text in zip(held.items(), found, strict=True):
-        assert text is context.sentence(E._ITEM_CLASS, pid, held=", ".join(h), classes="ndfeb-magnet")
 
 
 def test_finished_goods_keep_their_walks_within_two_ints_per_part():

@@ -1,6 +1,7 @@
 """Rule packs and verdicts: versioned legal rules as data, evaluated against a trace."""
 
 from .evaluate import Evaluation, NodeVerdict, RuleVerdict, evaluate
+from .missing import Missing
 from .model import Basis, Cited, Level, Outlook, Pack, Reading, Rule, RuleStatus, Source, Status, Verdict, Window
 from .overrides import Override, load_overrides
 from .packs import BUILTIN_PACKS, RuleError, RuleSet, load_pack, load_rules
@@ -12,6 +13,7 @@ __all__ = [
     "Cited",
     "Evaluation",
     "Level",
+    "Missing",
     "NodeVerdict",
     "Outlook",
     "Override",

@@ -16,9 +16,8 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from fractions import Fraction
-from itertools import chain
 from typing import Any
 
 import attrs
@@ -29,6 +28,7 @@ from ..engine.results import Bounds, PartResult, PathStep, _make, _plus, _sum_st
 from ..engine.trace import Trace
 from ..errors import Finding, warning
 from ..units import Kind
+from .missing import NOTHING, Gather, Missing
 from .model import Basis, Level, Outlook, Rule, RuleStatus, Verdict, as_date
 from .overrides import Override
 from .packs import RuleSet, load_rules, matches
@@ -39,8 +39,8 @@ __all__ = ["Evaluation", "NodeVerdict", "RuleVerdict", "evaluate"]
 #: A float bound this close to a threshold (relatively) is re-decided with exact numbers.
 _NEAR = 1e-9
 
-# The missing-data sentences that name a part: written once per evaluation by
-# :meth:`_Context.sentence` and shared by every rule, node and finished good that asks.
+# The missing-data sentences that name a part: kept as the part and the text around its
+# label (:meth:`_Context.around`), and written when read (see rarebom/rules/missing.py).
 _ITEM_CLASS = (
     "the item class of {label}: it holds {held} in its own materials but is not classified as {classes}, "
     "nor under a part that is (classify it, or record with an override that it is not such an item)"
@@ -52,6 +52,10 @@ _MASS = "the mass of {label}"
 _INPUT_VALUE = "the unit value of {label}, or prices for {symbols}"
 _UNIT_VALUE = "the unit value of {label}"
 _TECHNOLOGY = "whether {label} was produced with China-origin rare-earth technology (the part's china-re-technology flag)"
+_PRICE = "a price for {symbol} (a price table), or the BOM's unit values of the China-origin {symbol} inputs in {label}"
+_UNDER = "a full declaration of what is under {label} ({could} of undeclared content could hold {symbols})"
+_STAGE_CLAIM = "an origin claim for {label} (or its materials) at the {stage} stage"
+_NARROWER = "narrower ranges, or measured values, for the {what}content of {label} and the parts under it: the declared ranges straddle the threshold"
 
 
 def _around_label(template: str, fields: dict[str, str]) -> tuple[str, str]:
@@ -80,7 +84,7 @@ class NodeVerdict:
     numerator: Bounds | None
     denominator: Bounds | None
     arithmetic: tuple[str, ...]
-    missing: tuple[str, ...]
+    missing: Missing
     estimated: bool = False
     exact: bool = False
     overrides: tuple[Override, ...] = ()
@@ -100,7 +104,7 @@ class RuleVerdict:
     node: NodeVerdict | None
     path: tuple[PathStep, ...]
     nodes: tuple[NodeVerdict, ...]
-    missing: tuple[str, ...]
+    missing: Missing
     outlook: Outlook | None
     scope_notes: tuple[str, ...]
 
@@ -245,14 +249,14 @@ class _Context:
         self._holding: dict[tuple[str, ...], tuple] = {}
         self._items: dict[frozenset[str], set[str]] = {}
         self._under: dict[tuple, list[str]] = {}
-        #: (finished good, item classes, elements) -> [the unclassified parts that hold them
-        #: and what they hold, their item-class sentences once written] (see _for_finished_good)
-        self.unclassified: dict[tuple, list] = {}
+        #: (finished good, item classes, elements) -> the unclassified parts that hold them,
+        #: and what they hold (see _for_finished_good)
+        self.unclassified: dict[tuple, dict[str, tuple[str, ...]]] = {}
         self._by_class: dict[str, list[str]] | None = None
-        #: (template, its other fields by name) -> part id -> the sentence (see :meth:`sentence`)
-        self._sentences: dict[tuple[str, ...], dict[str, str]] = {}
-        #: (item classes, elements) -> part id -> its item-class sentence (see item_class_texts)
-        self._item_texts: dict[tuple, dict[str, str]] = {}
+        #: (template, its other fields by name) -> the text around the label (see :meth:`around`)
+        self._around: dict[tuple[str, ...], tuple[str, str]] = {}
+        #: every form of the evaluation's missing data, once (see :class:`Gather`)
+        self._forms: dict[tuple[str, str], tuple[tuple[str, str]]] = {}
         self.prices = prices
         self.currency = trace.currency or (prices.currency if prices else None)
         self.price_rate: Fraction | None = None
@@ -337,82 +341,40 @@ class _Context:
             found = self._under[(finished_good, key)] = self.trace.within(finished_good, parts, in_order=in_order)
         return found
 
-    def sentence(self, template: str, part_id: str, **fields: str) -> str:
-        """``template`` said of the part (its label) and ``fields``, written once per evaluation:
-        every rule, node and finished good that needs the sentence holds the same str object.
+    def gather(self) -> Gather:
+        """A :class:`Missing` to build, whose forms are those of every other in the evaluation."""
+        return Gather(self.trace.bom, self._forms)
 
-        A verdict's missing data name a part for each datum, and the same parts lack data
-        under every node above them, for every rule and finished good: at 100k parts,
-        writing each sentence anew took more memory than the model and the trace together.
-        """
+    def around(self, template: str, fields: dict[str, str]) -> tuple[str, str]:
+        """:func:`_around_label` of ``template`` and ``fields``, worked out once per evaluation."""
         key = (template, *fields.items())  # names too: fields given in another order never meet
-        by_part = self._sentences.get(key)
-        if by_part is None:
-            by_part = self._sentences[key] = {}
-        found = by_part.get(part_id)
+        found = self._around.get(key)
         if found is None:
-            found = by_part[part_id] = template.format(label=self.trace.bom.part(part_id).label, **fields)
+            found = self._around[key] = _around_label(template, fields)
         return found
 
-    def sentences(self, template: str, part_ids: Sequence[str], **fields: str) -> list[str]:
-        """:meth:`sentence` for each of ``part_ids``, in order, and the same str objects; the
-        template's kept sentences are looked up once for the whole list (a node's missing
-        data can name every part under it)."""
-        key = (template, *fields.items())
-        by_part = self._sentences.get(key)
-        if by_part is None:
-            by_part = self._sentences[key] = {}
-        found = [by_part.get(pid) for pid in part_ids]
-        if None in found:  # some written for the first time
-            part = self.trace.bom.part
-            head, tail = _around_label(template, fields)
-            for k, pid in enumerate(part_ids):
-                if found[k] is None:
-                    text = by_part.get(pid)  # the same part may be named twice
-                    if text is None:
-                        text = by_part[pid] = head + part(pid).label + tail
-                    found[k] = text
-        return found
+    def said(self, missing: Gather, template: str, part_ids: Iterable[str], **fields: str) -> None:
+        """``template`` said of each of ``part_ids`` (its label) and ``fields``, added to ``missing``."""
+        missing.add(missing.form(*self.around(template, fields)), part_ids)
 
-    def item_class_sentences(self, unclassified: dict[str, tuple[str, ...]], classes: str) -> list[str]:
-        """``sentence(_ITEM_CLASS, pid, held=", ".join(held), classes=classes)`` for each
-        unclassified part and what it holds, in order: the same str objects, with the kept
-        sentences looked up once per distinct ``held`` (a rule can find tens of thousands)."""
-        kept: dict[tuple[str, ...], tuple[dict[str, str], str, str]] = {}
-        part = self.trace.bom.part
-        found = []
-        for pid, held in unclassified.items():
-            slot = kept.get(held)
-            if slot is None:
-                joined = ", ".join(held)
-                key = (_ITEM_CLASS, ("held", joined), ("classes", classes))  # the key sentence() makes
-                by_part = self._sentences.get(key)
-                if by_part is None:
-                    by_part = self._sentences[key] = {}
-                slot = kept[held] = (by_part, *_around_label(_ITEM_CLASS, {"held": joined, "classes": classes}))
-            by_part, head, tail = slot
-            text = by_part.get(pid)
-            if text is None:
-                text = by_part[pid] = head + part(pid).label + tail
-            found.append(text)
-        return found
+    def one(self, template: str, part_id: str, **fields: str) -> Missing:
+        """``template`` said of the part and ``fields``: a node's one missing datum."""
+        missing = self.gather()
+        self.said(missing, template, (part_id,), **fields)
+        return missing.done()
 
-    def item_class_texts(self, unclassified: dict[str, tuple[str, ...]], classes: str, key: tuple) -> list[str]:
-        """:meth:`item_class_sentences` of ``unclassified``, the parts an item rule finds
-        under one finished good, with ``key`` the rule's item classes and elements, which
-        decide what each part holds. The finished goods of a BOM share most of their parts,
-        so each part's sentence is asked for once per key, then looked up."""
-        texts = self._item_texts.get(key)
-        if texts is None:
-            texts = self._item_texts[key] = {}
-        found = [texts.get(pid) for pid in unclassified]
-        if None in found:
-            at = [k for k, text in enumerate(found) if text is None]
-            pids = list(unclassified)
-            new = {pids[k]: unclassified[pids[k]] for k in at}
-            for k, text in zip(at, self.item_class_sentences(new, classes), strict=True):
-                found[k] = texts[pids[k]] = text
-        return found
+    def item_classes(self, missing: Gather, unclassified: dict[str, tuple[str, ...]], classes: str) -> None:
+        """The item-class sentence of each unclassified part and what it holds, added to
+        ``missing`` in order (a rule can find tens of thousands; their forms, one per
+        distinct ``held``, are worked out once)."""
+        forms: dict[tuple[str, ...], int] = {}
+        which = []
+        for held in unclassified.values():
+            k = forms.get(held)
+            if k is None:
+                k = forms[held] = missing.form(*self.around(_ITEM_CLASS, {"held": ", ".join(held), "classes": classes}))
+            which.append(k)
+        missing.pairs(which, unclassified)
 
     def forget(self, finished_good: str) -> None:
         """Drop what only the finished good's own verdicts use (its parts and its item lists),
@@ -457,15 +419,14 @@ def _for_finished_good(context: _Context, rule: Rule, fg: str, below: tuple[str,
             if excluded.value in classes and not classes & rule.classes:
                 scope_notes.append(f"{trace.bom.part(pid).label} is classified {excluded.value}: {excluded.note} [{excluded.confidence}]")
     verdict_overrides = [o for o in context.overrides if o.verdict is not None]
-    shared = None
     if rule.level is Level.ITEM:
-        # Rules with the same item classes and elements find the same unclassified parts,
-        # and say the same sentences of them: worked out once per finished good.
+        # Rules with the same item classes and elements find the same unclassified parts:
+        # found once per finished good.
         key = (fg, rule.classes, _symbols(rule))
         shared = context.unclassified.get(key)
         if shared is None:
-            shared = context.unclassified[key] = [_unclassified(context, rule, fg, nodes), None]
-        unclassified = dict(shared[0]) if verdict_overrides else shared[0]
+            shared = context.unclassified[key] = _unclassified(context, rule, fg, nodes)
+        unclassified = dict(shared) if verdict_overrides else shared
     else:
         unclassified = {}
     for pid in list(unclassified) if verdict_overrides else ():
@@ -475,26 +436,25 @@ def _for_finished_good(context: _Context, rule: Rule, fg: str, below: tuple[str,
             del unclassified[pid]
             context.applied.extend(said)
             line = f"{pid} is not classified as {' or '.join(sorted(rule.classes))}; its verdict comes from an override"
-            nodes.append(NodeVerdict(rule.id, pid, said[-1].verdict, Verdict.INDETERMINATE, None, None, None, (line, *(f"override: {o}" for o in said)), (), overrides=tuple(said)))
-    missing: list[str] = []
+            lines = (line, *(f"override: {o}" for o in said))
+            nodes.append(NodeVerdict(rule.id, pid, said[-1].verdict, Verdict.INDETERMINATE, None, None, None, lines, NOTHING, overrides=tuple(said)))
+    missing = NOTHING
     deciding = max(nodes, key=lambda n: (n.verdict.rank, _top(n.measured)), default=None)
     verdict = deciding.verdict if deciding else Verdict.BELOW
     if verdict is Verdict.ABOVE:
         reason = f"{deciding.part}: {deciding.test or deciding.arithmetic[0]}"
     elif verdict is Verdict.INDETERMINATE or unclassified:
         verdict = Verdict.INDETERMINATE
-        gathered = dict.fromkeys(chain.from_iterable([n.missing for n in nodes if n.verdict is Verdict.INDETERMINATE]))
-        missing.extend(gathered)
-        classes = " or ".join(sorted(rule.classes))
-        if shared is not None and len(unclassified) == len(shared[0]):  # no override took a part out
-            if shared[1] is None:
-                shared[1] = context.item_class_texts(unclassified, classes, key[1:])
-            missing.extend(shared[1])
+        undecided = [n for n in nodes if n.verdict is Verdict.INDETERMINATE]
+        if len(undecided) == 1 and not unclassified and isinstance(undecided[0].missing, Missing):
+            missing = undecided[0].missing  # each datum once already: the node's own (a finished good's)
         else:
-            missing.extend(context.item_class_sentences(unclassified, classes))
-        reason = f"{len([n for n in nodes if n.verdict is Verdict.INDETERMINATE])} node(s) cannot be decided" + (
-            f"; {len(unclassified)} unclassified part(s) may be items" if unclassified else ""
-        )
+            gathered = context.gather()
+            for n in undecided:
+                gathered.extend(n.missing)
+            context.item_classes(gathered, unclassified, " or ".join(sorted(rule.classes)))
+            missing = gathered.done()
+        reason = f"{len(undecided)} node(s) cannot be decided" + (f"; {len(unclassified)} unclassified part(s) may be items" if unclassified else "")
         if deciding is not None and deciding.verdict is not Verdict.INDETERMINATE:
             deciding = None
     elif nodes:
@@ -504,7 +464,7 @@ def _for_finished_good(context: _Context, rule: Rule, fg: str, below: tuple[str,
         reason = what + (f", and no unclassified part holds {', '.join(_symbols(rule))}" if rule.level is Level.ITEM else "")
     outlook = rule.pack.outlook(uses, users, destination, context.as_of) if rule.outlook and verdict is not Verdict.BELOW else None
     path = trace.path(fg, deciding.part) if deciding is not None else ()
-    return RuleVerdict(rule, fg, status, verdict, reason, deciding, path or (), tuple(nodes), tuple(missing), outlook, tuple(dict.fromkeys(scope_notes)))
+    return RuleVerdict(rule, fg, status, verdict, reason, deciding, path or (), tuple(nodes), missing, outlook, tuple(dict.fromkeys(scope_notes)))
 
 
 def _top(measured: Bounds | None) -> float:
@@ -556,16 +516,14 @@ def _node(context: _Context, rule: Rule, part_id: str) -> NodeVerdict:
     if found.verdict is Verdict.INDETERMINATE and not found.missing:
         # Every value is declared, but the declared ranges straddle the threshold.
         what = f"{', '.join(rule.symbols)} " if rule.symbols else ""
-        label = trace.bom.part(part_id).label
-        narrower = f"narrower ranges, or measured values, for the {what}content of {label} and the parts under it: the declared ranges straddle the threshold"
-        found = attrs.evolve(found, missing=(narrower,))
+        found = attrs.evolve(found, missing=context.one(_NARROWER, part_id, what=what))
     if not applied and (found.verdict is Verdict.INDETERMINATE or not found.missing):
         return found  # what the evolve below would make of it, field for field (the usual case)
     verdict_overrides = [o for o in applied if o.verdict is not None]
     verdict = verdict_overrides[-1].verdict if verdict_overrides else found.verdict
     lines = found.arithmetic + tuple(f"override: {o}" for o in applied)
     context.applied.extend(applied)
-    return attrs.evolve(found, verdict=verdict, arithmetic=lines, overrides=tuple(applied), missing=found.missing if verdict is Verdict.INDETERMINATE else ())
+    return attrs.evolve(found, verdict=verdict, arithmetic=lines, overrides=tuple(applied), missing=found.missing if verdict is Verdict.INDETERMINATE else NOTHING)
 
 
 def _moved(trace: Trace, result: PartResult, moves: list[Override], exact: bool) -> PartResult:
@@ -626,20 +584,20 @@ def _origin_of(rule: Rule) -> OriginClass | None:
     return OriginClass.CHINA if rule.origin == "china" else None
 
 
-def _content_missing(context: _Context, rule: Rule, part_id: str, *, need_mass: bool) -> list[str]:
-    """What would settle a content-based verdict: origins, compositions and masses missing under the node."""
+def _content_missing(context: _Context, missing: Gather, rule: Rule, part_id: str, *, need_mass: bool) -> Gather:
+    """What would settle a content-based verdict, added to ``missing``: origins, compositions
+    and masses missing under the node."""
     coverage = context.coverage(part_id)
     symbols = _symbols(rule)
-    missing = []
     if rule.origin == "china" and coverage.missing_origin:
         # Parts of unknown origin whose own materials hold the rule's elements (the holders
         # of the rule's elements: what :meth:`Trace.own_elements` finds, for every part at once).
         holds = context.holders(symbols)
-        missing.extend(context.sentences(_ORIGIN_CLAIMS, [pid for pid in coverage.missing_origin if pid in holds]))
+        context.said(missing, _ORIGIN_CLAIMS, [pid for pid in coverage.missing_origin if pid in holds])
     if coverage.missing_composition:
-        missing.extend(context.sentences(_COMPOSITION, coverage.missing_composition, symbols=", ".join(symbols)))
+        context.said(missing, _COMPOSITION, coverage.missing_composition, symbols=", ".join(symbols))
     if need_mass and coverage.missing_mass:
-        missing.extend(context.sentences(_MASS, coverage.missing_mass))
+        context.said(missing, _MASS, coverage.missing_mass)
     return missing
 
 
@@ -657,8 +615,8 @@ def _presence(context: _Context, rule: Rule, part_id: str, get: Callable[[str], 
     else:
         verdict = Verdict.INDETERMINATE
     line = f"{what} in one {part_id}: {mass} (present if the lower bound is above 0 g; absent if the upper bound is 0 g)"
-    missing = _content_missing(context, rule, part_id, need_mass=False) if verdict is Verdict.INDETERMINATE else []
-    return NodeVerdict(rule.id, part_id, verdict, verdict, mass, mass, None, (line,), tuple(missing), test=line)
+    missing = _content_missing(context, context.gather(), rule, part_id, need_mass=False).done() if verdict is Verdict.INDETERMINATE else NOTHING
+    return NodeVerdict(rule.id, part_id, verdict, verdict, mass, mass, None, (line,), missing, test=line)
 
 
 def _mass_share(context: _Context, rule: Rule, part_id: str, get: Callable[[str], PartResult], reassign) -> NodeVerdict:
@@ -673,8 +631,8 @@ def _mass_share(context: _Context, rule: Rule, part_id: str, get: Callable[[str]
         f"mass of one {part_id}: {result.mass}",
         f"mass share {_share_text(share)} against {rule.operator} {_pct(rule.threshold_value)}",
     )
-    missing = _content_missing(context, rule, part_id, need_mass=True) if verdict is Verdict.INDETERMINATE else []
-    return NodeVerdict(rule.id, part_id, verdict, verdict, share, mass, result.mass, lines, tuple(missing), test=lines[-1])
+    missing = _content_missing(context, context.gather(), rule, part_id, need_mass=True).done() if verdict is Verdict.INDETERMINATE else NOTHING
+    return NodeVerdict(rule.id, part_id, verdict, verdict, share, mass, result.mass, lines, missing, test=lines[-1])
 
 
 def _element_split(result: PartResult, symbol: str) -> tuple[Bounds, Any]:
@@ -688,7 +646,7 @@ def _value_share(context: _Context, rule: Rule, part_id: str, get: Callable[[str
     result = get(part_id)
     symbols = rule.symbols
     lines: list[str] = []
-    missing: list[str] = []
+    missing = context.gather()
     estimated = False
     lo, nominal, hi = 0, 0, 0
     # Grams of each element inside the valued input items, by the class their content has at the node.
@@ -719,7 +677,7 @@ def _value_share(context: _Context, rule: Rule, part_id: str, get: Callable[[str
                 value, how = _estimate_content(context, item, symbols)
                 basis = how
                 if value is None:
-                    missing.append(context.sentence(_INPUT_VALUE, pid, symbols=", ".join(s for s in symbols if item.element(s).total.max > 0)))
+                    context.said(missing, _INPUT_VALUE, (pid,), symbols=", ".join(s for s in symbols if item.element(s).total.max > 0))
                     value = Bounds(0, None, math.inf)
                 else:
                     estimated = True
@@ -753,7 +711,7 @@ def _value_share(context: _Context, rule: Rule, part_id: str, get: Callable[[str
             continue
         price = context.price(context.prices.element(s)) if context.prices else None
         if price is None:
-            missing.append(f"a price for {s} (a price table), or the BOM's unit values of the China-origin {s} inputs in {trace.bom.part(part_id).label}")
+            context.said(missing, _PRICE, (part_id,), symbol=s)
             nominal = None
             hi = math.inf
             lines.append(f"{s}: {_g(c_lo)} to {_g(c_hi)} of China or unknown origin, no price for it")
@@ -782,7 +740,7 @@ def _value_share(context: _Context, rule: Rule, part_id: str, get: Callable[[str
             lines.append(f"undeclared or unresolved content, {_g(could)} at most, could be any of {', '.join(symbols)}: valued at the highest price at most")
         else:
             hi = math.inf
-            missing.append(f"a full declaration of what is under {trace.bom.part(part_id).label} ({_g(could)} of undeclared content could hold {', '.join(symbols)})")
+            context.said(missing, _UNDER, (part_id,), could=_g(could), symbols=", ".join(symbols))
     numerator = _make(lo, nominal, max(hi, lo), context.currency or "")
 
     # 4. The node's own value.
@@ -795,7 +753,7 @@ def _value_share(context: _Context, rule: Rule, part_id: str, get: Callable[[str
             estimated = True
             lines.append(f"value of one {part_id}: {denominator} (estimated: {_g(m.nominal)} × {price.basis} from the price table)")
         else:
-            missing.append(context.sentence(_UNIT_VALUE, part_id))
+            context.said(missing, _UNIT_VALUE, (part_id,))
             lines.append(f"value of one {part_id}: unknown")
     else:
         lines.append(f"value of one {part_id}: {denominator} ({result.value_basis})")
@@ -811,10 +769,10 @@ def _value_share(context: _Context, rule: Rule, part_id: str, get: Callable[[str
     test = f"value share {_share_text(share)} against {rule.operator} {_pct(rule.threshold_value)}" + (" (estimated)" if estimated else "")
     lines.append(test)
     if verdict is Verdict.INDETERMINATE:
-        missing = list(dict.fromkeys(missing + _content_missing(context, rule, part_id, need_mass=False)))
+        _content_missing(context, missing, rule, part_id, need_mass=False)
     if estimated and context.prices:
         lines.append(f"prices from {context.prices.label}")
-    return NodeVerdict(rule.id, part_id, verdict, verdict, share, numerator, denominator, tuple(lines), tuple(missing), estimated, test=test)
+    return NodeVerdict(rule.id, part_id, verdict, verdict, share, numerator, denominator, tuple(lines), missing.done(), estimated, test=test)
 
 
 def _estimate_content(context: _Context, item: PartResult, symbols) -> tuple[Bounds | None, str]:
@@ -840,10 +798,11 @@ def _technology(context: _Context, rule: Rule, part_id: str, get, reassign) -> N
     flag = part.china_re_technology
     if flag is True:
         line = f"{part_id} was produced with China-origin rare-earth technology (declared)"
-        return NodeVerdict(rule.id, part_id, Verdict.ABOVE, Verdict.ABOVE, None, None, None, (line,), (), test=line)
+        return NodeVerdict(rule.id, part_id, Verdict.ABOVE, Verdict.ABOVE, None, None, None, (line,), NOTHING, test=line)
     if flag is False:
-        return NodeVerdict(rule.id, part_id, Verdict.BELOW, Verdict.BELOW, None, None, None, (f"{part_id} was produced without China-origin rare-earth technology (declared)",), ())
-    missing = (context.sentence(_TECHNOLOGY, part_id),)
+        line = f"{part_id} was produced without China-origin rare-earth technology (declared)"
+        return NodeVerdict(rule.id, part_id, Verdict.BELOW, Verdict.BELOW, None, None, None, (line,), NOTHING)
+    missing = context.one(_TECHNOLOGY, part_id)
     return NodeVerdict(
         rule.id, part_id, Verdict.INDETERMINATE, Verdict.INDETERMINATE, None, None, None, (f"{part_id}: use of China-origin rare-earth technology not declared",), missing
     )
@@ -853,12 +812,12 @@ def _item_origin(context: _Context, rule: Rule, part_id: str, get, reassign) -> 
     decision = get(part_id).origin
     line = f"origin of {part_id}: {decision.origin.value} ({decision.reason})"
     if decision.origin is OriginClass.CHINA:
-        verdict, missing = Verdict.ABOVE, ()
+        verdict, missing = Verdict.ABOVE, NOTHING
     elif decision.origin is OriginClass.NOT_CHINA:
-        verdict, missing = Verdict.BELOW, ()
+        verdict, missing = Verdict.BELOW, NOTHING
     else:
         verdict = Verdict.INDETERMINATE
-        missing = (context.sentence(_ITEM_ORIGIN_CLAIMS, part_id),)
+        missing = context.one(_ITEM_ORIGIN_CLAIMS, part_id)
     return NodeVerdict(rule.id, part_id, verdict, verdict, None, None, None, (line,), missing, test=line)
 
 
@@ -875,15 +834,18 @@ def _origin_claims(context: _Context, rule: Rule, part_id: str, get, reassign) -
         lines.append(f"from {', '.join(starts)} the rule also looks at: {', '.join(later)}")
     if hits:
         lines += [f"{pid}: {c.country} at {c.stage.value} ({c.source or 'no source given'})" for pid, c in hits]
-        return NodeVerdict(rule.id, part_id, Verdict.ABOVE, Verdict.ABOVE, None, None, None, tuple(lines), (), test=lines[-1])
+        return NodeVerdict(rule.id, part_id, Verdict.ABOVE, Verdict.ABOVE, None, None, None, tuple(lines), NOTHING, test=lines[-1])
     claimed = {c.stage.value for _, c in claims}
     unclaimed = sorted(stages - claimed)
     if unclaimed:
         lines.append(f"no origin claim under {part_id} at: {', '.join(unclaimed)}")
-        missing = tuple(f"an origin claim for {trace.bom.part(part_id).label} (or its materials) at the {s} stage" for s in unclaimed)
+        missing = context.gather()
+        for s in unclaimed:
+            context.said(missing, _STAGE_CLAIM, (part_id,), stage=s)
+        missing = missing.done()
         return NodeVerdict(rule.id, part_id, Verdict.INDETERMINATE, Verdict.INDETERMINATE, None, None, None, tuple(lines), missing)
     lines.append(f"every stage that counts is claimed, none in a covered country ({len(claims)} claim(s))")
-    return NodeVerdict(rule.id, part_id, Verdict.BELOW, Verdict.BELOW, None, None, None, tuple(lines), ())
+    return NodeVerdict(rule.id, part_id, Verdict.BELOW, Verdict.BELOW, None, None, None, tuple(lines), NOTHING)
 
 
 _BASES = {
