@@ -22,6 +22,7 @@ import rarebom
 from rarebom._resources import schema_path
 from rarebom.cli import main
 from rarebom.report import FORMATS, Input, render, report_data
+from rarebom.report import data as report_data_module
 from rarebom.report.data import LIST_LIMIT, bounded
 from rarebom.rules import evaluate, load_overrides, load_prices
 from rarebom.testing import boms
@@ -542,3 +543,38 @@ def test_the_text_reports_quick_line_is_textwraps_line(text, first, rest):
     glued = text.replace(" %", "\x00%")
     slow = textwrap.wrap(glued, WIDTH, initial_indent=first, subsequent_indent=rest, break_on_hyphens=False) or [first.rstrip()]
     assert _wrap(text, first, rest) == [line.replace("\x00", " ") for line in slow]
+
+
+def test_the_input_digest_reads_the_file_a_chunk_at_a_time(tmp_path, monkeypatch):
+    """The report's sha256 of its input: that of the whole file, read in chunks (read whole,
+    a 1M-part BOM's 414 MB were the peak of the run's memory), and None when unreadable."""
+    path = tmp_path / "big.xml"
+    path.write_bytes(os.urandom(3 << 20) + b"end")
+    reads: list[int] = []
+
+    class Watched:
+        def __init__(self, f):
+            self.f = f
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            self.f.close()
+
+        def readable(self):
+            return True
+
+        def readinto(self, buffer):
+            reads.append(len(buffer))
+            return self.f.readinto(buffer)
+
+        def read(self, size=-1):
+            reads.append(size)
+            return self.f.read(size)
+
+    # (Watched closes the file it is given when the digest leaves its with block)
+    monkeypatch.setattr(report_data_module, "open", lambda p, mode: Watched(open(p, mode)), raising=False)  # noqa: SIM115
+    assert report_data_module._digest(str(path)) == hashlib.sha256(path.read_bytes()).hexdigest()
+    assert len(reads) > 3 and all(0 < n <= 1 << 20 for n in reads), reads[:5]
+    assert report_data_module._digest(str(tmp_path / "gone.xml")) is None
