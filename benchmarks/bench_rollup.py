@@ -535,6 +535,8 @@ def check_agreement(cases: list[dict[str, Any]]) -> float:
 def _time(seconds: float | None) -> str:
     if seconds is None:
         return "–"
+    if seconds < 0:  # a difference of two timings that drifted (end to end less the stages)
+        return "−" + _time(-seconds)
     if seconds < 1e-3:
         return f"{seconds * 1e6:.0f} µs"
     if seconds < 1:

@@ -18,6 +18,7 @@ from hypothesis import given, settings
 import rarebom
 from benchmarks import bench_trace
 from benchmarks.bench_import import count_elements
+from benchmarks.bench_rollup import _time
 from benchmarks.generate import synthetic_bom, write_xml
 from rarebom.rules import load_rules
 from rarebom.testing import boms
@@ -175,3 +176,11 @@ def test_the_section_renders_and_is_written_between_the_markers(synthetic_file, 
     assert text.count(bench_trace.MARKERS[0]) == 1
     assert text.startswith("# Performance\n\nintro\n")
     json.dumps(row)  # the runner saves rows as JSON
+
+
+def test_a_negative_difference_of_timings_is_written_as_one():
+    """End to end less the stages is negative when the machine drifted between the runs:
+    written with its unit like any other time, not as millions of microseconds."""
+    assert _time(-0.690663) == "−691 ms"
+    assert _time(-2e-4) == "−200 µs"
+    assert _time(0.690663) == "691 ms"
