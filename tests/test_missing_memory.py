@@ -270,3 +270,38 @@ def test_more_forms_than_a_byte_counts():
     missing = gathered.done()
     expected = (*(f"{head}P{k % 7} (label)" for k, head in enumerate(heads)), "form 3: P9 (label)")
     assert missing == expected and missing[257] == expected[257] and missing[-1] == expected[-1]
+
+
+OPERATIONS = st.lists(
+    st.one_of(
+        st.tuples(st.just("add"), st.integers(0, 3), st.lists(st.sampled_from(["P1", "P2", "P3", "P4", None]), max_size=5)),
+        st.tuples(st.just("pairs"), st.dictionaries(st.sampled_from(["P1", "P2", "P3", "P4", "P5"]), st.integers(0, 3), max_size=5)),
+        st.tuples(st.just("extend"), st.lists(st.tuples(st.integers(0, 3), st.sampled_from(["P1", "P2", "P6"])), max_size=5)),
+    ),
+    max_size=10,
+)
+
+
+@given(OPERATIONS)
+def test_gathering_keeps_each_sentence_once_in_the_order_first_added(operations):
+    """Any mix of adds, pairs and extends, into fresh forms (added at once, without a set)
+    and into forms already used (their sets made when first needed): the sentences of a
+    plain ordered dict of (form, part)."""
+    heads = [f"form {k}: " for k in range(4)]
+    gathered, expected = Gather(_Labels()), {}
+    for operation in operations:
+        if operation[0] == "add":
+            _, k, pids = operation
+            gathered.add(gathered.form(heads[k]), pids)
+            expected.update((((k, pid), None) for pid in pids))
+        elif operation[0] == "pairs":
+            by_part = operation[1]
+            gathered.pairs([gathered.form(heads[k]) for k in by_part.values()], list(by_part))
+            expected.update((((k, pid), None) for pid, k in by_part.items()))
+        else:
+            other = Gather(_Labels())
+            for k, pid in operation[1]:
+                other.add(other.form(heads[k]), (pid,))
+            gathered.extend(other.done())
+            expected.update((((k, pid), None) for k, pid in operation[1]))
+    assert list(gathered.done()) == [heads[k] if pid is None else f"{heads[k]}{pid} (label)" for k, pid in expected]

@@ -98,8 +98,10 @@ class Gather:
         self._shared = {} if forms is None else forms
         self._forms: list[tuple[str, str]] = []
         self._index: dict[tuple[str, str], int] = {}
-        #: per form, the parts (or None) it has named
-        self._seen: list[set] = []
+        #: per form, the parts (or None) it has named: an empty set for a form with no
+        #: sentence yet, None where its sentences were added at once and the set is made
+        #: only if more of them are (see :meth:`_sets`)
+        self._seen: list[set | None] = []
         self._which = array("B")
         self._parts: list[str | None] = []
 
@@ -117,21 +119,53 @@ class Gather:
                 self._which = array("I", self._which)
         return k
 
+    def _fresh(self, form: int) -> bool:
+        """Whether the form has no sentence yet."""
+        seen = self._seen[form]
+        return seen is not None and not seen
+
+    def _sets(self, forms: Iterable[int]) -> dict[int, set]:
+        """The parts each of ``forms`` has named; the sets of forms whose sentences were
+        added at once are made now, in one pass over the sentences."""
+        found = {k: self._seen[k] for k in forms}
+        unmade = {k for k, seen in found.items() if seen is None}
+        if unmade:
+            for k in unmade:
+                found[k] = self._seen[k] = set()
+            for k, pid in zip(self._which, self._parts, strict=True):
+                if k in unmade:
+                    found[k].add(pid)
+        return found
+
     def add(self, form: int, part_ids: Iterable[str | None]) -> None:
         """The sentences of ``form`` for each of ``part_ids`` (None: the form's head alone)."""
-        seen, which, parts = self._seen[form], self._which, self._parts
+        if self._fresh(form):  # its first sentences: each part once, in order, with no set
+            new = dict.fromkeys(part_ids)
+            if new:
+                self._parts.extend(new)
+                self._which.extend(repeat(form, len(new)))
+                self._seen[form] = None
+            return
+        seen, which, parts = self._sets((form,))[form], self._which, self._parts
         for pid in part_ids:
             if pid not in seen:
                 seen.add(pid)
                 which.append(form)
                 parts.append(pid)
 
-    def pairs(self, forms: Iterable[int], part_ids: Iterable[str]) -> None:
-        """The sentence of each form for the part beside it."""
-        seen, which, parts = self._seen, self._which, self._parts
+    def pairs(self, forms: Sequence[int], part_ids: Sequence[str]) -> None:
+        """The sentence of each form for the part beside it; ``part_ids`` are distinct."""
+        distinct = set(forms)
+        if all(map(self._fresh, distinct)):  # the forms' first sentences: nothing to look up
+            self._which.extend(forms)
+            self._parts.extend(part_ids)
+            for k in distinct:
+                self._seen[k] = None
+            return
+        sets, which, parts = self._sets(distinct), self._which, self._parts
         for k, pid in zip(forms, part_ids, strict=True):
-            if pid not in seen[k]:
-                seen[k].add(pid)
+            if pid not in sets[k]:
+                sets[k].add(pid)
                 which.append(k)
                 parts.append(pid)
 
@@ -145,15 +179,25 @@ class Gather:
             for text in missing:
                 self.text(text)
             return
+        if not missing:
+            return
         if missing._bom is not None:
             self._bom = missing._bom
         forms = [self.form(*f) for f in missing._forms]
-        seen, which, parts = self._seen, self._which, self._parts
-        for w, pid in zip(repeat(0) if missing._which is None else missing._which, missing._parts, strict=False):
-            k = forms[w]
-            if pid not in seen[k]:
-                seen[k].add(pid)
-                which.append(k)
+        which = repeat(forms[0], len(missing)) if missing._which is None else map(forms.__getitem__, missing._which)
+        if all(map(self._fresh, forms)):  # a Missing holds each sentence once: all of it is new
+            self._which.extend(which)
+            self._parts.extend(missing._parts)
+            for k in forms:
+                self._seen[k] = None
+            return
+        sets = self._sets(forms)
+        mine, parts = self._which, self._parts
+        for k, pid in zip(which, missing._parts, strict=False):
+            found = sets[k]
+            if pid not in found:
+                found.add(pid)
+                mine.append(k)
                 parts.append(pid)
 
     def done(self) -> Missing:
