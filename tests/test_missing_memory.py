@@ -293,15 +293,15 @@ def test_gathering_keeps_each_sentence_once_in_the_order_first_added(operations)
         if operation[0] == "add":
             _, k, pids = operation
             gathered.add(gathered.form(heads[k]), pids)
-            expected.update((((k, pid), None) for pid in pids))
+            expected.update(((k, pid), None) for pid in pids)
         elif operation[0] == "pairs":
             by_part = operation[1]
             gathered.pairs([gathered.form(heads[k]) for k in by_part.values()], list(by_part))
-            expected.update((((k, pid), None) for pid, k in by_part.items()))
+            expected.update(((k, pid), None) for pid, k in by_part.items())
         else:
             other = Gather(_Labels())
             for k, pid in operation[1]:
                 other.add(other.form(heads[k]), (pid,))
             gathered.extend(other.done())
-            expected.update((((k, pid), None) for k, pid in operation[1]))
+            expected.update(((k, pid), None) for k, pid in operation[1])
     assert list(gathered.done()) == [heads[k] if pid is None else f"{heads[k]}{pid} (label)" for k, pid in expected]
