@@ -559,3 +559,17 @@ def test_the_merge_adds_up_several_columns_of_one_symbol_as_before():
         assert columns[0] == [i for (i, _, _), _ in expected]
         found = explain._top_one_class(columns, one_class, 10, ["a", "b", "c"], [o.value for o in ORIGIN_CLASSES])
         assert same(sorted(found, key=lambda item: item[0]), sorted(expected, key=lambda item: item[0]))
+
+
+@settings(max_examples=25)
+@given(boms(), st.sampled_from(list(Alternates)), st.data())
+def test_paths_from_roots_asked_in_any_order_keep_two_walks(bom, alternates, data):
+    """Trace.path keeps the walks of the two roots asked for last: roots asked for again
+    after others give the same paths as the plain walk, and no more walks are held."""
+    t = rarebom.trace(bom, alternates=alternates)
+    ids = list(t._compiled.ids)
+    roots = data.draw(st.lists(st.sampled_from(ids), min_size=1, max_size=8))
+    for root in roots:
+        target = data.draw(st.sampled_from(ids))
+        assert same(t.path(root, target), ref_path(t, root, target))
+        assert len(t._parents) <= 2 and next(reversed(t._parents)) == root

@@ -210,6 +210,11 @@ _RARE_EARTH_INDICES = frozenset(SYMBOL_INDEX[s] for s in chemistry.RARE_EARTHS)
 #: the symbol indices of undeclared and unresolved content (see :meth:`Trace._lacks`)
 _OPEN_INDICES = frozenset((SYMBOL_INDEX[UNDECLARED], SYMBOL_INDEX[UNRESOLVED]))
 
+#: The roots whose walks :meth:`Trace.path` keeps (4 bytes per part each): the rules ask
+#: for one finished good's paths at a time, and at 1M parts a walk kept for each of 10
+#: finished goods held 38 MiB.
+_PATH_ROOTS = 2
+
 # What a part's own data lacks, for Trace.coverage (bits of Trace._lacks()).
 _LACKS_MASS, _LACKS_COMPOSITION, _LACKS_VALUE, _LACKS_ORIGIN = 1, 2, 4, 8
 
@@ -229,6 +234,7 @@ class Trace:
         self._compiled = compiled
         self._rolled = rolled
         self._cache: dict[str, PartResult] = {}
+        #: the latest :data:`_PATH_ROOTS` roots' walks for :meth:`path`, the latest last
         self._parents: dict[str, array] = {}
         self._lacking: list[int] | None = None
         self._walks: Graph | None = None
@@ -408,7 +414,7 @@ class Trace:
         """One shortest BOM path from ``root`` down to ``target`` (the first in file order), or None."""
         c = self._compiled
         alternates = self.options.alternates is Alternates.WORST
-        parent = self._parents.get(root)
+        parent = self._parents.pop(root, None)
         if parent is None:
             # One breadth-first walk per root, kept as each part's parent on the walk (-1 for
             # the root, -2 where not under it): every path from the root is then a lookup.
@@ -422,7 +428,9 @@ class Trace:
                     if parent[j] == -2:
                         parent[j] = i
                         queue.append(j)
-            self._parents[root] = parent
+            if len(self._parents) >= _PATH_ROOTS:  # the least recently asked for goes
+                del self._parents[next(iter(self._parents))]
+        self._parents[root] = parent  # (the latest last)
         i = c.index[target]
         if parent[i] == -2:
             return None
