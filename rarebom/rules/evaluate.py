@@ -446,7 +446,7 @@ def _for_finished_good(context: _Context, rule: Rule, fg: str, below: tuple[str,
     elif verdict is Verdict.INDETERMINATE or unclassified:
         verdict = Verdict.INDETERMINATE
         undecided = [n for n in nodes if n.verdict is Verdict.INDETERMINATE]
-        if len(undecided) == 1 and not unclassified and isinstance(undecided[0].missing, Missing):
+        if len(undecided) == 1 and not unclassified:
             missing = undecided[0].missing  # each datum once already: the node's own (a finished good's)
         else:
             gathered = context.gather()

@@ -105,9 +105,6 @@ class Gather:
         self._which = array("B")
         self._parts: list[str | None] = []
 
-    def __len__(self) -> int:
-        return len(self._parts)
-
     def form(self, head: str, tail: str = "") -> int:
         key = (head, tail)
         k = self._index.get(key)
