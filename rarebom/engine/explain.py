@@ -42,6 +42,11 @@ __all__ = ["Derivation", "Graph", "contributors", "derive"]
 #: the array type code of part indices: 4 bytes ("i" is at least 32 bits, enough for any BOM)
 _INDEX = "i"
 
+#: The walks from a finished good use numpy (:mod:`.walks`) where the BOM's levels hold this
+#: many parts on average, as the vectorised roll-up does (``vector.MIN_LEVEL_WIDTH``): a
+#: step of such a walk costs a few array operations, so a deep, narrow BOM walks in Python.
+WIDE_LEVEL = 128
+
 
 class Graph:
     """The usages of a compiled BOM as tuples of ints, for the walks of the explanations and rules.
@@ -52,7 +57,10 @@ class Graph:
     one empty tuple. Built once per trace: one pass over the usages.
     """
 
-    __slots__ = ("_alternates", "_fixing", "_holders", "_kept", "_kept_size", "_parents", "_recent", "_recent_size", "_used", "children", "compiled", "every", "selected")
+    __slots__ = (
+        *("_alternates", "_arrays", "_fixing", "_holders", "_kept", "_kept_size", "_parents", "_recent", "_recent_size", "_used"),
+        *("children", "compiled", "every", "selected"),
+    )
 
     #: how many of the latest walks :meth:`reachable` keeps at least, whatever their size:
     #: the rules walk down from one node several times in a row (its parts, its coverage,
@@ -94,6 +102,27 @@ class Graph:
         self._used: bytearray | None = None
         self._holders: dict[frozenset[int], Holders] = {}
         self._fixing: tuple[list, bytearray | None] | None = None
+        #: the usages as arrays for the walks from finished goods, by ``alternates`` (see :meth:`_wide`)
+        self._arrays: dict[bool, Any] | None = None
+
+    def _wide(self, root: int, alternates: bool) -> Any:
+        """The :class:`.walks.Arrays` to walk down from ``root`` with, or None to walk in
+        Python: arrays only from a finished good (a walk from anything else is usually small)
+        of a BOM whose levels hold :data:`WIDE_LEVEL` parts on average."""
+        if self._arrays is None:
+            level = self.compiled.level
+            wide = len(level) == len(self.children) > 0 and (max(level) + 1) * WIDE_LEVEL <= len(level)
+            self._arrays = {} if wide else {False: None, True: None}
+        alternates = alternates and self._alternates
+        if alternates in self._arrays:
+            found = self._arrays[alternates]
+            return found if found is not None and self._is_top(root) else None
+        if not self._is_top(root):
+            return None
+        from .walks import Arrays  # numpy: imported for a large BOM only
+
+        found = self._arrays[alternates] = Arrays(self.every if alternates else self.children, self.compiled.level)
+        return found
 
     def fixing(self, origin: list[int]) -> bytearray | None:
         """Per part, 1 where it has children and a definite origin class (with inheritance,
@@ -119,8 +148,10 @@ class Graph:
                 return found
             kids = self.every if key[1] else self.children
             top = self._is_top(root)
-            # A finished good's walk reaches most of the BOM: a byte per part marks it faster than a set.
-            found = array(_INDEX, self._walk_wide(root, kids) if top else self._walk(root, kids))
+            arrays = self._wide(root, key[1])
+            # A finished good's walk reaches most of the BOM: a byte per part marks it faster
+            # than a set, and arrays faster again where the BOM is wide.
+            found = arrays.below(root) if arrays is not None else array(_INDEX, self._walk_wide(root, kids) if top else self._walk(root, kids))
             if top and self._kept_size + len(found) <= 2 * len(self.children):
                 # A finished good's walk is asked for again and again, by every rule and the
                 # report, far apart: keep it, up to two ints per part of the BOM in all.
@@ -189,9 +220,22 @@ class Graph:
         :meth:`reachable` walks (:meth:`_marks`)."""
         return self._marks(roots, self.every if alternates and self._alternates else self.children)
 
+    def marks(self, root: int, *, alternates: bool = False) -> bytearray:
+        """Per part, 1 where it is ``root`` or under it (:meth:`reachable` as a byte per part)."""
+        arrays = self._wide(root, alternates)
+        if arrays is not None:
+            return arrays.marks(root)
+        under = bytearray(len(self.children))
+        for i in self.reachable(root, alternates=alternates):
+            under[i] = 1
+        return under
+
     def reachable_avoiding(self, root: int, stop: bytes | None, *, alternates: bool = False) -> bytearray:
         """Per part, 1 where it is ``root`` or reached from it without passing *through* a
         part whose ``stop`` byte is set (such parts are reached, but not walked into)."""
+        arrays = self._wide(root, alternates)
+        if arrays is not None:
+            return arrays.marks(root, stop)
         kids = self.every if alternates else self.children
         if stop is None:
             return self._marks((root,), kids)
@@ -208,6 +252,24 @@ class Graph:
                     if not stop[j]:
                         push(j)
         return seen
+
+    def first_parents(self, root: int, *, alternates: bool = False) -> array:
+        """Per part, its parent in a breadth-first walk from ``root`` that takes each part's
+        children in file order, the first to reach it: -1 for ``root``, -2 for a part not
+        under it. Every shortest BOM path from ``root`` is then a look-up (``Trace.path``)."""
+        arrays = self._wide(root, alternates)
+        if arrays is not None:
+            return arrays.first_parents(root)
+        parent = array(_INDEX if len(self.children) < 2**31 else "q", [-2]) * len(self.children)
+        parent[root] = -1
+        queue = [root]
+        kids = self.every if alternates else self.children
+        for i in queue:
+            for j in kids[i]:
+                if parent[j] == -2:
+                    parent[j] = i
+                    queue.append(j)
+        return parent
 
     def parents(self, i: int) -> array:
         """The parts that use part ``i`` as a selected child, once per such usage. All of

@@ -403,10 +403,7 @@ class Trace:
         the latest root only."""
         mask = self._mask
         if mask is None or mask[0] != root:
-            index = self._compiled.index
-            under = bytearray(len(index))
-            for i in self._graph().reachable(index[root], alternates=self.options.alternates is Alternates.WORST):
-                under[i] = 1
+            under = self._graph().marks(self._compiled.index[root], alternates=self.options.alternates is Alternates.WORST)
             mask = self._mask = (root, under)
         return mask[1]
 
@@ -418,16 +415,7 @@ class Trace:
         if parent is None:
             # One breadth-first walk per root, kept as each part's parent on the walk (-1 for
             # the root, -2 where not under it): every path from the root is then a lookup.
-            start = c.index[root]
-            parent = array("i" if len(c.ids) < 2**31 else "q", [-2]) * len(c.ids)
-            parent[start] = -1
-            queue = [start]
-            kids = self._graph().every if alternates else self._graph().children
-            for i in queue:
-                for j in kids[i]:
-                    if parent[j] == -2:
-                        parent[j] = i
-                        queue.append(j)
+            parent = self._graph().first_parents(c.index[root], alternates=alternates)
             if len(self._parents) >= _PATH_ROOTS:  # the least recently asked for goes
                 del self._parents[next(iter(self._parents))]
         self._parents[root] = parent  # (the latest last)
