@@ -192,3 +192,19 @@ def test_deep_narrow_boms_use_the_loop(monkeypatch):
     monkeypatch.setattr(vector_contributors, "MIN_LEVEL_WIDTH", 64)
     t = rarebom.trace(chain_bom(30, "2"))
     assert check_root(t, t._graph(), t._compiled.index["p0"], ("Dy",), None, 10, ran=False) is False
+
+
+def test_a_part_sums_its_parents_in_the_loop_order():
+    """Parents by index descending: a large share first absorbs the small ones after it
+    (1e16 + 1 + 1 is 1e16), where the other order keeps them (1 + 1 + 1e16 is 1e16 + 2)."""
+    leaf = chain_bom(0, "1").parts[0]
+    parents = [Part(id=f"a{k}", name=f"a{k}", uses=(Usage(child="p0", quantity=Amount.parse("1", "each", Kind.COUNT)),)) for k in range(3)]
+    root = Part(id="root", name="root", uses=tuple(Usage(child=p.id, quantity=Amount.parse("1", "each", Kind.COUNT)) for p in parents))
+    t = rarebom.trace(Bom(parts=(root, *parents, leaf)))
+    index = t._compiled.index
+    graph = explain.Graph(t._compiled)
+    first, *rest = sorted((index[p.id] for p in parents), reverse=True)
+    graph.selected[first] = ((index["p0"], 1e16, 1e16, 1e16),)
+    assert check_root(t, graph, index["root"], ("Dy",), None, 10)
+    [found] = explain.contributors(graph, t._rolled, index["root"], ("Dy",), inherit=t.options.policy.inherit)
+    assert found.multiplier.nominal == 1e16 + 1 + 1 != 1 + 1 + 1e16
