@@ -58,7 +58,7 @@ class Graph:
     """
 
     __slots__ = (
-        *("_alternates", "_arrays", "_fixing", "_holders", "_kept", "_kept_size", "_parents", "_recent", "_recent_size", "_used"),
+        *("_alternates", "_arrays", "_fixing", "_holders", "_kept", "_kept_size", "_parents", "_recent", "_recent_size", "_used", "_vec"),
         *("children", "compiled", "every", "selected"),
     )
 
@@ -618,6 +618,25 @@ def _top_one_class(merged: tuple[list, ...], one_class: tuple[list, ...], limit:
     ]
 
 
+#: From this many parts on, a float trace ranks contributors with numpy where it can
+#: (rarebom.engine.vector_contributors): below it, the arrays cost more than they save.
+VECTOR_MIN_PARTS = 2000
+
+
+def _vectorised(
+    graph: Graph, rolled: Rolled, root: int, below: Sequence[int], inherit: bool, holders: Holders, wanted_class: int | None, limit: int, ids: list[str], values: list[str]
+):
+    """The ranked items of :func:`_top_one_class` and each part's path count (a function of
+    its index) computed with numpy, identical to the loop's; None where the loop runs."""
+    if graph.compiled.exact or len(ids) < VECTOR_MIN_PARTS:
+        return None
+    try:
+        from .vector_contributors import top_contributors  # numpy, imported only here
+    except ImportError:
+        return None
+    return top_contributors(graph, rolled, root, below, inherit, holders, wanted_class, limit, ids, values)
+
+
 def contributors(
     graph: Graph,
     rolled: Rolled,
@@ -641,11 +660,14 @@ def contributors(
     wanted_class = None if origin is None else ORIGIN_CLASSES.index(origin)
     # The parts holding the symbols, in index order (as ``below`` is), and under the root.
     holders = graph.holders(frozenset(SYMBOL_INDEX[s] for s in symbols))
-    one_class = _one_class_multipliers(graph, rolled, root, below, inherit)
     ids = compiled.ids
     values = [o.value for o in ORIGIN_CLASSES]
-    if one_class is not None:
-        flat_counts = one_class[3]
+    vectorised = _vectorised(graph, rolled, root, below, inherit, holders, wanted_class, limit, ids, values)
+    one_class = None if vectorised is not None else _one_class_multipliers(graph, rolled, root, below, inherit)
+    if vectorised is not None:
+        top, count_of = vectorised
+    elif one_class is not None:
+        count_of = one_class[3].__getitem__
         top = _top_one_class(_merge_one_class(holders, one_class, origins, wanted_class), one_class, limit, ids, values)
     else:
         mult = _multipliers(graph, rolled, root, below, inherit)
@@ -663,11 +685,11 @@ def contributors(
     ranked = [((i, SYMBOLS[symbol_index], ORIGIN_CLASSES[cls]), slot) for (i, symbol_index, cls), slot in top]
     if not ranked:
         return []
-    if one_class is not None:
+    if vectorised is not None or one_class is not None:
         inside: set[int] | dict = set(below)
 
         def path_count(i: int, cls: int) -> int:
-            return flat_counts[i]  # one class: the content has class ``cls`` along every path
+            return count_of(i)  # one class: the content has class ``cls`` along every path
 
     else:
         inside = mult
