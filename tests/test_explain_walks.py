@@ -573,3 +573,35 @@ def test_paths_from_roots_asked_in_any_order_keep_two_walks(bom, alternates, dat
         target = data.draw(st.sampled_from(ids))
         assert same(t.path(root, target), ref_path(t, root, target))
         assert len(t._parents) <= 2 and next(reversed(t._parents)) == root
+
+
+@settings(max_examples=40, deadline=None)
+@given(boms(max_parts=9), st.booleans(), st.booleans(), st.data())
+def test_a_part_with_several_columns_of_one_symbol_is_one_contributor(bom, inherit, arrays, data):
+    """Own content with a symbol of two origins: the part is one contributor, whose grams
+    and multiplier add both columns up. Under quantities with ranges, so a mix-up of the
+    low, nominal and high sums shows; by the loop and (``arrays``) by numpy."""
+    from rarebom.engine import vector_contributors
+
+    t = rarebom.trace(bom, currency="USD", rates=RATES, policy=OriginPolicy(inherit=inherit))
+    c = t._compiled
+    numbers = st.sampled_from([0, 1, 2, 0.5, 0.25, 3.0, 1e-3])
+    triple = st.tuples(numbers, numbers, numbers)
+    c.uses = [tuple(tuple((j, *data.draw(triple)) for j, *_ in candidates) for candidates in uses) for uses in c.uses]
+    own = []
+    for columns in c.own:
+        columns = dict(columns)
+        for col in list(columns):
+            if data.draw(st.booleans()):
+                columns[col - col % N_ORIGINS + (col % N_ORIGINS + 1) % N_ORIGINS] = data.draw(triple)
+        own.append(columns)
+    c.own = own
+    t._walks = None  # the graph of the usages drawn here
+    with pytest.MonkeyPatch.context() as m:
+        if arrays:
+            m.setattr(explain, "VECTOR_MIN_PARTS", 0)
+            m.setattr(vector_contributors, "MIN_LEVEL_WIDTH", 0)
+        for pid in c.ids:
+            for origin in (None, rarebom.OriginClass.UNKNOWN):
+                found = t.contributors(pid, chemistry.RARE_EARTHS, limit=10**6, max_paths=2, origin=origin)
+                assert same(found, ref_contributors(t, pid, chemistry.RARE_EARTHS, limit=10**6, max_paths=2, origin=origin))

@@ -478,26 +478,33 @@ def _merge(holders: Holders, mult: dict[int, dict[int, list]], origins: list[int
             continue
         own_origin = origins[i]
         for col, own_t in cols:
-            a, b, c = own_t
             symbol_index = col // N_ORIGINS
             for k, m in here.items():
                 cls = own_origin if own_origin != UNKNOWN else k
                 if wanted_class is not None and cls != wanted_class:
                     continue
-                m_lo, m_nom, m_hi = m
-                key = (i, symbol_index, cls)
-                slot = merged.get(key)
-                if slot is None:
-                    merged[key] = [[a * m_lo, b * m_nom, c * m_hi], [m_lo, m_nom, m_hi], own_t]
-                else:
-                    mass, total = slot[0], slot[1]
-                    mass[0] += a * m_lo
-                    mass[1] += b * m_nom
-                    mass[2] += c * m_hi
-                    total[0] += m_lo
-                    total[1] += m_nom
-                    total[2] += m_hi
+                _add_column(merged, (i, symbol_index, cls), own_t, m)
     return merged
+
+
+def _add_column(slots: dict, key: Any, own_t: tuple, m: Sequence) -> None:
+    """Add one own column's grams times the multiplier ``m`` (low, nominal, high) to
+    ``slots[key]``: ``[grams, multiplier, own grams]``, made by the key's first column,
+    whose own grams it keeps. A part with several columns of one symbol (several origins)
+    is one contributor: its grams and its multiplier add up."""
+    a, b, c = own_t
+    m_lo, m_nom, m_hi = m
+    slot = slots.get(key)
+    if slot is None:
+        slots[key] = [[a * m_lo, b * m_nom, c * m_hi], [m_lo, m_nom, m_hi], own_t]
+    else:
+        mass, total = slot[0], slot[1]
+        mass[0] += a * m_lo
+        mass[1] += b * m_nom
+        mass[2] += c * m_hi
+        total[0] += m_lo
+        total[1] += m_nom
+        total[2] += m_hi
 
 
 class _Column:
@@ -552,22 +559,9 @@ def _merge_one_class(holders: Holders, one_class: tuple[list, ...], origins: lis
                 his.append(c * m_hi)
                 where.append(k)
             continue
-        cols = zip(all_cols[begin:start], all_grams[begin:start], strict=True)
         local: dict[int, list] = {}
-        for col, own_t in cols:
-            a, b, c = own_t
-            symbol_index = col // N_ORIGINS
-            slot = local.get(symbol_index)
-            if slot is None:
-                local[symbol_index] = [[a * m_lo, b * m_nom, c * m_hi], [m_lo, m_nom, m_hi], own_t]
-            else:
-                mass, total = slot[0], slot[1]
-                mass[0] += a * m_lo
-                mass[1] += b * m_nom
-                mass[2] += c * m_hi
-                total[0] += m_lo
-                total[1] += m_nom
-                total[2] += m_hi
+        for col, own_t in zip(all_cols[begin:start], all_grams[begin:start], strict=True):
+            _add_column(local, col // N_ORIGINS, own_t, (m_lo, m_nom, m_hi))
         for symbol_index, slot in local.items():
             parts.append(i)
             syms.append(symbol_index)

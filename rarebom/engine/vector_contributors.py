@@ -34,6 +34,7 @@ from typing import Any
 
 import numpy as np
 
+from .explain import _add_column
 from .rollup import N_ORIGINS, SYMBOLS
 
 __all__ = ["top_contributors"]
@@ -325,25 +326,15 @@ def _mixed(columns: _HolderColumns, mult: _Multipliers, keep: np.ndarray, slots:
         if not keep[begin]:
             continue
         i = holders.parts[h]
-        m_lo, m_nom, m_hi = mult.triple(i)
-        local: dict[int, tuple[int, list]] = {}
+        m = mult.triple(i)
+        local: dict[int, list] = {}
+        firsts: dict[int, int] = {}  # each symbol's first column
         for k in range(begin, end):
-            own_t = holders.grams[k]
-            a, b, c = own_t
             symbol_index = holders.cols[k] // N_ORIGINS
-            found = local.get(symbol_index)
-            if found is None:
-                local[symbol_index] = (k, [[a * m_lo, b * m_nom, c * m_hi], [m_lo, m_nom, m_hi], own_t])
-            else:
-                mass, total = found[1][0], found[1][1]
-                mass[0] += a * m_lo
-                mass[1] += b * m_nom
-                mass[2] += c * m_hi
-                total[0] += m_lo
-                total[1] += m_nom
-                total[2] += m_hi
-        for symbol_index, (k, slot) in local.items():
-            first.append(k)
+            firsts.setdefault(symbol_index, k)
+            _add_column(local, symbol_index, holders.grams[k], m)
+        for symbol_index, slot in local.items():
+            first.append(firsts[symbol_index])
             parts.append(i)
             syms.append(symbol_index)
             noms.append(slot[0][1])
