@@ -10,6 +10,7 @@ every walk, verdict and report must be the same whichever walk a trace takes.
 from __future__ import annotations
 
 import datetime as dt
+import sys
 from array import array
 from fractions import Fraction
 
@@ -162,4 +163,15 @@ def test_a_deep_chain_walks_in_python():
     parts = [Part(id=f"p{k}", uses=(Usage(child=f"p{k + 1}", quantity=one),)) for k in range(300)]
     t = rarebom.trace(Bom(parts=(*parts, Part(id="p300", mass=Amount(kind=Kind.MASS, unit="g", value=Fraction(1))))))
     assert len(t.below("p0")) == 301 and t.path("p0", "p300")[-1].part == "p300"
+    assert not walked_with_arrays(t)
+
+
+def test_without_numpy_the_walks_are_in_python(monkeypatch):
+    """As the roll-up does: a wide BOM whose walks cannot import numpy walks in Python."""
+    monkeypatch.setattr(explain, "WIDE_LEVEL", 0)
+    monkeypatch.setitem(sys.modules, "rarebom.engine.walks", None)  # import fails
+    bom = synthetic_bom(300, seed=2)
+    t = rarebom.trace(bom)
+    for fg in t.finished_goods:
+        assert list(t.below(fg)) and t.path(fg, fg)[0].part == fg
     assert not walked_with_arrays(t)

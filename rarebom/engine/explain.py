@@ -104,6 +104,8 @@ class Graph:
         self._fixing: tuple[list, bytearray | None] | None = None
         #: the usages as arrays for the walks from finished goods, by ``alternates`` (see :meth:`_wide`)
         self._arrays: dict[bool, Any] | None = None
+        #: the usages as arrays for the contributors ranking (``vector_contributors._edges``)
+        self._vec: Any = None
 
     def _wide(self, root: int, alternates: bool) -> Any:
         """The :class:`.walks.Arrays` to walk down from ``root`` with, or None to walk in
@@ -119,8 +121,11 @@ class Graph:
             return found if found is not None and self._is_top(root) else None
         if not self._is_top(root):
             return None
-        from .walks import Arrays  # numpy: imported for a large BOM only
-
+        try:
+            from .walks import Arrays  # numpy: imported for a large BOM only
+        except ImportError:  # as the roll-up does without numpy: walk in Python
+            self._arrays = {False: None, True: None}
+            return None
         found = self._arrays[alternates] = Arrays(self.every if alternates else self.children, self.compiled.level)
         return found
 

@@ -234,7 +234,7 @@ class _Edges:
 def _edges(graph) -> _Edges | None:
     """The graph's :class:`_Edges`, built on first use and kept on it; None where the
     loop must run (or the BOM's levels are too narrow)."""
-    found = getattr(graph, "_vec", None)
+    found = graph._vec
     if found is None:
         level = graph.compiled.level
         narrow = (max(level, default=0) + 1) * MIN_LEVEL_WIDTH > sum(map(len, graph.selected))
