@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import itertools
 import re
+from collections.abc import Iterator
 from typing import Any, BinaryIO
 
 from lxml import etree
@@ -175,13 +176,26 @@ def _xml_path(part_id: str, path: tuple) -> str:
 
 def read(stream: BinaryIO, file: str | None) -> tuple[Bom | None, list[Finding]]:
     """Read a rarebom XML file. Returns the BOM (None if there were errors) and every finding."""
+    start = stream.tell()
+    events = _xmlsafe.root_and_children(stream, file, "bom", _NS + "part")
+    if events is not None:
+        try:
+            return _read(events, file)
+        except _xmlsafe.Restart:
+            stream.seek(start)
+    return _read(_xmlsafe.iter_root_children(stream, file), file)
+
+
+def _read(events: Iterator[tuple[str, etree._Element]], file: str | None) -> tuple[Bom | None, list[Finding]]:
+    """The reader's loop over the root's start and its children's ends (those that are not
+    parts may be left out: it does not use them)."""
     problems: list[Finding] = []
     schema = _schema()
     parts = PartList(problems)
     root = None
     part_tag = _NS + "part"
     discard = _xmlsafe.Discard()
-    for event, element in _xmlsafe.iter_root_children(stream, file):
+    for event, element in events:
         discard.flush()
         if event == "start":  # the root
             root = element
