@@ -19,7 +19,7 @@ from ..limits import DEFAULT_LIMITS, Limits
 from ..model import Bom
 from ..units import parse_number
 from .explain import DERIVATION_USES, Derivation, Graph, contributors, derive
-from .policy import Alternates, OriginClass, OriginConflict, OriginPolicy
+from .policy import ORIGIN_CLASSES, Alternates, OriginClass, OriginConflict, OriginPolicy
 from .results import Bounds, Contributor, Coverage, PartResult, PathStep, _add_up, _make, element_mass, element_masses, ratio
 from .rollup import (
     N_ORIGINS,
@@ -331,6 +331,28 @@ class Trace:
             currency=compiled.currency,
             origin=compiled.origin[i],
         )
+
+    def nominal_by_origin(self, part_id: str, symbols: Iterable[str]) -> dict[OriginClass, float]:
+        """The nominal grams of ``symbols`` in ``part_id`` by origin class, as floats: for each
+        class, ``float(self[part_id].elements[s].by_origin[o].nominal)`` summed over
+        ``symbols`` in their order, from 0.0, an unknown nominal counted as nothing.
+
+        The same numbers, read from the roll-up without building and keeping the part's
+        result: the report's chart asks this of every child of a node, which in a wide BOM
+        is most of the parts (a part's result takes about 70 µs and 2 KB)."""
+        columns: dict[int, list[tuple[int, Any]]] = {}
+        for col, t in (self._rolled.vector[self._compiled.index[part_id]] or {}).items():
+            columns.setdefault(col // N_ORIGINS, []).append((col % N_ORIGINS, t[1]))
+        split = [0.0] * len(ORIGIN_CLASSES)
+        for symbol in symbols:
+            if symbol not in _ELEMENT_ORDER:  # not an element: a result has no such entry
+                continue
+            # An origin class without a column adds its zero's 0.0, which changes no sum
+            # that starts at 0.0 (it is never -0.0): it is left out.
+            for o, nominal in columns.get(SYMBOL_INDEX[symbol], ()):
+                if nominal is not None and nominal == nominal:  # a NaN is a result's None
+                    split[o] += float(nominal)
+        return dict(zip(ORIGIN_CLASSES, split, strict=True))
 
     # -- exactness ---------------------------------------------------------------------
 

@@ -220,15 +220,7 @@ def _chart(evaluation: Evaluation, fg: str) -> dict:
 
     @functools.cache
     def grams(pid: str) -> dict[str, float]:  # each part's split once, however often it is met
-        result = trace[pid]
-        split = {o.value: 0.0 for o in ORIGIN_CLASSES}
-        for s in symbols:
-            element = result.elements.get(s)
-            if element is not None:
-                for o in ORIGIN_CLASSES:
-                    nominal = element.by_origin[o].nominal
-                    split[o.value] += float(nominal) if nominal is not None else 0.0
-        return split
+        return {o.value: grams for o, grams in trace.nominal_by_origin(pid, symbols).items()}
 
     top = grams(fg)
     total = sum(top.values())
