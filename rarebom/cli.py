@@ -483,16 +483,25 @@ def _trace_batch(args, job, files: list[str]) -> int:
 
 def _report(args, traced) -> int:
     """Render the report of the traced files, write it, and give the exit code ``--fail-on`` asks for."""
-    from .report import render
+    from .report import render, write_json
     from .report.data import assemble
     from .rules import Verdict
 
-    text = render(assemble([t.report for t in traced]), args.report, colour=_colour(args.color) and args.report == "text", verbose=args.verbose)
-    if args.output:
-        Path(args.output).write_text(text, encoding="utf-8")
-        print(f"rarebom trace: wrote the {args.report} report to {args.output}", file=sys.stderr)
+    data = assemble([t.report for t in traced])
+    if args.report == "json":  # written a piece at a time: with --full-lists it can run to gigabytes
+        if args.output:
+            with open(args.output, "w", encoding="utf-8") as stream:
+                write_json(data, stream)
+        else:
+            write_json(data, sys.stdout)
     else:
-        sys.stdout.write(text)
+        text = render(data, args.report, colour=_colour(args.color) and args.report == "text", verbose=args.verbose)
+        if args.output:
+            Path(args.output).write_text(text, encoding="utf-8")
+        else:
+            sys.stdout.write(text)
+    if args.output:
+        print(f"rarebom trace: wrote the {args.report} report to {args.output}", file=sys.stderr)
     worst = max((t.worst for t in traced), key=lambda v: v.rank)
     if args.fail_on and worst is Verdict.ABOVE:
         return EXIT_ABOVE

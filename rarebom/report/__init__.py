@@ -7,11 +7,14 @@ that); :func:`render` turns it into text, JSON, Markdown or HTML.
 from __future__ import annotations
 
 import json
+import math
+from itertools import chain, islice
+from typing import Any, TextIO
 
 from .data import LIST_LIMIT, REPORT_FORMAT, Input, report_data
 from .text import render_text, rule_text, rules_table
 
-__all__ = ["FORMATS", "LIST_LIMIT", "REPORT_FORMAT", "Input", "render", "render_json", "render_text", "report_data", "rule_text", "rules_table"]
+__all__ = ["FORMATS", "LIST_LIMIT", "REPORT_FORMAT", "Input", "render", "render_json", "render_text", "report_data", "rule_text", "rules_table", "write_json"]
 
 #: The report formats ``render`` and ``rarebom trace -o`` know.
 FORMATS = ("text", "json", "markdown", "html")
@@ -20,6 +23,63 @@ FORMATS = ("text", "json", "markdown", "html")
 def render_json(data: dict) -> str:
     """The report as JSON (``schemas/rarebom-report-2.schema.json``); no NaN or Infinity ever."""
     return json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+
+
+def write_json(data: dict, stream: TextIO) -> None:
+    """Write :func:`render_json`'s text to ``stream`` a part at a time, without holding it.
+
+    ``json.dumps`` keeps every piece of the text in a list and then joins them: for the
+    report of 100,000 parts with every list in full (``--full-lists``), 0.9 GiB above the
+    report data, where writing the pieces as they come takes a few MiB. The data is checked
+    first, so that a report ``json`` would refuse (a NaN, an object it cannot write) is
+    refused before anything is written, as ``render_json`` refuses it; data of any other
+    shape than the plain dicts, lists, strings and numbers report_data makes is written
+    by ``render_json``.
+    """
+    if not _plain(data):
+        stream.write(render_json(data))  # raises where json refuses, before writing
+        return
+    # json.dump writes each piece as it comes: a system call each where the stream is not
+    # buffered (standard output under PYTHONUNBUFFERED, as many CI runners set it). So the
+    # pieces are joined _WRITE_PIECES at a time, in C (islice and join).
+    pieces = json.JSONEncoder(indent=2, ensure_ascii=False, allow_nan=False).iterencode(data)
+    while batch := list(islice(pieces, _WRITE_PIECES)):
+        stream.write("".join(batch))
+    stream.write("\n")
+
+
+#: How many of json's pieces of text (a few characters each, a whole string at most)
+#: :func:`write_json` hands to its stream at a time.
+_WRITE_PIECES = 1 << 16
+
+
+_PLAIN = frozenset((dict, list, str, int, float, bool, type(None)))
+
+
+def _plain(data: Any) -> bool:
+    """Whether ``data`` holds only dicts with ``str`` keys, lists, ``str``, ``int``,
+    ``bool``, ``None`` and finite floats (exact types): what json writes without refusing.
+
+    It looks at one level of the data at a time, as one flat list of the values there,
+    with type sets: the report's long lists (sentences, path steps, nodes) are checked in
+    a few calls each, not item by item in Python."""
+    stack = [[data]]
+    while stack:
+        values = stack.pop()
+        kinds = set(map(type, values))
+        if not kinds <= _PLAIN:
+            return False
+        if float in kinds and not all(map(math.isfinite, [v for v in values if type(v) is float])):
+            return False
+        if dict in kinds:
+            dicts = values if len(kinds) == 1 else [v for v in values if type(v) is dict]
+            if not set(map(type, chain.from_iterable(dicts))) <= {str}:
+                return False
+            stack.append(list(chain.from_iterable(map(dict.values, dicts))))
+        if list in kinds:
+            lists = values if len(kinds) == 1 else [v for v in values if type(v) is list]
+            stack.append(list(chain.from_iterable(lists)))
+    return True
 
 
 def render(data: dict, format: str, *, colour: bool = False, verbose: bool = False) -> str:
