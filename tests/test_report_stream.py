@@ -90,6 +90,7 @@ SCALARS = st.one_of(
     st.floats(),
     st.text(max_size=5),
     st.text(max_size=3).map(Label),
+    st.sampled_from(["\udcff", "m\ud800.xml", "µ"]),
     st.just(object()),
 )
 DATA = st.recursive(
@@ -99,6 +100,7 @@ DATA = st.recursive(
         st.lists(inner, max_size=3).map(tuple),
         st.dictionaries(st.text(max_size=3), inner, max_size=4),
         st.dictionaries(st.integers(0, 3), inner, max_size=2),
+        st.dictionaries(st.sampled_from(["\udcff", "µ"]), inner, max_size=1),
     ),
     max_leaves=20,
 )
@@ -124,6 +126,24 @@ def test_a_nan_deep_in_a_list_of_numbers_is_refused_before_writing():
     with pytest.raises(ValueError, match="not JSON compliant"):
         write_json(data, stream)
     assert stream.getvalue() == ""
+
+
+@pytest.mark.parametrize("where", ["key", "value"])
+def test_a_string_utf8_cannot_encode_is_written_whole_as_before(where):
+    """A file name that is not UTF-8 comes back from the command line with a surrogate in
+    it. A strict UTF-8 stream refuses the text with nothing written, as it refused
+    render_json's text: not the first megabytes of the report."""
+    name = "m\udcff.xml"
+    data = {"a": ["x" * 100] * 100_000, "b": [{name: 1} if where == "key" else {"file": name}]}
+    assert not report._plain(data)
+    raw = io.BytesIO()
+    stream = io.TextIOWrapper(raw, encoding="utf-8")
+    with pytest.raises(UnicodeEncodeError):
+        write_json(data, stream)
+    assert raw.getvalue() == b""
+    lenient = Recording()
+    write_json(data, lenient)
+    assert lenient.getvalue() == render_json(data) and lenient.lengths == [len(lenient.getvalue())]
 
 
 def test_the_cli_writes_the_same_report_to_a_file_and_to_standard_output(tmp_path, capsys):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import math
-from itertools import chain, islice
+from itertools import chain, filterfalse, islice
 from typing import Any, TextIO
 
 from .data import LIST_LIMIT, REPORT_FORMAT, Input, report_data
@@ -33,8 +33,8 @@ def write_json(data: dict, stream: TextIO) -> None:
     report data, where writing the pieces as they come takes a few MiB. The data is checked
     first, so that a report ``json`` would refuse (a NaN, an object it cannot write) is
     refused before anything is written, as ``render_json`` refuses it; data of any other
-    shape than the plain dicts, lists, strings and numbers report_data makes is written
-    by ``render_json``.
+    shape than the plain dicts, lists, strings and numbers report_data makes, or with a
+    string UTF-8 cannot encode, is written whole by ``render_json``, as before.
     """
     if not _plain(data):
         stream.write(render_json(data))  # raises where json refuses, before writing
@@ -58,7 +58,9 @@ _PLAIN = frozenset((dict, list, str, int, float, bool, type(None)))
 
 def _plain(data: Any) -> bool:
     """Whether ``data`` holds only dicts with ``str`` keys, lists, ``str``, ``int``,
-    ``bool``, ``None`` and finite floats (exact types): what json writes without refusing.
+    ``bool``, ``None`` and finite floats (exact types), and strings UTF-8 can encode: what
+    json writes without refusing, and a UTF-8 stream takes (a file name that is not UTF-8
+    comes back from the command line with surrogates in it).
 
     It looks at one level of the data at a time, as one flat list of the values there,
     with type sets: the report's long lists (sentences, path steps, nodes) are checked in
@@ -71,14 +73,27 @@ def _plain(data: Any) -> bool:
             return False
         if float in kinds and not all(map(math.isfinite, [v for v in values if type(v) is float])):
             return False
+        if str in kinds and not _encodable(values if len(kinds) == 1 else [v for v in values if type(v) is str]):
+            return False
         if dict in kinds:
             dicts = values if len(kinds) == 1 else [v for v in values if type(v) is dict]
-            if not set(map(type, chain.from_iterable(dicts))) <= {str}:
+            keys = list(chain.from_iterable(dicts))
+            if not set(map(type, keys)) <= {str} or not _encodable(keys):
                 return False
             stack.append(list(chain.from_iterable(map(dict.values, dicts))))
         if list in kinds:
             lists = values if len(kinds) == 1 else [v for v in values if type(v) is list]
             stack.append(list(chain.from_iterable(lists)))
+    return True
+
+
+def _encodable(strings: list[str]) -> bool:
+    """Whether UTF-8 encodes every one of ``strings`` (only the few that are not ASCII are tried)."""
+    try:
+        for text in filterfalse(str.isascii, strings):
+            text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
     return True
 
 
