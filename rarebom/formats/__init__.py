@@ -100,10 +100,22 @@ def _open(source: Source) -> tuple[BinaryIO, str | None, bool]:
     if isinstance(source, (str, os.PathLike)):
         path = os.fspath(source)
         try:
-            return open(path, "rb"), path, True
+            return open(_openable(path), "rb"), path, True
         except OSError as exc:
             raise InputError(f"cannot open the file: {exc.strerror}", location=Location(path)) from None
     return source, getattr(source, "name", None), False
+
+
+def _openable(path):
+    """``path``, or its bytes where UTF-8 cannot encode it: a Linux file name of other bytes
+    comes from the command line decoded with surrogates. lxml makes an open file's name its
+    base URL and refuses such a name; the file's bytes are the same either way."""
+    if isinstance(path, str) and not path.isascii():
+        try:
+            path.encode("utf-8")
+        except UnicodeEncodeError:
+            return os.fsencode(path)
+    return path
 
 
 #: A pipe is copied into a temporary file that stays in memory up to this size, then moves to disk.
