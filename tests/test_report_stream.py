@@ -146,6 +146,21 @@ def test_a_string_utf8_cannot_encode_is_written_whole_as_before(where):
     assert lenient.getvalue() == render_json(data) and lenient.lengths == [len(lenient.getvalue())]
 
 
+@pytest.mark.parametrize("shape", ["dict", "list"])
+def test_a_cycle_is_refused_as_json_refuses_it(shape):
+    """The check before writing stops (it walks a level at a time, and a cycle has no
+    last level), and json's own refusal comes with nothing written."""
+    loop: dict | list = {} if shape == "dict" else []
+    if shape == "dict":
+        loop["self"] = loop
+    else:
+        loop.append(loop)
+    stream = Recording()
+    with pytest.raises(ValueError, match="Circular reference"):
+        write_json({"a": [1, 2], "b": loop}, stream)
+    assert stream.getvalue() == ""
+
+
 def test_the_cli_writes_the_same_report_to_a_file_and_to_standard_output(tmp_path, capsys):
     out = tmp_path / "report.json"
     argv = ["trace", "-q", "-o", "json", "--as-of", "2026-11-22", str(EXAMPLES / "ev-traction-motor.xml")]

@@ -55,6 +55,10 @@ _WRITE_PIECES = 1 << 16
 
 _PLAIN = frozenset((dict, list, str, int, float, bool, type(None)))
 
+#: Data nested deeper than this is left to render_json, which refuses a cycle, and any
+#: nesting past Python's recursion limit, before writing (a report nests about 20 deep).
+_DEEPEST = 1000
+
 
 def _plain(data: Any) -> bool:
     """Whether ``data`` holds only dicts with ``str`` keys, lists, ``str``, ``int``,
@@ -65,9 +69,11 @@ def _plain(data: Any) -> bool:
     It looks at one level of the data at a time, as one flat list of the values there,
     with type sets: the report's long lists (sentences, path steps, nodes) are checked in
     a few calls each, not item by item in Python."""
-    stack = [[data]]
+    stack = [([data], 0)]
     while stack:
-        values = stack.pop()
+        values, depth = stack.pop()
+        if depth > _DEEPEST:  # json cannot write it either (a cycle, or past the recursion limit)
+            return False
         kinds = set(map(type, values))
         if not kinds <= _PLAIN:
             return False
@@ -80,10 +86,10 @@ def _plain(data: Any) -> bool:
             keys = list(chain.from_iterable(dicts))
             if not set(map(type, keys)) <= {str} or not _encodable(keys):
                 return False
-            stack.append(list(chain.from_iterable(map(dict.values, dicts))))
+            stack.append((list(chain.from_iterable(map(dict.values, dicts))), depth + 1))
         if list in kinds:
             lists = values if len(kinds) == 1 else [v for v in values if type(v) is list]
-            stack.append(list(chain.from_iterable(lists)))
+            stack.append((list(chain.from_iterable(lists)), depth + 1))
     return True
 
 
