@@ -54,7 +54,10 @@ class Graph:
     ``selected[i]`` holds each usage's selected candidate ``(child, mult min, nominal,
     max)``, in file order; ``children[i]`` the selected children; ``every[i]`` the children
     with the alternates (the same tuple where a part has none). Parts without usages share
-    one empty tuple. Built once per trace: one pass over the usages.
+    one empty tuple. Built once per trace: one pass over the usages. Where the trace keeps
+    its usages as the roll-up's arrays (:class:`.vector.Usages`), ``children`` and ``every``
+    are made from them, and ``selected`` is a :class:`.vector.Selected` that makes a
+    part's tuple when it is read.
     """
 
     __slots__ = (
@@ -69,15 +72,40 @@ class Graph:
 
     def __init__(self, compiled: Compiled):
         self.compiled = compiled
+        #: does any usage have alternates? (if not, the two walks are the same)
+        self._alternates = False
+        if isinstance(compiled.uses, (list, tuple)):
+            self._from_tuples(compiled.uses)
+        else:  # the roll-up's arrays (vector.Usages): the selected candidates made when read
+            numbers = sorted(compiled.index.values())  # the ints the compiled tuples shared
+            self.children = compiled.uses.children(numbers)
+            every = compiled.uses.every(numbers, self.children)
+            self._alternates = every is not None
+            self.every = self.children if every is None else every
+            self.selected = compiled.uses.selected_view()
+        self._parents: tuple[array, array] | None = None
+        self._recent: dict[tuple[int, bool], array] = {}
+        self._recent_size = 0  # ints in the walks of ``_recent``
+        #: the walks of finished goods, kept for good (see :meth:`reachable`)
+        self._kept: dict[tuple[int, bool], array] = {}
+        self._kept_size = 0
+        self._used: bytearray | None = None
+        self._holders: dict[frozenset[int], Holders] = {}
+        self._fixing: tuple[list, bytearray | None] | None = None
+        #: the usages as arrays for the walks from finished goods, by ``alternates`` (see :meth:`_wide`)
+        self._arrays: dict[bool, Any] | None = None
+        #: the usages as arrays for the contributors ranking (``vector_contributors._edges``)
+        self._vec: Any = None
+
+    def _from_tuples(self, uses: Sequence[tuple]) -> None:
+        """The lists from the compiled tuples, in one pass over them."""
         # Tuples, and one empty tuple for every part without usages (most of a BOM): a list
         # per part would cost 56 bytes more, and the garbage collector scans lists, not
         # tuples of ints.
         selected: list[tuple] = []
         children: list[tuple[int, ...]] = []
         every: list[tuple[int, ...]] = []
-        #: does any usage have alternates? (if not, the two walks are the same)
-        self._alternates = False
-        for use in compiled.uses:
+        for use in uses:
             if not use:
                 selected.append(())
                 children.append(())
@@ -93,19 +121,6 @@ class Graph:
                 every.append(tuple([t[0] for c in use for t in c]))
                 self._alternates = True
         self.selected, self.children, self.every = selected, children, every
-        self._parents: tuple[array, array] | None = None
-        self._recent: dict[tuple[int, bool], array] = {}
-        self._recent_size = 0  # ints in the walks of ``_recent``
-        #: the walks of finished goods, kept for good (see :meth:`reachable`)
-        self._kept: dict[tuple[int, bool], array] = {}
-        self._kept_size = 0
-        self._used: bytearray | None = None
-        self._holders: dict[frozenset[int], Holders] = {}
-        self._fixing: tuple[list, bytearray | None] | None = None
-        #: the usages as arrays for the walks from finished goods, by ``alternates`` (see :meth:`_wide`)
-        self._arrays: dict[bool, Any] | None = None
-        #: the usages as arrays for the contributors ranking (``vector_contributors._edges``)
-        self._vec: Any = None
 
     def _wide(self, root: int, alternates: bool) -> Any:
         """The :class:`.walks.Arrays` to walk down from ``root`` with, or None to walk in

@@ -115,8 +115,9 @@ class Compiled:
     ids: list[str]
     index: dict[str, int]
     #: per part, its usages; each a tuple of candidates (child index, mult min, nominal, max),
-    #: the selected child first, then the alternates
-    uses: list[tuple[tuple[tuple[int, Any, Any, Any], ...], ...]]
+    #: the selected child first, then the alternates. After the vectorised roll-up, a trace
+    #: keeps them as a read-only ``vector.Usages`` of equal tuples instead.
+    uses: Sequence[tuple[tuple[tuple[int, Any, Any, Any], ...], ...]]
     declared_mass: list[Triple | None]
     #: flags (0 or 1) per part, a byte each: the mass basis is the unit of measure
     mass_basis_uom: bytearray

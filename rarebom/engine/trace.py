@@ -733,11 +733,12 @@ class Trace:
         # The parts whose own content holds undeclared or unresolved mass (a nominal not 0), and
         # those that hold a rare earth (a maximum not 0): a pass each, one part at a time.
         rare_content, open_content = self._scan_own()
+        children = self._graph().children  # a tuple per part, where the usages may be arrays
         lacking = []
         for i in range(len(compiled.ids)):
             flags = 0
             own_mass = compiled.own_material_mass[i]
-            uses = compiled.uses[i]
+            uses = children[i]  # the selected child of each usage
             # Mass is missing where nothing gives this part's own weight: no declared mass,
             # no children, and no material of known mass.
             if compiled.declared_mass[i] is None and not uses and (own_mass is None or own_mass[1] != own_mass[1]):
@@ -751,7 +752,7 @@ class Trace:
             gap_open = gap is not None and (gap != gap or gap > tolerance * masses[i])
             if gap_open or i in open_content:
                 flags |= _LACKS_COMPOSITION
-            if values[i] is None and all(values[c[0][0]] is not None for c in uses):
+            if values[i] is None and all(values[j] is not None for j in uses):
                 flags |= _LACKS_VALUE
             if origins[i] == UNKNOWN and i in rare_content:
                 flags |= _LACKS_ORIGIN

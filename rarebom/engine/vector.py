@@ -33,7 +33,7 @@ the loop), use :func:`.rollup.rollup` itself.
 from __future__ import annotations
 
 from collections.abc import Collection, Iterator, Sequence
-from itertools import chain
+from itertools import chain, pairwise
 from operator import itemgetter
 from typing import Any
 
@@ -42,7 +42,7 @@ import numpy as np
 from .policy import Alternates
 from .rollup import INF, N_ORIGINS, ORIGIN_INDEX, SYMBOL_INDEX, UNDECLARED, UNKNOWN, Compiled, Progress, Rolled, _worst_into, rollup
 
-__all__ = ["OwnContent", "rollup_arrays"]
+__all__ = ["OwnContent", "Selected", "Usages", "rollup_arrays"]
 
 #: The array path pays about 1-2 ms of numpy call overhead per level (about the loop's
 #: time for 30-150 parts, by their vectors' sizes), so a BOM whose levels hold fewer parts
@@ -57,6 +57,7 @@ STORE_PER_PART = 8
 _BASIS = ("unknown", "contents", "declared", "unit of measure")
 _B_UNKNOWN, _B_CONTENTS, _B_DECLARED, _B_UOM = range(4)
 _TIE = 1e-9  # as rollup(): a float sum of contents within this of the declared mass equals it
+_CHUNK = 1 << 16  # numbers converted to a Python list at once
 
 
 def rollup_arrays(
@@ -67,8 +68,9 @@ def rollup_arrays(
     The result's fields are read-only sequences with the same items as the loop's lists.
     ``min_level_width``: BOMs whose levels hold fewer parts than this on average use the loop.
     ``compact``: where the arrays were used, also replace ``compiled.own`` by an
-    :class:`OwnContent` over the arrays the roll-up read it into (equal dicts, made when
-    asked for), so the dicts become garbage; ``trace()`` does this.
+    :class:`OwnContent` and ``compiled.uses`` by :class:`Usages`, over the arrays the
+    roll-up read them into (equal dicts and tuples, made when asked for), so the dicts and
+    tuples become garbage; ``trace()`` does this.
     """
     if compiled.exact or not compiled.ids:
         return rollup(compiled, alternates=alternates, inherit=inherit, progress=progress)
@@ -77,6 +79,8 @@ def rollup_arrays(
     arrays = ArrayBom.build(compiled, own_content=compact)
     if compact:
         compiled.own = arrays.own_content
+        if arrays.usages.faithful():  # always, in a float trace: its multipliers are floats
+            compiled.uses = arrays.usages
     return arrays.roll(alternates=alternates, inherit=inherit, progress=progress)
 
 
@@ -84,10 +88,13 @@ def _numbers(flat: list, shape: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray
     """Python numbers as float64 values and flags of which are ints (the loop's int 0s)."""
     values = np.array(flat, dtype=np.float64)
     ints = np.zeros(len(flat), dtype=bool)
-    # An int is a whole number (or beyond float range: inf), so only those need a look.
-    whole = np.flatnonzero(values == np.trunc(values)).tolist()
-    if whole:
-        ints[whole] = [type(flat[k]) is int for k in whole]
+    # An int is a whole number (or beyond float range: inf), so only those need a look; a
+    # chunk of them at a time, as a list of every whole number's index would be 40 bytes
+    # each (most multipliers are whole: 1.0, 2.0).
+    whole = np.flatnonzero(values == np.trunc(values))
+    for a in range(0, len(whole), _CHUNK):
+        at = whole[a : a + _CHUNK].tolist()
+        ints[at] = [type(flat[k]) is int for k in at]
     return values.reshape(shape), ints.reshape(shape)
 
 
@@ -101,17 +108,14 @@ def _triples(seq: Sequence[Any], n: int) -> tuple[np.ndarray, np.ndarray, np.nda
     return values, present, ints
 
 
-def _edges(uses: list) -> tuple[np.ndarray, np.ndarray, dict[int, list]]:
-    """The usages as edges, in usage order: each edge's parent, its selected candidate
-    (child, multipliers min, nominal, max) as a row, and the candidate lists of the usages
-    with alternates (for Alternates.WORST), by edge."""
-    n_uses = np.fromiter(map(len, uses), dtype=np.int64, count=len(uses))
-    flat = list(chain.from_iterable(uses))
-    e_parent = np.repeat(np.arange(len(uses)), n_uses)
-    selected = np.array(list(chain.from_iterable(map(itemgetter(0), flat))), dtype=np.float64).reshape(-1, 4)
-    n_candidates = np.fromiter(map(len, flat), dtype=np.int64, count=len(flat))
-    alternates = {e: flat[e] for e in np.flatnonzero(n_candidates > 1).tolist()}
-    return e_parent, selected, alternates
+def _edges(usages: Usages) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict[int, tuple]]:
+    """The usages as edges, in usage order: each edge's parent, its selected candidate's
+    child and multipliers (min, nominal, max) as a row, and the candidate lists of the
+    usages with alternates (for Alternates.WORST), by edge."""
+    e_parent = np.repeat(np.arange(len(usages)), np.diff(usages.starts))
+    sel = usages.selected_candidates()
+    alternates = {e: usages.candidates(e) for e in usages.with_alternates().tolist()}
+    return e_parent, usages.child[sel].astype(np.int64), usages.q[sel], alternates
 
 
 def _max(a, fa, b, fb):
@@ -189,6 +193,7 @@ class ArrayBom:
         self.n = 0
         self.levels = 0
         self.own_content: OwnContent | None = None
+        self.usages: Usages | None = None
 
     @classmethod
     def build(cls, compiled: Compiled, *, own_content: bool = False) -> ArrayBom:
@@ -196,7 +201,8 @@ class ArrayBom:
         :class:`OwnContent` (``own_content``), by part index."""
         self = cls()
         n = self.n = len(compiled.ids)
-        e_parent, edges, alternates = _edges(compiled.uses)
+        usages = self.usages = Usages.of(compiled.uses)
+        e_parent, e_child, e_q, alternates = _edges(usages)
         level_arr = np.array(compiled.level, dtype=np.int64)
         order = self.order = np.argsort(level_arr, kind="stable")
         pos = self.pos = np.empty(n, dtype=np.int64)
@@ -204,12 +210,11 @@ class ArrayBom:
         counts = np.bincount(level_arr)
         self.levels = len(counts)
         self.level_start = np.concatenate(([0], np.cumsum(counts)))
-        e_child = edges[:, 0].astype(np.int64)
         e_parent_pos = pos[e_parent]
         e_sort = np.argsort(e_parent_pos, kind="stable")
         self.e_pos = e_parent_pos[e_sort]
         self.e_child = pos[e_child[e_sort]]
-        self.q = [np.ascontiguousarray(edges[e_sort, d + 1]) for d in range(3)]
+        self.q = [np.ascontiguousarray(e_q[e_sort, d]) for d in range(3)]
         back = np.empty(len(e_sort), dtype=np.int64)
         back[e_sort] = np.arange(len(e_sort))
         self.alternates = {int(back[e]): c for e, c in alternates.items()}
@@ -643,6 +648,148 @@ class OwnContent(Sequence):
         triples = self._triples(at)
         for i, a, b in zip(*(x.tolist() for x in (np.flatnonzero(last > first), first[last > first], last[last > first])), strict=True):
             yield i, dict(zip(cols[a:b], triples[a:b], strict=True))
+
+
+class Usages(Sequence):
+    """Every part's usages (:attr:`Compiled.uses`) in flat arrays: ``uses[i]`` is a tuple
+    equal to the compiled one (its usages, each a tuple of candidates ``(child, mult min,
+    nominal, max)``, the selected one first; the same numbers of the same types), made when
+    it is asked for.
+
+    Part ``i``'s usages are ``starts[i]`` to ``starts[i + 1]``. Usage ``u``'s candidates are
+    ``first[u]`` to ``first[u + 1]``; where no usage has alternates, ``first`` is None and
+    usage ``u`` is candidate ``u``. Candidate ``k`` uses part ``child[k]`` with the
+    multipliers ``q[k]``; ``ints[k]`` flags which of them are ints (None where none is).
+    About 28 bytes a usage and 4 a part, where the compiled tuples took about 160 bytes a
+    usage. The walks and the contributors ranking read the arrays themselves
+    (:meth:`children`, :meth:`every`, :meth:`selected_candidates`), not a tuple per part."""
+
+    __slots__ = ("child", "first", "ints", "q", "starts")
+
+    def __init__(self, starts: np.ndarray, first: np.ndarray | None, child: np.ndarray, q: np.ndarray, ints: np.ndarray | None):
+        self.starts, self.first, self.child, self.q, self.ints = starts, first, child, q, ints
+
+    @classmethod
+    def of(cls, uses: Sequence[tuple]) -> Usages:
+        """From the compiled tuples (or ``uses`` itself, if it is one already)."""
+        if isinstance(uses, Usages):
+            return uses
+        n_uses = np.fromiter(map(len, uses), dtype=np.int64, count=len(uses))
+        flat = list(chain.from_iterable(uses))
+        n_candidates = np.fromiter(map(len, flat), dtype=np.int64, count=len(flat))
+        candidates = list(chain.from_iterable(flat))
+        index = np.int32 if max(len(uses), len(candidates)) < 2**31 else np.int64
+        starts = np.zeros(len(uses) + 1, dtype=index)
+        np.cumsum(n_uses, out=starts[1:])
+        first = None
+        if (n_candidates != 1).any():
+            first = np.zeros(len(flat) + 1, dtype=index)
+            np.cumsum(n_candidates, out=first[1:])
+        child = np.fromiter(map(itemgetter(0), candidates), dtype=index, count=len(candidates))
+        q, ints = _numbers(list(chain.from_iterable(map(itemgetter(1, 2, 3), candidates))), (-1, 3))
+        return cls(starts, first, child, q, ints if ints.any() else None)
+
+    def faithful(self) -> bool:
+        """Whether every number is sure to come back as it went in: not where an int is
+        2**53 or more (float64 holds ints exactly only below that)."""
+        return self.ints is None or not self.ints.any() or bool(np.abs(self.q[self.ints]).max() < 2**53)
+
+    def __len__(self) -> int:
+        return len(self.starts) - 1
+
+    def __getitem__(self, i):
+        if isinstance(i, slice):
+            return [self[k] for k in range(*i.indices(len(self)))]
+        i = range(len(self))[i]  # an int, negatives counted from the end, or IndexError
+        a, b = int(self.starts[i]), int(self.starts[i + 1])
+        if a == b:
+            return ()
+        if self.first is None:
+            return tuple((row,) for row in self._rows(slice(a, b)))
+        bounds = self.first[a : b + 1].tolist()
+        rows = self._rows(slice(bounds[0], bounds[-1]))
+        at = bounds[0]
+        return tuple(tuple(rows[x - at : y - at]) for x, y in pairwise(bounds))
+
+    def __iter__(self):
+        for i in range(len(self)):
+            yield self[i]
+
+    def _rows(self, at) -> list[tuple]:
+        """The candidates ``at`` (a slice or indices) as ``(child, min, nominal, max)``, ints where they were."""
+        bounds = self.q[at].T.tolist()
+        if self.ints is not None:
+            for d, k in np.argwhere(self.ints[at].T).tolist():
+                bounds[d][k] = int(bounds[d][k])
+        return list(zip(self.child[at].tolist(), *bounds, strict=True))
+
+    def candidates(self, u: int) -> tuple[tuple, ...]:
+        """Usage ``u``'s candidates (by its index among every part's usages, in order)."""
+        if self.first is None:
+            return tuple(self._rows(slice(u, u + 1)))
+        return tuple(self._rows(slice(int(self.first[u]), int(self.first[u + 1]))))
+
+    def selected_candidates(self) -> np.ndarray:
+        """Each usage's selected candidate, as an index into ``child`` and ``q``."""
+        if self.first is None:
+            return np.arange(len(self.child))
+        return self.first[:-1]
+
+    def with_alternates(self) -> np.ndarray:
+        """The usages that have alternates."""
+        if self.first is None:
+            return np.zeros(0, dtype=np.int64)
+        return np.flatnonzero(np.diff(self.first) > 1)
+
+    def selected(self, i: int) -> tuple[tuple, ...]:
+        """Part ``i``'s selected candidates: ``tuple(c[0] for c in uses[i])``."""
+        a, b = int(self.starts[i]), int(self.starts[i + 1])
+        if a == b:
+            return ()
+        return tuple(self._rows(slice(a, b) if self.first is None else self.first[a:b]))
+
+    def selected_view(self) -> Selected:
+        """Every part's :meth:`selected` candidates, as a read-only sequence."""
+        return Selected(self)
+
+    def children(self, numbers: Sequence[int]) -> list[tuple[int, ...]]:
+        """Per part, the children its usages select, in order (one empty tuple for every part
+        without usages). Child ``k`` is ``numbers[k]``: pass the compiled index's own ints,
+        so the tuples share them rather than hold an int object per usage."""
+        kids = list(map(numbers.__getitem__, self.child[self.selected_candidates()].tolist()))
+        empty = ()
+        bounds = self.starts.tolist()
+        return [tuple(kids[a:b]) if a != b else empty for a, b in pairwise(bounds)]
+
+    def every(self, numbers: Sequence[int], children: list[tuple[int, ...]]) -> list[tuple[int, ...]] | None:
+        """Per part, every child its usages name, alternates included (``children[i]``
+        itself where part ``i`` has no alternates); None where no usage has alternates."""
+        alternated = self.with_alternates()
+        if not len(alternated):
+            return None
+        every = list(children)
+        first, starts = self.first, self.starts
+        for i in np.unique(np.searchsorted(starts, alternated, side="right") - 1).tolist():
+            every[i] = tuple(map(numbers.__getitem__, self.child[first[starts[i]] : first[starts[i + 1]]].tolist()))
+        return every
+
+
+class Selected(Sequence):
+    """Every part's selected candidates from :class:`Usages`: ``selected[i]`` is
+    ``tuple(c[0] for c in uses[i])``, made when asked for (``explain.Graph.selected``)."""
+
+    __slots__ = ("usages",)
+
+    def __init__(self, usages: Usages):
+        self.usages = usages
+
+    def __len__(self) -> int:
+        return len(self.usages)
+
+    def __getitem__(self, i):
+        if isinstance(i, slice):
+            return [self[k] for k in range(*i.indices(len(self)))]
+        return self.usages.selected(range(len(self))[i])
 
 
 class _Basis(_ByPart):

@@ -36,6 +36,7 @@ import numpy as np
 
 from .explain import _add_column
 from .rollup import N_ORIGINS, SYMBOLS
+from .vector import Selected
 
 __all__ = ["top_contributors"]
 
@@ -141,10 +142,18 @@ class _Edges:
         order = np.argsort(level, kind="stable")
         self.pos = np.empty(n, dtype=np.int64)
         self.pos[order] = np.arange(n)
-        n_uses = np.fromiter(map(len, selected), dtype=np.int64, count=n)
-        uses = list(chain.from_iterable(selected))
-        child = np.fromiter(map(itemgetter(0), uses), dtype=np.int64, count=len(uses))
-        values, ints = _numbers(list(chain.from_iterable(map(itemgetter(1, 2, 3), uses))), (-1, 3))
+        if isinstance(selected, Selected):  # the trace's usages are arrays already
+            usages = selected.usages
+            n_uses = np.diff(usages.starts).astype(np.int64)
+            at = usages.selected_candidates()
+            child = usages.child[at].astype(np.int64)
+            values = usages.q[at]
+            ints = usages.ints[at] if usages.ints is not None else np.zeros(values.shape, dtype=bool)
+        else:
+            n_uses = np.fromiter(map(len, selected), dtype=np.int64, count=n)
+            uses = list(chain.from_iterable(selected))
+            child = np.fromiter(map(itemgetter(0), uses), dtype=np.int64, count=len(uses))
+            values, ints = _numbers(list(chain.from_iterable(map(itemgetter(1, 2, 3), uses))), (-1, 3))
         parent = np.repeat(np.arange(n), n_uses)
         child_level = level[child]
         # lexsort's last key sorts first
@@ -237,7 +246,7 @@ def _edges(graph) -> _Edges | None:
     found = graph._vec
     if found is None:
         level = graph.compiled.level
-        narrow = (max(level, default=0) + 1) * MIN_LEVEL_WIDTH > sum(map(len, graph.selected))
+        narrow = (max(level, default=0) + 1) * MIN_LEVEL_WIDTH > sum(map(len, graph.children))  # the usages
         found = graph._vec = False if narrow else (_Edges.build(graph) or False)
     return found or None
 
