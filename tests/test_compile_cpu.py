@@ -140,7 +140,7 @@ def _ref_value(part, currency, rates, exact, missing):
 
 
 def _ref_compile_part(compiled, bom, part, index, policy, currency, rates, typical, exact, missing_rates, shared, memo=None):
-    triple, share, multipliers = shared.triple, shared.tuple, shared.multipliers
+    triple, multipliers = shared.triple, shared.multipliers
     uses = []
     for use in part.uses:
         q = None
@@ -164,9 +164,9 @@ def _ref_compile_part(compiled, bom, part, index, policy, currency, rates, typic
                     q = amount_triple(use.quantity, exact)
                 size = _number(child.uom_size, exact)
                 m = multipliers[key] = triple(q[0] / size, q[1] / size, q[2] / size)
-            candidates.append(share((index[ref], *m)))
-        uses.append(share(tuple(candidates)))
-    compiled.uses.append(share(tuple(uses)))
+            candidates.append((index[ref], *m))
+        uses.append(tuple(candidates))
+    compiled.uses.append(tuple(uses))
     if part.uom_kind is Kind.MASS:
         size = _number(part.uom_size, exact)
         declared = triple(size, size, size)
@@ -344,9 +344,10 @@ def test_repeated_objects_compile_alike_for_every_part(exact):
     held = {r.part for r in new.resolved}
     assert held == {"p0", "p1", "p2", "p3", "p4", "leaf"}
     # the memo really is hit: the materials are kept from their second part on, the contents
-    # (the same materials and mass) from their second part after that; usages are one tuple
+    # (the same materials and mass) from their second part after that; a usage object is one
+    # tuple of candidates, however many parts hold it
     i = sorted(new.index[f"p{k}"] for k in range(5))
-    assert new.own[i[3]] is new.own[i[4]] and all(new.uses[j] is new.uses[i[0]] for j in i)
+    assert new.own[i[3]] is new.own[i[4]] and all(new.uses[j][0] is new.uses[i[0]][0] for j in i)
     assert ref.own[i[3]] is not ref.own[i[4]]
 
 

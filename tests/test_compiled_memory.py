@@ -50,9 +50,6 @@ class _NoSharing:
     def triple(self, a, b, c):
         return (a, b, c)
 
-    def tuple(self, t):
-        return t
-
 
 class _Forgetful(dict):
     def __setitem__(self, key, value) -> None:

@@ -288,15 +288,17 @@ def material_breakdown(part: Part, declared: Triple | None, exact: bool, materia
 
 
 class _Shared:
-    """Equal numbers and tuples of one compiled BOM, each stored once.
+    """Equal numbers and triples of one compiled BOM, each stored once.
 
     A BOM repeats itself: quantities of 1, 2 or 4, the same shares and masses on many
     parts. A float costs 24 bytes and a triple 64, so a large BOM compiles to a fraction of
     the memory when equal ones are one object. Floats are shared by value (never ``0.0``,
     which equals ``-0.0``, nor NaN), so 1, 1.0 and ``Fraction(1)`` stay apart; Fractions,
-    by value, in exact traces. A tuple is shared only with an earlier equal tuple whose items
+    by value, in exact traces. A triple is shared only with an earlier equal triple whose items
     are the very same objects, so sharing never changes a type, a sign or a value. Sharing
-    is safe because nothing mutates a compiled number or tuple (they are immutable).
+    is safe because nothing mutates a compiled number or tuple (they are immutable). The
+    usages' tuples are not looked up in a table: readers share equal usages, and a usage
+    met again gets the tuple it got before (:class:`_Memo`).
     """
 
     __slots__ = ("floats", "fractions", "tuples", "empty", "decisions", "multipliers")
@@ -316,8 +318,8 @@ class _Shared:
 
     def triple(self, a, b, c) -> Triple:
         """``(a, b, c)``, shared: each float (but ``0.0``, ``-0.0`` and NaN) and Fraction by value,
-        then the tuple as :meth:`tuple` does (inlined: a compile calls this for most numbers).
-        An int is kept as it is: the small ones are shared by Python already."""
+        then the triple: an earlier one of the very same items, else this one. An int is kept
+        as it is: the small ones are shared by Python already."""
         floats = self.floats
         kind = type(a)
         if kind is float:
@@ -342,16 +344,6 @@ class _Shared:
         if found is t or (found[0] is a and found[1] is b and found[2] is c):
             return found
         return t  # equal but not the same: 1 and 1.0, 0.0 and -0.0
-
-    def tuple(self, t: tuple) -> tuple:
-        """``t`` (whose items are shared already), or an earlier tuple of the same items."""
-        found = self.tuples.setdefault(t, t)
-        if found is t:
-            return t
-        for a, b in zip(found, t, strict=True):
-            if a is not b:
-                return t  # equal but not the same: 1 and 1.0, 0.0 and -0.0
-        return found
 
 
 class _Memo:
@@ -378,7 +370,9 @@ class _Memo:
         self.triple = shared.triple
         #: id(amount) -> its shared (min, nominal, max)
         self.amounts: dict[int, Triple] = {}
-        #: id(usage) -> its shared tuple of candidates (a usage that warned is not kept)
+        #: id(usage) -> its tuple of candidates (a usage that warned is not kept). Readers
+        #: share equal usages, so a usage met again is the same object: its candidates are
+        #: one tuple without a table of every tuple made (which took 20 MiB at 100k parts)
         self.uses: dict[int, tuple] = {}
         #: id(material) -> what :func:`_material_memo` gives
         self.materials: dict[int, tuple] = {}
@@ -747,8 +741,8 @@ def _multiplicity_error(compiled: Compiled, order: list[Part], n: int, child: in
 
 
 def _candidates(compiled: Compiled, bom: Bom, part: Part, use, index: dict[str, int], exact: bool, shared: _Shared, memo: _Memo) -> tuple[tuple, bool]:
-    """One usage's candidates, shared, and whether they compiled without a warning."""
-    triple, share, multipliers = shared.triple, shared.tuple, shared.multipliers
+    """One usage's candidates (their numbers shared), and whether they compiled without a warning."""
+    triple, multipliers = shared.triple, shared.multipliers
     q = None
     clean = True
     candidates = []
@@ -775,9 +769,9 @@ def _candidates(compiled: Compiled, bom: Bom, part: Part, use, index: dict[str, 
                 q = _amount_memo(memo, use.quantity, exact)
             size = _number(unit_factor(uom, uom_kind), exact)  # the child's uom_size
             m = multipliers[key] = triple(q[0] / size, q[1] / size, q[2] / size)
-        # index[ref] is the same int object for every usage of the child, so tuples share.
-        candidates.append(share((index[ref], *m)))
-    return share(tuple(candidates)), clean
+        # index[ref] is the same int object for every usage of the child
+        candidates.append((index[ref], *m))
+    return tuple(candidates), clean
 
 
 def _compile_part(
@@ -813,13 +807,13 @@ def _compile_part(
                 if uom_kind is quantity.kind:
                     m = shared.multipliers.get((id(quantity), uom))
             if m is not None:
-                candidates = memo_uses[id(use)] = shared.tuple((shared.tuple((j, *m)),))
+                candidates = memo_uses[id(use)] = ((j, *m),)
             else:
                 candidates, clean = _candidates(compiled, bom, part, use, index, exact, shared, memo)
                 if clean:  # a warning names the part: a usage that warns is compiled for each part
                     memo_uses[id(use)] = candidates
         uses.append(candidates)
-    compiled.uses.append(shared.tuple(tuple(uses)))
+    compiled.uses.append(tuple(uses))
     by_mass = memo.units[-1][1] is Kind.MASS
     if by_mass:
         size = _number(part.uom_size, exact)
