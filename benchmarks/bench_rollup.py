@@ -537,11 +537,12 @@ def _time(seconds: float | None) -> str:
         return "–"
     if seconds < 0:  # a difference of two timings that drifted (end to end less the stages)
         return "−" + _time(-seconds)
-    if seconds < 1e-3:
+    # each unit while the rounded number stays below 1000: 0.99982 s is "1 s", not "1e+03 ms"
+    if round(seconds * 1e6) < 1000:
         return f"{seconds * 1e6:.0f} µs"
-    if seconds < 1:
+    if float(f"{seconds * 1e3:.3g}") < 1000:
         return f"{seconds * 1e3:.3g} ms"
-    if seconds < 1000:
+    if float(f"{seconds:.3g}") < 1000:
         return f"{seconds:.3g} s"
     return f"{seconds:,.0f} s"  # not 1.13e+03 s
 

@@ -184,3 +184,9 @@ def test_a_negative_difference_of_timings_is_written_as_one():
     assert _time(-0.690663) == "−691 ms"
     assert _time(-2e-4) == "−200 µs"
     assert _time(0.690663) == "691 ms"
+
+
+def test_a_time_that_rounds_up_takes_the_next_unit():
+    """0.99982 s rounds to 1000 ms: it is written "1 s" (the tables once read "1e+03 ms")."""
+    assert _time(0.99982) == "1 s" and _time(0.0009996) == "1 ms" and _time(999.7) == "1,000 s"
+    assert _time(0.9994) == "999 ms" and _time(0.00099949) == "999 µs" and _time(999.4) == "999 s"
