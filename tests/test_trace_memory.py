@@ -25,11 +25,13 @@ from hypothesis import strategies as st
 import rarebom
 from rarebom import chemistry
 from rarebom.engine import Alternates, OriginPolicy
+from rarebom.engine.explain import Holders
 from rarebom.engine.rollup import N_ORIGINS, SYMBOL_INDEX, SYMBOLS, UNDECLARED, UNRESOLVED, compile_bom, holding
 from rarebom.testing import boms
 
 np = pytest.importorskip("numpy")
 vector = pytest.importorskip("rarebom.engine.vector")
+vector_contributors = pytest.importorskip("rarebom.engine.vector_contributors")
 trace_module = importlib.import_module("rarebom.engine.trace")
 
 RATES = {"EUR": "1.08", "CNY": "0.14", "JPY": "0.0067"}
@@ -225,3 +227,88 @@ def test_coverage_of_the_arrays_is_that_of_the_loop(monkeypatch):
     assert any(arrays._lacks()) and not all(arrays._lacks())
     for pid in loop.finished_goods:
         assert arrays.coverage(pid) == loop.coverage(pid)
+
+
+# -- holders found in the arrays ------------------------------------------------------------
+
+
+def own_content(dicts: list[dict]):
+    """An OwnContent made from ``dicts`` as ArrayBom.build makes it."""
+    counts = np.array([len(d) for d in dicts], dtype=np.int64)
+    cols = np.array([c for d in dicts for c in d], dtype=np.int64)
+    values, ints = vector._numbers([x for d in dicts for t in d.values() for x in t], (-1, 3))
+    return vector.OwnContent.of(dicts, counts, cols, values, ints)
+
+
+def assert_same_holders(dicts: list[dict], own) -> None:
+    """``own.holders`` finds, for every symbol set, the holders :class:`Holders` finds in the
+    dicts: the same parts, ends, columns and flags in arrays of the same type, the same
+    triples strictly, and the same columns for the contributors ranking."""
+    pos = np.arange(len(dicts))[::-1].copy()  # any positions: the columns carry them over
+    for symbols in SYMBOL_SETS:
+        want, got = Holders(dicts, symbols), own.holders(symbols)
+        for name in ("parts", "ends", "cols"):
+            a, b = getattr(got, name), getattr(want, name)
+            assert type(a) is type(b) and a.typecode == b.typecode and a == b, (name, sorted(symbols))
+        assert type(got.distinct) is bytearray and got.distinct == want.distinct, sorted(symbols)
+        assert len(got.grams) == len(want.grams)
+        assert [[bits(x) for x in t] for t in got.grams] == [[bits(x) for x in t] for t in want.grams]
+        if len(want.grams):
+            assert [bits(x) for x in got.grams[-1]] == [bits(x) for x in want.grams[-1]]
+            assert [[bits(x) for x in t] for t in got.grams[1:3]] == [[bits(x) for x in t] for t in want.grams[1:3]]
+        with pytest.raises(IndexError):
+            got.grams[len(want.grams)]
+        assert [(i, [(c, [bits(x) for x in t]) for c, t in cs]) for i, cs in got] == [(i, [(c, [bits(x) for x in t]) for c, t in cs]) for i, cs in want]
+        a, b = vector_contributors._HolderColumns(got, pos), vector_contributors._HolderColumns(want, pos)
+        for name in ("parts", "pos", "syms", "distinct", "ints"):
+            assert np.array_equal(getattr(a, name), getattr(b, name)), name
+        assert np.array_equal(a.grams, b.grams, equal_nan=True) and np.array_equal(np.signbit(a.grams), np.signbit(b.grams))
+        assert a.mixed == b.mixed
+
+
+@settings(max_examples=30)
+@given(boms())
+def test_holders_from_the_arrays_on_hypothesis_boms(bom):
+    dicts, compiled = compact(bom, currency="USD", rates=RATES, limits=rarebom.Limits(max_multiplicity=10**300))
+    assert_same_holders(dicts, compiled.own)
+
+
+@pytest.mark.parametrize("seed", [1, 7])
+def test_holders_from_the_arrays_on_synthetic_boms(seed):
+    """Synthetic BOMs, with parts that share their own content's range (copies of a leaf)."""
+    from benchmarks.generate import synthetic_bom
+
+    bom = synthetic_bom(400, seed)
+    leaf = next(p for p in bom.parts if p.materials and not p.uses and p.mass is not None)
+    bom = attrs.evolve(bom, parts=(*bom.parts, *(attrs.evolve(leaf, id=f"copy-{k}") for k in range(20))))
+    dicts, compiled = compact(bom, rates=RATES)
+    assert_same_holders(dicts, compiled.own)
+    assert len(compiled.own.holders(SYMBOL_SETS[0]).parts) > 20  # rare-earth holders were compared
+
+
+def test_holders_with_several_columns_of_one_symbol():
+    """A holder whose columns share a symbol (one per origin class) is not distinct; int 0s,
+    NaN and -0.0 come back as they were; parts without a match hold nothing."""
+    nd, dy, fe = (SYMBOL_INDEX[s] * N_ORIGINS for s in ("Nd", "Dy", "Fe"))
+    dicts = [
+        {fe: (1.0, 2.0, 3.0)},
+        {nd: (0, 0.5, 1.0), nd + 1: (0.25, float("nan"), 2.0), dy: (-0.0, 0.0, 0)},
+        {},
+        {dy + 2: (1.5, 1.5, 1.5), fe: (4.0, 4.0, 4.0)},
+        {nd: (0, 0.5, 1.0), nd + 1: (0.25, float("nan"), 2.0), dy: (-0.0, 0.0, 0)},
+    ]
+    dicts[4] = dicts[1]  # one dict, so one range
+    own = own_content(dicts)
+    assert own.starts[4] == own.starts[1]
+    assert_same_holders(dicts, own)
+    rare = own.holders(SYMBOL_SETS[0])
+    assert list(rare.parts) == [1, 3, 4] and list(rare.distinct) == [0, 1, 0]
+
+
+def test_the_holders_comparison_can_fail():
+    nd, dy = (SYMBOL_INDEX[s] * N_ORIGINS for s in ("Nd", "Dy"))
+    dicts = [{nd: (0, 0.5, 1.0), dy: (1.0, 2.0, 3.0)}, {nd: (1.0, 1.0, 1.0)}]
+    own = own_content(dicts)
+    for changed in ([{nd: (0.0, 0.5, 1.0), dy: (1.0, 2.0, 3.0)}, dicts[1]], [{dy: (1.0, 2.0, 3.0), nd: (0, 0.5, 1.0)}, dicts[1]], [dicts[0], {nd + 1: (1.0, 1.0, 1.0)}]):
+        with pytest.raises(AssertionError):
+            assert_same_holders(changed, own)

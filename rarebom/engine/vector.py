@@ -32,15 +32,19 @@ the loop), use :func:`.rollup.rollup` itself.
 
 from __future__ import annotations
 
+from array import array
 from collections.abc import Collection, Iterator, Sequence
 from itertools import chain, pairwise
 from operator import itemgetter
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from .policy import Alternates
 from .rollup import INF, N_ORIGINS, ORIGIN_INDEX, SYMBOL_INDEX, UNDECLARED, UNKNOWN, Compiled, Progress, Rolled, _worst_into, rollup
+
+if TYPE_CHECKING:
+    from .explain import Holders
 
 __all__ = ["OwnContent", "Selected", "Usages", "rollup_arrays"]
 
@@ -494,6 +498,13 @@ class _Results:
         self.basis = np.zeros(n, dtype=np.int8)  # a _BASIS index
 
 
+def _ints(x: np.ndarray) -> array:
+    """``x`` as an ``array("i")``, what :class:`.explain.Holders` keeps (its items are Python ints when read)."""
+    out = array("i")
+    out.frombytes(x.astype(np.intc).tobytes())
+    return out
+
+
 def _number(x: float, is_int) -> float | int:
     return int(x) if is_int else x
 
@@ -634,6 +645,31 @@ class OwnContent(Sequence):
         for d, k in np.argwhere(self.ints[at].T).tolist():
             bounds[d][k] = int(bounds[d][k])
         return list(zip(*bounds, strict=True))
+
+    def holders(self, symbols: Collection[int]) -> Holders:
+        """The :class:`.explain.Holders` of ``symbols``, found in the arrays: the same parts,
+        columns and triples as from :meth:`holding`, but no dict is made, and the grams
+        are a :class:`_Grams` over the entries (the contributors ranking reads them as
+        arrays: ``vector_contributors._HolderColumns``)."""
+        from .explain import Holders
+
+        match = np.isin(self.cols // N_ORIGINS, np.fromiter(symbols, dtype=np.int64))
+        at = np.flatnonzero(match)
+        before = np.concatenate(([0], np.cumsum(match)))
+        first, last = before[self.starts], before[self.ends]
+        held = np.flatnonzero(last > first)
+        counts = (last - first)[held]
+        ends = np.cumsum(counts)
+        # holder h's entries are at[first:last] of its part: one gather for all of them
+        entries = at[np.arange(int(ends[-1]) if len(ends) else 0) + np.repeat(first[held] - (ends - counts), counts)]
+        cols = self.cols[entries].astype(np.int64)
+        owner = np.repeat(np.arange(len(held)), counts)
+        distinct = np.ones(len(held), dtype=np.uint8)
+        # a holder's columns are of distinct symbols unless two of them share one
+        by = np.lexsort((cols // N_ORIGINS, owner))
+        same = (owner[by][1:] == owner[by][:-1]) & ((cols // N_ORIGINS)[by][1:] == (cols // N_ORIGINS)[by][:-1])
+        distinct[owner[by][1:][same]] = 0
+        return Holders.made(_ints(held), _ints(ends), _ints(cols), _Grams(self, entries), bytearray(distinct.tobytes()))
 
     def holding(self, symbols: Collection[int]) -> Iterator[tuple[int, dict]]:
         """:func:`.rollup.holding` from the arrays: only the parts found make a dict."""
@@ -790,6 +826,26 @@ class Selected(Sequence):
         if isinstance(i, slice):
             return [self[k] for k in range(*i.indices(len(self)))]
         return self.usages.selected(range(len(self))[i])
+
+
+class _Grams(Sequence):
+    """The own grams of a :class:`.explain.Holders` made from :class:`OwnContent`: item ``k``
+    is the triple of entry ``entries[k]``, made when it is read (a finished good's holders
+    are hundreds of thousands of triples, and the ranking reads a few)."""
+
+    __slots__ = ("entries", "own")
+
+    def __init__(self, own: OwnContent, entries: np.ndarray):
+        self.own, self.entries = own, entries
+
+    def __len__(self) -> int:
+        return len(self.entries)
+
+    def __getitem__(self, k):
+        if isinstance(k, slice):
+            return self.own._triples(self.entries[k])
+        k = range(len(self))[k]
+        return self.own._triples(self.entries[k : k + 1])[0]
 
 
 class _Basis(_ByPart):

@@ -36,7 +36,7 @@ import numpy as np
 
 from .explain import _add_column
 from .rollup import N_ORIGINS, SYMBOLS
-from .vector import Selected
+from .vector import Selected, _Grams
 
 __all__ = ["top_contributors"]
 
@@ -113,7 +113,11 @@ class _HolderColumns:
         distinct = np.frombuffer(holders.distinct, dtype=np.uint8).astype(bool)
         self.distinct = np.repeat(distinct, n_cols)
         self.mixed = np.flatnonzero(~distinct).tolist()
-        grams, ints = _numbers(list(chain.from_iterable(holders.grams)), (-1, 3))
+        if isinstance(holders.grams, _Grams):  # the own content's arrays themselves
+            own, entries = holders.grams.own, holders.grams.entries
+            grams, ints = own.values[entries], own.ints[entries]
+        else:
+            grams, ints = _numbers(list(chain.from_iterable(holders.grams)), (-1, 3))
         self.grams, self.ints = grams.T.copy(), ints.T.copy()
 
     @classmethod
