@@ -201,6 +201,9 @@ def test_trace_answers_the_same_as_with_the_tuples(monkeypatch):
         for name in ("cpos", "ppos", "q", "qint", "pos"):
             assert np.array_equal(getattr(edges_a, name), getattr(edges_t, name), equal_nan=name == "q"), name
         assert edges_a.blocks == edges_t.blocks
+        # positions in 4 bytes, the multipliers gathered straight into (3, usages) rows
+        assert all(getattr(edges_a, name).dtype == np.int32 for name in ("cpos", "ppos", "pos"))
+        assert edges_a.q.shape == (3, len(edges_a.cpos)) and edges_a.q.flags.c_contiguous and edges_a.qint.flags.c_contiguous
         assert arrays._lacks() == tuples._lacks()
         ids = tuples._compiled.ids
         for pid in [*arrays.finished_goods, *ids[:: len(ids) // 40]]:

@@ -143,27 +143,35 @@ class _Edges:
     def __init__(self, graph, level: np.ndarray):
         selected = graph.selected
         n = self.n = len(selected)
+        index = np.int32 if n < 2**31 else np.int64  # positions: 4 bytes a usage, not 8
         order = np.argsort(level, kind="stable")
-        self.pos = np.empty(n, dtype=np.int64)
-        self.pos[order] = np.arange(n)
-        if isinstance(selected, Selected):  # the trace's usages are arrays already
+        self.pos = np.empty(n, dtype=index)
+        self.pos[order] = np.arange(n, dtype=index)
+        if isinstance(selected, Selected):  # the trace's usages are arrays already: read in place
             usages = selected.usages
-            n_uses = np.diff(usages.starts).astype(np.int64)
-            at = usages.selected_candidates()
-            child = usages.child[at].astype(np.int64)
-            values = usages.q[at]
-            ints = usages.ints[at] if usages.ints is not None else np.zeros(values.shape, dtype=bool)
+            n_uses = np.diff(usages.starts)
+            rows = usages.selected_candidates()
+            child = usages.child[rows]
+            values, ints = usages.q, usages.ints
         else:
             n_uses = np.fromiter(map(len, selected), dtype=np.int64, count=n)
             uses = list(chain.from_iterable(selected))
             child = np.fromiter(map(itemgetter(0), uses), dtype=np.int64, count=len(uses))
             values, ints = _numbers(list(chain.from_iterable(map(itemgetter(1, 2, 3), uses))), (-1, 3))
-        parent = np.repeat(np.arange(n), n_uses)
+            rows = None
+        parent = np.repeat(np.arange(n, dtype=index), n_uses)
         child_level = level[child]
         # lexsort's last key sorts first
-        edge = np.lexsort((np.arange(len(child)), -parent, -child_level))
+        edge = np.lexsort((np.arange(len(child), dtype=index), -parent, -child_level))
         self.cpos, self.ppos = self.pos[child[edge]], self.pos[parent[edge]]
-        self.q, self.qint = values[edge].T.copy(), ints[edge].T.copy()
+        at = edge if rows is None else rows[edge]
+        # the multipliers by edge, (3, usages), gathered a row at a time: no (usages, 3) copy
+        self.q = np.empty((3, len(at)))
+        self.qint = np.zeros((3, len(at)), dtype=bool)
+        for d in range(3):
+            np.take(values[:, d], at, out=self.q[d])
+            if ints is not None:
+                np.take(ints[:, d], at, out=self.qint[d])
         starts = np.concatenate(([0], np.cumsum(np.bincount(level))))
         #: per level with usages, highest first: (level, the usages' slice, the level's parts' slice)
         self.blocks = []
