@@ -71,15 +71,22 @@ def assert_same_own(dicts: list[dict], own) -> None:
         assert all(d and all(col // N_ORIGINS in symbols for col in d) for _, d in holding(own, symbols))
 
 
-def compact(bom: rarebom.Bom, **options):
-    """``bom`` compiled, its own dicts, and the compiled BOM after a compacting roll-up."""
+def compacted(bom: rarebom.Bom, **options):
+    """``bom`` compiled, its own dicts and usage tuples, and the compiled BOM after a
+    compacting roll-up (``tests/test_usages_arrays.py`` uses it too)."""
     t = rarebom.trace(bom, **options)
     o = t.options
     compiled = compile_bom(bom, policy=o.policy, currency=t.currency, rates=o.rates, typical=o.typical_compositions, exact=False, limits=o.limits)
-    dicts = list(compiled.own)
+    dicts, tuples = list(compiled.own), list(compiled.uses)
     rolled = vector.rollup_arrays(compiled, alternates=Alternates.SELECTED, inherit=True, min_level_width=0, compact=True)
-    assert isinstance(rolled.vector, vector._Vectors)  # the array path ran, so own was compacted
-    assert isinstance(compiled.own, vector.OwnContent)
+    assert isinstance(rolled.vector, vector._Vectors)  # the array path ran, so both were compacted
+    assert isinstance(compiled.own, vector.OwnContent) and isinstance(compiled.uses, vector.Usages)
+    return dicts, tuples, compiled
+
+
+def compact(bom: rarebom.Bom, **options):
+    """``bom`` compiled, its own dicts, and the compiled BOM after a compacting roll-up."""
+    dicts, _, compiled = compacted(bom, **options)
     return dicts, compiled
 
 

@@ -22,10 +22,11 @@ from hypothesis import strategies as st
 
 import rarebom
 from rarebom import chemistry
-from rarebom.engine import Alternates, OriginPolicy
+from rarebom.engine import OriginPolicy
 from rarebom.engine.explain import Graph
-from rarebom.engine.rollup import compile_bom
 from rarebom.testing import boms
+
+from .test_trace_memory import compacted
 
 np = pytest.importorskip("numpy")
 vector = pytest.importorskip("rarebom.engine.vector")
@@ -87,13 +88,7 @@ def assert_same_uses(tuples: list[tuple], usages, index: dict[str, int] | None =
 
 def compact(bom: rarebom.Bom, **options):
     """``bom`` compiled, its usages as tuples, and the compiled BOM after a compacting roll-up."""
-    t = rarebom.trace(bom, **options)
-    o = t.options
-    compiled = compile_bom(bom, policy=o.policy, currency=t.currency, rates=o.rates, typical=o.typical_compositions, exact=False, limits=o.limits)
-    tuples = list(compiled.uses)
-    rolled = vector.rollup_arrays(compiled, alternates=Alternates.SELECTED, inherit=True, min_level_width=0, compact=True)
-    assert isinstance(rolled.vector, vector._Vectors)  # the array path ran, so the usages were compacted
-    assert isinstance(compiled.uses, vector.Usages)
+    _, tuples, compiled = compacted(bom, **options)
     return tuples, compiled
 
 
