@@ -653,10 +653,7 @@ class OwnContent(Sequence):
         arrays: ``vector_contributors._HolderColumns``)."""
         from .explain import Holders
 
-        match = np.isin(self.cols // N_ORIGINS, np.fromiter(symbols, dtype=np.int64))
-        at = np.flatnonzero(match)
-        before = np.concatenate(([0], np.cumsum(match)))
-        first, last = before[self.starts], before[self.ends]
+        at, first, last = self._matches(symbols)
         held = np.flatnonzero(last > first)
         counts = (last - first)[held]
         ends = np.cumsum(counts)
@@ -666,20 +663,24 @@ class OwnContent(Sequence):
         owner = np.repeat(np.arange(len(held)), counts)
         distinct = np.ones(len(held), dtype=np.uint8)
         # a holder's columns are of distinct symbols unless two of them share one
-        by = np.lexsort((cols // N_ORIGINS, owner))
-        same = (owner[by][1:] == owner[by][:-1]) & ((cols // N_ORIGINS)[by][1:] == (cols // N_ORIGINS)[by][:-1])
-        distinct[owner[by][1:][same]] = 0
+        syms = cols // N_ORIGINS
+        by = np.lexsort((syms, owner))
+        owner, syms = owner[by], syms[by]
+        distinct[owner[1:][(owner[1:] == owner[:-1]) & (syms[1:] == syms[:-1])]] = 0
         return Holders.made(_ints(held), _ints(ends), _ints(cols), _Grams(self, entries), bytearray(distinct.tobytes()))
+
+    def _matches(self, symbols: Collection[int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The entries whose column is of ``symbols``, and per part where its matches start
+        and end among them: part i's matches are ``at[first[i]:last[i]]``."""
+        match = np.isin(self.cols // N_ORIGINS, np.fromiter(symbols, dtype=np.int64))
+        before = np.concatenate(([0], np.cumsum(match)))  # matches before each entry
+        return np.flatnonzero(match), before[self.starts], before[self.ends]
 
     def holding(self, symbols: Collection[int]) -> Iterator[tuple[int, dict]]:
         """:func:`.rollup.holding` from the arrays: only the parts found make a dict."""
-        match = np.isin(self.cols // N_ORIGINS, np.fromiter(symbols, dtype=np.int64))
-        at = np.flatnonzero(match)
+        at, first, last = self._matches(symbols)
         if not len(at):
             return
-        # matches before each entry: part i's matches are at[before[starts[i]]:before[ends[i]]]
-        before = np.concatenate(([0], np.cumsum(match)))
-        first, last = before[self.starts], before[self.ends]
         cols = self.cols[at].tolist()
         triples = self._triples(at)
         for i, a, b in zip(*(x.tolist() for x in (np.flatnonzero(last > first), first[last > first], last[last > first])), strict=True):
@@ -728,7 +729,7 @@ class Usages(Sequence):
     def faithful(self) -> bool:
         """Whether every number is sure to come back as it went in: not where an int is
         2**53 or more (float64 holds ints exactly only below that)."""
-        return self.ints is None or not self.ints.any() or bool(np.abs(self.q[self.ints]).max() < 2**53)
+        return self.ints is None or bool(np.abs(self.q[self.ints]).max() < 2**53)  # (of() keeps no flags where none is set)
 
     def __len__(self) -> int:
         return len(self.starts) - 1
@@ -746,10 +747,6 @@ class Usages(Sequence):
         rows = self._rows(slice(bounds[0], bounds[-1]))
         at = bounds[0]
         return tuple(tuple(rows[x - at : y - at]) for x, y in pairwise(bounds))
-
-    def __iter__(self):
-        for i in range(len(self)):
-            yield self[i]
 
     def _rows(self, at) -> list[tuple]:
         """The candidates ``at`` (a slice or indices) as ``(child, min, nominal, max)``, ints where they were."""
