@@ -106,6 +106,7 @@ def test_the_sentences_are_the_old_ones(labels, symbols, classes):
     context = E._Context.__new__(E._Context)  # only what the sentences read: the parts' labels
     context.trace = type("Trace", (), {"bom": _Bom(labels)})()
     context._around, context._forms = {}, {}
+    context._table = None  # no trace: the gatherings number the parts themselves
     for pid, label in labels.items():
         for template, old in OLD.items():
             fields = _fields(template, symbols, classes)
@@ -199,7 +200,9 @@ def test_the_missing_data_keep_no_sentence(shared_bom, monkeypatch):
     for v in evaluation:
         for missing in (v.missing, *(n.missing for n in v.nodes)):
             assert isinstance(missing, Missing)
-            for pid in missing._parts:
+            # each part as a 4-byte index into the trace's ids, one list for every verdict
+            assert missing._parts.itemsize == 4 and (not missing or missing._ids is traced._numbering()[1])
+            for pid in missing.part_ids:
                 assert pid is shared_bom.part(pid).id  # the model's str, not a copy
             for form in missing._forms:
                 assert forms.setdefault(form, form) is form, f"two pairs for the form {form!r}"
@@ -282,13 +285,20 @@ OPERATIONS = st.lists(
 )
 
 
-@given(OPERATIONS)
-def test_gathering_keeps_each_sentence_once_in_the_order_first_added(operations):
+#: A trace's numbering of the parts (``Trace._numbering``): the ids in index order, and the index of each.
+_IDS = ["P6", "P4", "P1", "P5", "P3", "P2"]
+_TABLE = ({pid: i for i, pid in enumerate(_IDS)}, _IDS)
+
+
+@given(OPERATIONS, st.sampled_from(["none", "mine", "shared"]))
+def test_gathering_keeps_each_sentence_once_in_the_order_first_added(operations, numbering):
     """Any mix of adds, pairs and extends, into fresh forms (added at once, without a set)
     and into forms already used (their sets made when first needed): the sentences of a
-    plain ordered dict of (form, part)."""
+    plain ordered dict of (form, part). The same whether the gatherings number the parts
+    themselves, by a trace's table, or one by the table and the other itself."""
     heads = [f"form {k}: " for k in range(4)]
-    gathered, expected = Gather(_Labels()), {}
+    table = None if numbering == "none" else _TABLE
+    gathered, expected = Gather(_Labels(), table=table), {}
     for operation in operations:
         if operation[0] == "add":
             _, k, pids = operation
@@ -299,9 +309,15 @@ def test_gathering_keeps_each_sentence_once_in_the_order_first_added(operations)
             gathered.pairs([gathered.form(heads[k]) for k in by_part.values()], list(by_part))
             expected.update(((k, pid), None) for pid, k in by_part.items())
         else:
-            other = Gather(_Labels())
+            other = Gather(_Labels(), table=_TABLE if numbering == "shared" else None)
             for k, pid in operation[1]:
                 other.add(other.form(heads[k]), (pid,))
             gathered.extend(other.done())
             expected.update(((k, pid), None) for k, pid in operation[1])
-    assert list(gathered.done()) == [heads[k] if pid is None else f"{heads[k]}{pid} (label)" for k, pid in expected]
+    done = gathered.done()
+    assert list(done) == [heads[k] if pid is None else f"{heads[k]}{pid} (label)" for k, pid in expected]
+    assert done.part_ids == tuple(pid for _, pid in expected)
+    if table is not None and done:
+        # four bytes a sentence, numbered by the trace's own list, not a copy of it
+        assert done._ids is _IDS and done._parts.itemsize == 4
+        assert list(done._parts) == [-1 if pid is None else _IDS.index(pid) for _, pid in expected]

@@ -6,7 +6,7 @@ import itertools
 import math
 from array import array
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from fractions import Fraction
 from typing import Any
 
@@ -281,6 +281,11 @@ class Trace:
 
     def __len__(self) -> int:
         return len(self._compiled.ids)
+
+    def _numbering(self) -> tuple[Mapping[str, int], Sequence[str]]:
+        """Each part id's index, and the ids in index order: the table the rules' missing
+        data number the parts by (:class:`rarebom.rules.missing.Gather`). Not to be changed."""
+        return self._compiled.index, self._compiled.ids
 
     @property
     def results(self) -> tuple[PartResult, ...]:

@@ -257,6 +257,8 @@ class _Context:
         self._around: dict[tuple[str, ...], tuple[str, str]] = {}
         #: every form of the evaluation's missing data, once (see :class:`Gather`)
         self._forms: dict[tuple[str, str], tuple[tuple[str, str]]] = {}
+        #: the trace's numbering of the parts, which the missing data keep (see :class:`Gather`)
+        self._table = trace._numbering()
         self.prices = prices
         self.currency = trace.currency or (prices.currency if prices else None)
         self.price_rate: Fraction | None = None
@@ -343,7 +345,7 @@ class _Context:
 
     def gather(self) -> Gather:
         """A :class:`Missing` to build, whose forms are those of every other in the evaluation."""
-        return Gather(self.trace.bom, self._forms)
+        return Gather(self.trace.bom, self._forms, self._table)
 
     def around(self, template: str, fields: dict[str, str]) -> tuple[str, str]:
         """:func:`_around_label` of ``template`` and ``fields``, worked out once per evaluation."""
