@@ -11,8 +11,10 @@ down to the last bit of every float and the order of every list.
 
 from __future__ import annotations
 
+import importlib
 import math
 import sys
+from array import array
 from fractions import Fraction
 
 import attrs
@@ -450,6 +452,52 @@ def test_the_fast_walks_match_the_reference_on_the_examples(example, exact):
 def test_a_coverage_is_computed_once_and_kept():
     t = rarebom.trace(rarebom.load(EXAMPLES / "ev-traction-motor.xml").bom)
     assert t.coverage("ev-traction-motor") is t.coverage("ev-traction-motor")
+
+
+def test_a_finished_goods_coverage_is_kept_for_the_latest_two():
+    """A finished good's coverage can name most of the BOM: the trace keeps the two asked
+    for last, makes an earlier one again, equal, and keeps every other part's."""
+    from benchmarks.generate import synthetic_bom
+
+    t = rarebom.trace(synthetic_bom(3000, seed=1))
+    fgs = t.finished_goods
+    assert len(fgs) == 3
+    first = [t.coverage(fg) for fg in fgs]
+    assert all(len(c.missing_composition) > 100 for c in first)  # lists worth dropping
+    assert list(t._root_coverages) == list(fgs[1:])
+    assert t.coverage(fgs[1]) is first[1]  # asked for again: kept, and now the latest
+    assert list(t._root_coverages) == [fgs[2], fgs[1]]
+    again = t.coverage(fgs[0])
+    assert again is not first[0] and again == first[0]
+    assert list(t._root_coverages) == [fgs[1], fgs[0]]
+    assert t.coverage(fgs[0]) is again
+    # Whatever the order of asking, each coverage is the one a fresh trace makes.
+    fresh = rarebom.trace(t.bom)
+    assert [fresh.coverage(fg) for fg in reversed(fgs)] == first[::-1]
+    nodes = [pid for pid in t._compiled.ids[-50:] if pid not in fgs]
+    kept = [t.coverage(pid) for pid in nodes]
+    for pid in fgs:
+        t.coverage(pid)
+    assert all(t.coverage(pid) is c for pid, c in zip(nodes, kept, strict=True))
+
+
+@given(st.binary(min_size=1, max_size=400).map(bytearray), st.data())
+def test_the_lacking_parts_are_picked_alike_with_numpy(lacks, data):
+    """A large coverage picks the parts that lack data with numpy: the same parts, in the
+    order of the walk, as the loop over them."""
+    trace_module = importlib.import_module("rarebom.engine.trace")  # (the package exports trace())
+    below = array("i", data.draw(st.lists(st.integers(0, len(lacks) - 1), unique=True)))
+    wide = trace_module._WIDE_COVERAGE
+    try:
+        trace_module._WIDE_COVERAGE = 0
+        vectorised = trace_module._lacking_under(below, lacks)
+        trace_module._WIDE_COVERAGE = len(below) + 1
+        looped = trace_module._lacking_under(below, lacks)
+    finally:
+        trace_module._WIDE_COVERAGE = wide
+    assert vectorised == looped
+    assert all(type(i) is int for found in vectorised for i in found)
+    assert looped == tuple([i for i in below if lacks[i] & bit] for bit in (1, 2, 4, 8))
 
 
 NUMBERS = st.one_of(

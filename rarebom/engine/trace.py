@@ -215,8 +215,45 @@ _OPEN_INDICES = frozenset((SYMBOL_INDEX[UNDECLARED], SYMBOL_INDEX[UNRESOLVED]))
 #: finished goods held 38 MiB.
 _PATH_ROOTS = 2
 
+#: The finished goods whose coverage :meth:`Trace.coverage` keeps, for the same reason: a
+#: finished good's lists can name most of the BOM (75 MiB for 10 finished goods at 1M parts).
+_COVERAGE_ROOTS = 2
+
 # What a part's own data lacks, for Trace.coverage (bits of Trace._lacks()).
 _LACKS_MASS, _LACKS_COMPOSITION, _LACKS_VALUE, _LACKS_ORIGIN = 1, 2, 4, 8
+
+
+#: From how many parts below a coverage picks the lacking ones with numpy.
+_WIDE_COVERAGE = 4096
+
+
+def _lacking_under(below: Sequence[int], lacks: bytearray) -> tuple[list[int], list[int], list[int], list[int]]:
+    """The parts of ``below`` (in its order) that lack mass, composition, value and origin
+    (the ``_LACKS_*`` bits of ``lacks``)."""
+    if len(below) >= _WIDE_COVERAGE:
+        try:
+            import numpy as np  # a finished good's coverage reaches most of the BOM
+        except ImportError:
+            pass
+        else:
+            at = np.asarray(below)
+            flags = np.frombuffer(lacks, dtype=np.uint8)[at]
+            return tuple(at[(flags & bit) != 0].tolist() for bit in (_LACKS_MASS, _LACKS_COMPOSITION, _LACKS_VALUE, _LACKS_ORIGIN))  # type: ignore[return-value]
+    found: tuple[list[int], list[int], list[int], list[int]] = ([], [], [], [])
+    mass, composition, value, origin = (f.append for f in found)
+    for i in below:
+        flags = lacks[i]
+        if not flags:
+            continue
+        if flags & _LACKS_MASS:
+            mass(i)
+        if flags & _LACKS_COMPOSITION:
+            composition(i)
+        if flags & _LACKS_VALUE:
+            value(i)
+        if flags & _LACKS_ORIGIN:
+            origin(i)
+    return found
 
 
 class Trace:
@@ -236,14 +273,17 @@ class Trace:
         self._cache: dict[str, PartResult] = {}
         #: the latest :data:`_PATH_ROOTS` roots' walks for :meth:`path`, the latest last
         self._parents: dict[str, array] = {}
-        self._lacking: list[int] | None = None
+        self._lacking: bytearray | None = None
         self._walks: Graph | None = None
         self._coverages: dict[str, Coverage] = {}
+        #: the latest :data:`_COVERAGE_ROOTS` finished goods' coverages, the latest last
+        self._root_coverages: dict[str, Coverage] = {}
         self._typical: list[tuple[int, str]] | None = None
         self._definite_origin: bytes | None = None
         self._re_holders: tuple[array, list[frozenset[int]]] | None = None
         self._mask: tuple[str, bytearray] | None = None  # see within()
         self.finished_goods: tuple[str, ...] = tuple(p.id for p in bom.finished_goods)
+        self._finished = frozenset(self.finished_goods)
         self.findings: tuple[Finding, ...] = tuple(findings) + tuple(compiled.findings) + tuple(self._substance_findings())
 
     def _substance_findings(self) -> Iterable[Finding]:
@@ -657,10 +697,22 @@ class Trace:
         """How complete the data under ``part_id`` is, and which parts are missing what.
 
         Kept once computed: the rules ask for the coverage of the nodes they cannot
-        decide, and the report for each finished good's."""
+        decide, again and again. A finished good's is kept for the two finished goods
+        asked for last (the rules and the report work one finished good at a time), and
+        made again, equal, when asked for after that."""
         found = self._coverages.get(part_id)
+        if found is not None:
+            return found
+        roots = self._root_coverages
+        found = roots.pop(part_id, None)
         if found is None:
-            found = self._coverages[part_id] = self._coverage(part_id)
+            found = self._coverage(part_id)
+            if part_id not in self._finished:
+                self._coverages[part_id] = found
+                return found
+            if len(roots) >= _COVERAGE_ROOTS:  # the least recently asked for goes
+                del roots[next(iter(roots))]
+        roots[part_id] = found  # (the latest last)
         return found
 
     def _coverage(self, part_id: str) -> Coverage:
@@ -673,21 +725,8 @@ class Trace:
         resolved = _make(*_add_up([e.total for e in elements.values()]), "g")
         # The rare earths the part holds: one it does not would add zeros (see _add_up).
         origin_known = _origin_known([elements[s] for s in chemistry.RARE_EARTHS if s in elements])
-        lacks = self._lacks()
         ids = compiled.ids
-        missing_mass, missing_comp, missing_value, lacking_origin = [], [], [], []
-        for i in below:
-            flags = lacks[i]
-            if not flags:
-                continue
-            if flags & _LACKS_MASS:
-                missing_mass.append(ids[i])
-            if flags & _LACKS_COMPOSITION:
-                missing_comp.append(ids[i])
-            if flags & _LACKS_VALUE:
-                missing_value.append(ids[i])
-            if flags & _LACKS_ORIGIN:
-                lacking_origin.append(i)
+        missing_mass, missing_comp, missing_value, lacking_origin = _lacking_under(below, self._lacks())
         missing_origin = []
         if lacking_origin:
             # Parts reached only through ancestors with a definite origin need no claim of
@@ -696,6 +735,7 @@ class Trace:
             definite = self._definite() if self.options.policy.inherit else None
             open_ = graph.reachable_avoiding(root, definite, alternates=True)
             missing_origin = [ids[i] for i in lacking_origin if open_[i]]
+        missing_mass, missing_comp, missing_value = ([ids[i] for i in found] for found in (missing_mass, missing_comp, missing_value))
         return Coverage(
             part=part_id,
             composition_declared=ratio(resolved, result.mass),
@@ -724,8 +764,8 @@ class Trace:
         below_set = set(below)
         return tuple(dict.fromkeys(part for i, part in self._typical if i in below_set))
 
-    def _lacks(self) -> list[int]:
-        """Per part, what its own data lacks, as ``_LACKS_*`` bits; computed once for every
+    def _lacks(self) -> bytearray:
+        """Per part, what its own data lacks, as ``_LACKS_*`` bits (a byte); computed once for every
         :meth:`coverage` call (the rules ask for the coverage of many parts, and the subtrees
         below them overlap). An origin is lacking only where no ancestor's class covers the
         part, which depends on the part asked about, so :meth:`coverage` checks that itself."""
@@ -739,7 +779,7 @@ class Trace:
         # those that hold a rare earth (a maximum not 0): a pass each, one part at a time.
         rare_content, open_content = self._scan_own()
         children = self._graph().children  # a tuple per part, where the usages may be arrays
-        lacking = []
+        lacking = bytearray()
         for i in range(len(compiled.ids)):
             flags = 0
             own_mass = compiled.own_material_mass[i]

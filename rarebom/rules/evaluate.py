@@ -379,9 +379,10 @@ class _Context:
         missing.pairs(which, unclassified)
 
     def forget(self, finished_good: str) -> None:
-        """Drop what only the finished good's own verdicts use (its parts and its item lists),
-        once they are written: one finished good's worth is kept at a time."""
+        """Drop what only the finished good's own verdicts use (its parts, its coverage and
+        its item lists), once they are written: one finished good's worth is kept at a time."""
         self._below.pop(finished_good, None)
+        self._coverage.pop(finished_good, None)
         for key in [key for key in self._under if key[0] == finished_good]:
             del self._under[key]
         for key in [key for key in self.unclassified if key[0] == finished_good]:
