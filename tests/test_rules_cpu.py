@@ -424,7 +424,7 @@ def test_finished_goods_keep_their_walks_within_two_ints_per_part():
 
 
 def test_kept_walks_stop_at_two_ints_per_part():
-    """Finished goods over one large shared sub-assembly: only the first walks are kept."""
+    """Finished goods over one large shared sub-assembly: only the latest walks are kept."""
     one = Amount(kind=Kind.COUNT, unit="", value=Fraction(1))
     hub = Part(id="hub", name="hub", mass=Amount(kind=Kind.MASS, unit="g", value=Fraction(1)), uses=tuple(Usage(child=f"leaf{k}", quantity=one) for k in range(30)))
     leaves = [Part(id=f"leaf{k}", name=f"leaf {k}", mass=Amount(kind=Kind.MASS, unit="g", value=Fraction(1, 30))) for k in range(30)]
@@ -435,7 +435,16 @@ def test_kept_walks_stop_at_two_ints_per_part():
         assert [traced._compiled.ids[i] for i in graph.reachable(traced._compiled.index[fg])] == list(traced.below(fg))
     n = len(graph.children)
     assert graph._kept_size <= 2 * n < 5 * 32  # 32 parts under each finished good: not all five fit
-    assert len(graph._kept) == 2
+    index = traced._compiled.index
+    tops = [index[fg] for fg in traced.finished_goods]
+    assert list(graph._kept) == [(i, False) for i in tops[-2:]]
+    assert graph._kept_size == sum(map(len, graph._kept.values())) and not graph._recent
+    # Asked for again, an earlier one is walked again, equal, and the least recent goes.
+    again = graph.reachable(tops[0])
+    assert list(again) == explain.Graph._walk(tops[0], graph.children)
+    assert list(graph._kept) == [(tops[-1], False), (tops[0], False)]
+    assert graph.reachable(tops[-1]) is graph._kept[(tops[-1], False)]
+    assert list(graph._kept) == [(tops[0], False), (tops[-1], False)]
 
 
 def test_one_class_multipliers_skip_leaves_and_sum_as_before():

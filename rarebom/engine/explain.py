@@ -163,8 +163,10 @@ class Graph:
         key = (root, alternates and self._alternates)
         found = self._recent.get(key)
         if found is None:
-            found = self._kept.get(key)
+            kept = self._kept
+            found = kept.pop(key, None)
             if found is not None:
+                kept[key] = found  # (the latest last)
                 return found
             kids = self.every if key[1] else self.children
             top = self._is_top(root)
@@ -172,11 +174,15 @@ class Graph:
             # A finished good's walk reaches most of the BOM: a byte per part marks it faster
             # than a set, and arrays faster again where the BOM is wide.
             found = arrays.below(root) if arrays is not None else array(_INDEX, self._walk_wide(root, kids) if top else self._walk(root, kids))
-            if top and self._kept_size + len(found) <= 2 * len(self.children):
-                # A finished good's walk is asked for again and again, by every rule and the
-                # report, far apart: keep it, up to two ints per part of the BOM in all.
-                self._kept[key] = found
+            if top:
+                # A finished good's walk is asked for again and again by its rules, and then
+                # by the report: keep the latest, up to two ints per part of the BOM in all
+                # (the least recently asked for goes first; at 1M parts, the walks of ten
+                # finished goods kept were 39 MiB).
+                kept[key] = found
                 self._kept_size += len(found)
+                while self._kept_size > 2 * len(self.children) and len(kept) > 1:
+                    self._kept_size -= len(kept.pop(next(iter(kept))))
                 return found
             # The latest walks, the oldest dropped first once there are more than RECENT of
             # them and they hold more than two ints per part of the BOM: the rules walk down
