@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 import rarebom
@@ -208,3 +208,37 @@ def test_a_part_sums_its_parents_in_the_loop_order():
     assert check_root(t, graph, index["root"], ("Dy",), None, 10)
     [found] = explain.contributors(graph, t._rolled, index["root"], ("Dy",), inherit=t.options.policy.inherit)
     assert found.multiplier.nominal == 1e16 + 1 + 1 != 1 + 1 + 1e16
+
+
+#: Items of the merge: nominal (-1.0 for a NaN one), high grams, part, symbol index (59 Nd, 60 Pm, 65 Dy).
+RANKED_ITEMS = st.lists(
+    st.tuples(st.sampled_from([1.0, 5.0, -1.0]), st.sampled_from([3.0, 7.0, math.inf, math.nan]), st.integers(0, 2), st.sampled_from([59, 60, 65])),
+    min_size=1,
+    max_size=12,
+)
+
+
+@given(RANKED_ITEMS, st.sets(st.integers(0, 11), min_size=1), st.none() | st.integers(0, 12))
+@example([(5.0, 7.0, 1, 60), (5.0, 7.0, 0, 65), (5.0, 7.0, 0, 59)], {1, 2}, None)  # one part's two symbols: Dy before Nd
+def test_the_ranking_reads_each_chosen_items_own_numbers(items, picked, limit):
+    """``_ranked`` ranks the chosen items (the nominals tie often, and then the high grams
+    decide) by their own nominal, high, part, symbol and origin, as a plain sort does."""
+    np = pytest.importorskip("numpy")
+    from rarebom.engine.rollup import SYMBOLS
+    from rarebom.engine.vector_contributors import _ranked
+
+    effective, his, parts, syms = (np.array(column) for column in zip(*items, strict=True))
+    chosen = np.array(sorted(k for k in picked if k < len(items)) or [0], dtype=np.int64)
+    ids, origins, values = ["P3", "P1", "P4"], [0, 1, 2], ["china", "other", "unknown"]
+
+    def key(e):
+        return (-effective[e], -his[e], ids[parts[e]], SYMBOLS[syms[e]], values[origins[parts[e]]])
+
+    expected = sorted(chosen.tolist(), key=key)
+    found = _ranked(chosen, limit, effective, his, parts, syms, origins, ids, values)
+    assert all(type(e) is int for e in found)
+    assert len(found) == len(expected if limit is None else expected[:limit]) and set(found) <= set(expected)
+    # A NaN breaks the total order: then only the same sort of the same items gives the same
+    # order (_top sorts them all, with no limit).
+    if limit is None or not np.isnan(his[chosen]).any():
+        assert found == (expected if limit is None else expected[:limit])

@@ -27,10 +27,9 @@ where numpy's cost per call outweighs the loop) keep the loop.
 from __future__ import annotations
 
 import heapq
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from itertools import chain, repeat
 from operator import is_, itemgetter
-from typing import Any
 
 import numpy as np
 
@@ -298,18 +297,9 @@ def _top(columns: _HolderColumns, mult: _Multipliers, origins: Sequence[int], wa
             his = np.concatenate((his, m_his))[order]
     effective = np.where(noms == noms, noms, -1.0)  # a NaN nominal ranks as -1
     n = len(col)
-    parts_l, syms_l = parts.tolist(), syms.tolist()
-
-    def rank_of(effective_l: list, his_l: list) -> Callable[[int], Any]:
-        # Floats where the loop may have ints: each is exact, so every comparison comes out the same.
-        def rank(e: int):
-            return (-effective_l[e], -his_l[e], ids[parts_l[e]], SYMBOLS[syms_l[e]], values[origins[parts_l[e]]])
-
-        return rank
-
     if np.isnan(his).any():
         # A NaN upper bound breaks the total order: sort all, in the order of the merge.
-        top = sorted(range(n), key=rank_of(effective.tolist(), his.tolist()))[:limit]
+        top = _ranked(np.arange(n), None, effective, his, parts, syms, origins, ids, values)[:limit]
     elif limit <= 0:
         top = []
     else:
@@ -318,22 +308,37 @@ def _top(columns: _HolderColumns, mult: _Multipliers, origins: Sequence[int], wa
             # Only items whose nominal is at least the limit-th largest can make the top.
             kth = np.partition(effective, n - limit)[n - limit]
             candidates = np.flatnonzero(effective >= kth)
-        effective_l, his_l = [None] * n, [None] * n
-        for e, x, h in zip(candidates.tolist(), effective[candidates].tolist(), his[candidates].tolist(), strict=True):
-            effective_l[e], his_l[e] = x, h
-        top = heapq.nsmallest(limit, candidates.tolist(), key=rank_of(effective_l, his_l))
-    col_l, grams = col.tolist(), columns.holders.grams
+        top = _ranked(candidates, limit, effective, his, parts, syms, origins, ids, values)
+    grams = columns.holders.grams
     items = []
     for e in top:
-        i, k = parts_l[e], col_l[e]
+        i, k, symbol_index = int(parts[e]), int(col[e]), int(syms[e])
         if k >= 0:
             own_t = grams[k]
             m = mult.triple(i)
-            items.append(((i, syms_l[e], origins[i]), [[own_t[0] * m[0], own_t[1] * m[1], own_t[2] * m[2]], m, own_t]))
+            items.append(((i, symbol_index, origins[i]), [[own_t[0] * m[0], own_t[1] * m[1], own_t[2] * m[2]], m, own_t]))
         else:
             mass, total, own_t = slots[-1 - k]
-            items.append(((i, syms_l[e], origins[i]), [[mass[0], mass[1], mass[2]], total, own_t]))
+            items.append(((i, symbol_index, origins[i]), [[mass[0], mass[1], mass[2]], total, own_t]))
     return items
+
+
+def _ranked(
+    chosen: np.ndarray, limit: int | None, effective: np.ndarray, his: np.ndarray, parts: np.ndarray, syms: np.ndarray, origins: Sequence[int], ids: list[str], values: list[str]
+) -> list[int]:
+    """The items ``chosen`` (positions in the merge, in its order) in the ranking's order,
+    the first ``limit`` of them (all for None). Only the chosen items become Python
+    numbers: every item's would be five lists of a million at 1M parts."""
+    # Floats where the loop may have ints: each is exact, so every comparison comes out the same.
+    effective_l, his_l = effective[chosen].tolist(), his[chosen].tolist()
+    parts_l, syms_l = parts[chosen].tolist(), syms[chosen].tolist()
+
+    def rank(k: int):
+        return (-effective_l[k], -his_l[k], ids[parts_l[k]], SYMBOLS[syms_l[k]], values[origins[parts_l[k]]])
+
+    order = sorted(range(len(chosen)), key=rank) if limit is None else heapq.nsmallest(limit, range(len(chosen)), key=rank)
+    chosen_l = chosen.tolist()
+    return [chosen_l[k] for k in order]
 
 
 def _mixed(columns: _HolderColumns, mult: _Multipliers, keep: np.ndarray, slots: list[list]):
