@@ -249,6 +249,31 @@ def test_a_store_that_grows_keeps_every_vector(monkeypatch):
         assert_same(loop, arrays, compiled.ids)
 
 
+def test_a_finished_store_gives_its_spare_capacity_back_in_place():
+    """The store is trimmed in place, not copied (a copy held it twice at the roll-up's
+    end): the same arrays and buffers, exactly as long as it is used, with every entry
+    kept; and the trace's vectors are the loop's."""
+    from benchmarks.generate import synthetic_bom
+
+    store = vector._Store(64)
+    arrays = (store.col, *store.val, *store.ints)
+    buffers = [x.__array_interface__["data"][0] for x in arrays]
+    for k in range(5):
+        store.append(np.arange(k, k + 3, dtype=np.int32), [np.full(3, k + d / 10) for d in range(3)], [np.array([True, False, k % 2 == 0])] * 3)
+    store.trim()
+    assert (store.col, *store.val, *store.ints) == arrays  # the same objects
+    assert [x.__array_interface__["data"][0] for x in arrays] == buffers  # shrunk where they were
+    assert all(len(x) == store.size == 15 for x in arrays)
+    assert store.col.tolist() == [k + j for k in range(5) for j in range(3)]
+    assert store.val[2].tolist() == [k + 0.2 for k in range(5) for _ in range(3)]
+    assert store.ints[0].tolist() == [x for k in range(5) for x in (True, False, k % 2 == 0)]
+    compiled = rarebom.trace(synthetic_bom(1000, 6, alternates_rate=0.2))._compiled
+    loop = rollup(compiled, alternates=Alternates.WORST, inherit=True)
+    rolled = vector.rollup_arrays(compiled, alternates=Alternates.WORST, inherit=True, min_level_width=0)
+    assert len(rolled.vector.store.col) == rolled.vector.store.size  # trimmed
+    assert_same(loop, rolled, compiled.ids)
+
+
 def test_an_alternate_deeper_than_its_child_raises_the_level():
     """A usage's alternate counts for the level: here it is two levels deeper than the child it may replace."""
     from rarebom import Amount, Bom, Kind, Material, Part, Substance, Usage
