@@ -271,6 +271,8 @@ def assert_same_holders(dicts: list[dict], own) -> None:
             assert np.array_equal(getattr(a, name), getattr(b, name)), name
         assert np.array_equal(a.grams, b.grams, equal_nan=True) and np.array_equal(np.signbit(a.grams), np.signbit(b.grams))
         assert a.mixed == b.mixed
+        # kept per symbol set for the trace's life: parts as the positions' 4 bytes, symbols in 2
+        assert a.parts.dtype == a.pos.dtype == pos.dtype and a.syms.dtype == np.int16
 
 
 @settings(max_examples=30)

@@ -106,9 +106,10 @@ class _HolderColumns:
     def __init__(self, holders, pos: np.ndarray):
         self.holders = holders  # kept: the cache is keyed by its id
         n_cols = np.diff(np.asarray(holders.ends, dtype=np.int64), prepend=0)
-        self.parts = np.repeat(np.asarray(holders.parts, dtype=np.int64), n_cols)
+        # kept for the trace's life, per symbol set: parts in 4 bytes, symbols in 2
+        self.parts = np.repeat(np.asarray(holders.parts, dtype=pos.dtype), n_cols)
         self.pos = pos[self.parts]
-        self.syms = np.asarray(holders.cols, dtype=np.int64) // N_ORIGINS
+        self.syms = (np.asarray(holders.cols, dtype=np.int64) // N_ORIGINS).astype(np.int16)
         distinct = np.frombuffer(holders.distinct, dtype=np.uint8).astype(bool)
         self.distinct = np.repeat(distinct, n_cols)
         self.mixed = np.flatnonzero(~distinct).tolist()
