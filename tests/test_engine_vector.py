@@ -274,6 +274,29 @@ def test_a_finished_store_gives_its_spare_capacity_back_in_place():
     assert_same(loop, rolled, compiled.ids)
 
 
+def test_the_roll_up_holds_4_byte_positions_and_reads_the_multipliers_in_place():
+    """While it runs, the roll-up holds its inputs: positions as int32, origin classes as
+    int8, and no copy of the multipliers (each block reads its edges' rows of usages.q).
+    The worst case's envelopes overwrite the multipliers of their block's own copy only:
+    usages.q is as compiled afterwards, and the results are the loop's."""
+    from benchmarks.generate import synthetic_bom
+
+    compiled = rarebom.trace(synthetic_bom(1000, 6, alternates_rate=0.2))._compiled
+    arrays = vector.ArrayBom.build(compiled)
+    for name in ("pos", "order", "e_pos", "e_child", "q_rows", "n_uses", "o_pos", "o_col"):
+        assert getattr(arrays, name).dtype == np.int32, name
+    assert arrays.origin.dtype == np.int8
+    assert arrays.q_source is arrays.usages.q
+    held = [x for x in vars(arrays).values() for x in (x if isinstance(x, list) else [x]) if isinstance(x, np.ndarray) and x.dtype == np.float64]
+    assert len(arrays.o_pos) != len(arrays.e_pos) != arrays.n  # so only a copy of the multipliers would be as long as the edges
+    assert [x for x in held if len(x) == len(arrays.e_pos) and x is not arrays.q_source] == []
+    before = arrays.usages.q.copy()
+    assert len(arrays.alternates) > 0
+    rolled = arrays.roll(alternates=Alternates.WORST, inherit=True)
+    assert np.array_equal(arrays.usages.q, before)
+    assert_same(rollup(compiled, alternates=Alternates.WORST, inherit=True), rolled, compiled.ids)
+
+
 def test_an_alternate_deeper_than_its_child_raises_the_level():
     """A usage's alternate counts for the level: here it is two levels deeper than the child it may replace."""
     from rarebom import Amount, Bom, Kind, Material, Part, Substance, Usage

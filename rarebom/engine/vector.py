@@ -114,12 +114,14 @@ def _triples(seq: Sequence[Any], n: int) -> tuple[np.ndarray, np.ndarray, np.nda
 
 def _edges(usages: Usages) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict[int, tuple]]:
     """The usages as edges, in usage order: each edge's parent, its selected candidate's
-    child and multipliers (min, nominal, max) as a row, and the candidate lists of the
-    usages with alternates (for Alternates.WORST), by edge."""
-    e_parent = np.repeat(np.arange(len(usages)), np.diff(usages.starts))
-    sel = usages.selected_candidates()
+    child, that candidate's row of ``usages.q`` (its multipliers, min, nominal, max), and
+    the candidate lists of the usages with alternates (for Alternates.WORST), by edge.
+    Parents, children and rows have the usages' own index type (int32 below 2**31)."""
+    index = usages.starts.dtype
+    e_parent = np.repeat(np.arange(len(usages), dtype=index), np.diff(usages.starts))
+    sel = usages.selected_candidates().astype(index, copy=False)
     alternates = {e: usages.candidates(e) for e in usages.with_alternates().tolist()}
-    return e_parent, usages.child[sel].astype(np.int64), usages.q[sel], alternates
+    return e_parent, usages.child[sel], sel, alternates
 
 
 def _max(a, fa, b, fb):
@@ -208,29 +210,36 @@ class ArrayBom:
         self = cls()
         n = self.n = len(compiled.ids)
         usages = self.usages = Usages.of(compiled.uses)
-        e_parent, e_child, e_q, alternates = _edges(usages)
+        e_parent, e_child, e_row, alternates = _edges(usages)
+        # Positions, and every array of them the roll-up holds while it runs, are int32
+        # (a BOM of 2**31 parts would not fit in memory anyway): half of int64's bytes.
         level_arr = np.array(compiled.level, dtype=np.int64)
-        order = self.order = np.argsort(level_arr, kind="stable")
-        pos = self.pos = np.empty(n, dtype=np.int64)
-        pos[order] = np.arange(n)
+        order = self.order = np.argsort(level_arr, kind="stable").astype(np.int32)
+        pos = self.pos = np.empty(n, dtype=np.int32)
+        pos[order] = np.arange(n, dtype=np.int32)
         counts = np.bincount(level_arr)
+        del level_arr
         self.levels = len(counts)
         self.level_start = np.concatenate(([0], np.cumsum(counts)))
         e_parent_pos = pos[e_parent]
+        del e_parent
         e_sort = np.argsort(e_parent_pos, kind="stable")
         self.e_pos = e_parent_pos[e_sort]
+        del e_parent_pos
         self.e_child = pos[e_child[e_sort]]
-        self.q = [np.ascontiguousarray(e_q[e_sort, d]) for d in range(3)]
+        # The multipliers stay in usages.q: each block reads its edges' rows from there.
+        self.q_rows, self.q_source = e_row[e_sort], usages.q
         back = np.empty(len(e_sort), dtype=np.int64)
         back[e_sort] = np.arange(len(e_sort))
         self.alternates = {int(back[e]): c for e, c in alternates.items()}
         self.alternate_edges = np.array(sorted(self.alternates), dtype=np.int64)
-        self.n_uses = np.bincount(self.e_pos, minlength=n)
+        del back, e_sort
+        self.n_uses = np.bincount(self.e_pos, minlength=n).astype(np.int32)
 
         # Own content, by part position; columns as compact indices.
         own = compiled.own
         own_counts = np.fromiter(map(len, own), dtype=np.int64, count=n)
-        o_part = np.repeat(np.arange(n), own_counts)
+        o_part = np.repeat(np.arange(n, dtype=np.int32), own_counts)
         o_col = np.fromiter(chain.from_iterable(own), dtype=np.int64, count=int(own_counts.sum()))
         o_val, o_int = _numbers(list(chain.from_iterable(chain.from_iterable(map(dict.values, own)))), (-1, 3))
         if own_content:  # by part index, as read: what rollup_arrays(compact=True) keeps in place of the dicts
@@ -243,7 +252,7 @@ class ArrayBom:
         o_sort = np.argsort(pos[o_part], kind="stable")
         self.o_pos = pos[o_part][o_sort]
         o_col = o_col[o_sort]
-        self.o_col = self.compact_symbol[o_col // N_ORIGINS] * N_ORIGINS + o_col % N_ORIGINS
+        self.o_col = (self.compact_symbol[o_col // N_ORIGINS] * N_ORIGINS + o_col % N_ORIGINS).astype(np.int32)
         self.o_val = [np.ascontiguousarray(o_val[o_sort, d]) for d in range(3)]
         self.o_int = [np.ascontiguousarray(o_int[o_sort, d]) for d in range(3)]
         self.undeclared = int(self.compact_symbol[SYMBOL_INDEX[UNDECLARED]])
@@ -266,7 +275,7 @@ class ArrayBom:
         a_lo, a_lo_int = _numbers([a[0] for a in compiled.own_absolute], (n,))
         self.a_lo, self.a_lo_int = by_pos(a_lo), by_pos(a_lo_int)
         by_id = {id(origin): k for origin, k in ORIGIN_INDEX.items()}  # an enum's hash is slow
-        self.origin = by_pos(np.fromiter((by_id[id(d.origin)] for d in compiled.origin), dtype=np.int64, count=n))
+        self.origin = by_pos(np.fromiter((by_id[id(d.origin)] for d in compiled.origin), dtype=np.int8, count=n))
         return self
 
     def roll(self, *, alternates: Alternates, inherit: bool, progress: Progress | None = None) -> Rolled:
@@ -295,7 +304,8 @@ class ArrayBom:
         ea, eb = (int(x) for x in np.searchsorted(self.e_pos, [a, b]))
         e_local = self.e_pos[ea:eb] - a
         child = self.e_child[ea:eb]
-        q = [x[ea:eb] for x in self.q]
+        rows = self.q_source.take(self.q_rows[ea:eb], axis=0)
+        q = [rows[:, d] for d in range(3)]
         # The children's masses and values, times the multipliers, per usage: one row of
         # the results table per child.
         info = r.table.take(child, axis=0)
@@ -860,8 +870,7 @@ class _Views:
     """The finished results as the sequences :class:`Rolled` holds (also ``out`` for ``_worst_into``)."""
 
     def __init__(self, arrays: ArrayBom, r: _Results, store: _Store):
-        # Positions fit in int32 (a BOM of 2**31 parts would not fit in memory anyway).
-        pos = arrays.pos.astype(np.int32)
+        pos = arrays.pos  # int32, kept by every view for the trace's life
         self.vector = _Vectors(pos, arrays.real_column, r, store)
         self.mass = _Triples(pos, r.mass, r.mass_int)
         self.value = _Triples(pos, r.value, r.value_int, r.value_known)
