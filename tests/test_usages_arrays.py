@@ -193,12 +193,16 @@ def test_trace_answers_the_same_as_with_the_tuples(monkeypatch):
         assert_same_uses(tuples._compiled.uses, arrays._compiled.uses, arrays._compiled.index)
         assert isinstance(arrays._graph().selected, vector.Selected) and isinstance(tuples._graph().selected, list)
         edges_a, edges_t = vector_contributors._edges(arrays._graph()), vector_contributors._edges(tuples._graph())
-        for name in ("cpos", "ppos", "q", "qint", "pos"):
-            assert np.array_equal(getattr(edges_a, name), getattr(edges_t, name), equal_nan=name == "q"), name
+        for name in ("cpos", "ppos", "pos"):
+            assert np.array_equal(getattr(edges_a, name), getattr(edges_t, name)), name
         assert edges_a.blocks == edges_t.blocks
-        # positions in 4 bytes, the multipliers gathered straight into (3, usages) rows
-        assert all(getattr(edges_a, name).dtype == np.int32 for name in ("cpos", "ppos", "pos"))
-        assert edges_a.q.shape == (3, len(edges_a.cpos)) and edges_a.q.flags.c_contiguous and edges_a.qint.flags.c_contiguous
+        # each edge reads the same multipliers and int flags
+        assert np.array_equal(edges_a.values[edges_a.rows], edges_t.values[edges_t.rows], equal_nan=True)
+        flags_a = np.zeros((len(edges_a.rows), 3), dtype=bool) if edges_a.ints is None else edges_a.ints[edges_a.rows]
+        assert np.array_equal(flags_a, edges_t.ints[edges_t.rows])
+        # positions in 4 bytes, the multipliers read in place from the trace's usages: no copy
+        assert all(getattr(edges_a, name).dtype == np.int32 for name in ("cpos", "ppos", "pos", "rows"))
+        assert edges_a.values is arrays._compiled.uses.q and len(edges_a.rows) == len(edges_a.cpos)
         assert arrays._lacks() == tuples._lacks()
         ids = tuples._compiled.ids
         for pid in [*arrays.finished_goods, *ids[:: len(ids) // 40]]:

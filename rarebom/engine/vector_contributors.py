@@ -138,7 +138,7 @@ class _Edges:
     first), then file order. Parts are by position: in level order, so each level's parts
     are a slice."""
 
-    __slots__ = ("blocks", "cpos", "holders", "n", "pos", "ppos", "q", "qint", "root_level")
+    __slots__ = ("blocks", "cpos", "holders", "ints", "n", "pos", "ppos", "root_level", "rows", "values")
 
     def __init__(self, graph, level: np.ndarray):
         selected = graph.selected
@@ -164,14 +164,10 @@ class _Edges:
         # lexsort's last key sorts first
         edge = np.lexsort((np.arange(len(child), dtype=index), -parent, -child_level))
         self.cpos, self.ppos = self.pos[child[edge]], self.pos[parent[edge]]
-        at = edge if rows is None else rows[edge]
-        # the multipliers by edge, (3, usages), gathered a row at a time: no (usages, 3) copy
-        self.q = np.empty((3, len(at)))
-        self.qint = np.zeros((3, len(at)), dtype=bool)
-        for d in range(3):
-            np.take(values[:, d], at, out=self.q[d])
-            if ints is not None:
-                np.take(ints[:, d], at, out=self.qint[d])
+        # The multipliers stay where they are (the trace's usages.q, kept anyway): by edge,
+        # the row of ``values`` (and ``ints``, None where no multiplier is an int) to read.
+        self.rows = (edge if rows is None else rows[edge]).astype(np.int32 if len(values) < 2**31 else np.int64, copy=False)
+        self.values, self.ints = values, ints
         starts = np.concatenate(([0], np.cumsum(np.bincount(level))))
         #: per level with usages, highest first: (level, the usages' slice, the level's parts' slice)
         self.blocks = []
@@ -187,13 +183,15 @@ class _Edges:
     @classmethod
     def build(cls, graph) -> _Edges | None:
         """The edges, or None where a quantity is an int too large for float64 to hold exactly."""
-        level = np.asarray(graph.compiled.level, dtype=np.int64)
+        level = np.asarray(graph.compiled.level, dtype=np.int32)  # kept: 4 bytes a part
         try:
             edges = cls(graph, level)
         except OverflowError:
             return None
-        if edges.qint.any() and np.abs(edges.q[edges.qint]).max() >= _EXACT:
-            return None
+        if edges.ints is not None:
+            ints = edges.ints[edges.rows]
+            if ints.any() and np.abs(edges.values[edges.rows][ints]).max() >= _EXACT:
+                return None
         return edges
 
     def holder_columns(self, holders) -> _HolderColumns | None:
@@ -229,9 +227,12 @@ class _Edges:
             hit = hits > 0
             present[lo:hi] = hit
             counts[lo:hi] = np.bincount(kids, weights=counts[parents], minlength=width)
+            rows = self.rows[live]
+            q = self.values.take(rows, axis=0)
+            q_int = np.zeros(q.shape, dtype=bool) if self.ints is None else self.ints.take(rows, axis=0)
             for c in range(3):
-                share = value[c, parents] * self.q[c, live]
-                share_int = ints[c, parents] & self.qint[c, live]
+                share = value[c, parents] * q[:, c]
+                share_int = ints[c, parents] & q_int[:, c]
                 if share_int.any():
                     np.add(share, 0.0, out=share, where=share_int)  # -0.0 as an int is the int 0
                     # Every running sum of ints is at most the sum of their sizes: below
