@@ -217,33 +217,36 @@ class _Edges:
         for lev, a, b, lo, hi in self.blocks:
             if lev >= top:  # no part under the root uses a part of its level or higher
                 continue
-            live = np.flatnonzero(present[self.ppos[a:b]]) + a
+            live = np.flatnonzero(present[self.ppos[a:b]])
             if not len(live):
                 continue
+            live += a
             width = hi - lo
             parents = self.ppos[live]
-            kids = self.cpos[live] - lo
+            kids = self.cpos[live]
+            kids -= lo
             hits = np.bincount(kids, minlength=width)
             hit = hits > 0
             present[lo:hi] = hit
             counts[lo:hi] = np.bincount(kids, weights=counts[parents], minlength=width)
             rows = self.rows[live]
-            q = self.values.take(rows, axis=0)
-            q_int = np.zeros(q.shape, dtype=bool) if self.ints is None else self.ints.take(rows, axis=0)
+            del live
+            # One bound at a time: a level's widest arrays are a few of its live edges' length.
             for c in range(3):
-                share = value[c, parents] * q[:, c]
-                share_int = ints[c, parents] & q_int[:, c]
+                share = self.values[:, c].take(rows)
+                np.multiply(value[c, parents], share, out=share)
+                if self.ints is None:  # no multiplier is an int, so no share is
+                    value[c, lo:hi] = _summed(kids, share, hit, hits, width)
+                    ints[c, lo:hi] = False
+                    continue
+                share_int = ints[c, parents] & self.ints[:, c].take(rows)
                 if share_int.any():
                     np.add(share, 0.0, out=share, where=share_int)  # -0.0 as an int is the int 0
                     # Every running sum of ints is at most the sum of their sizes: below
                     # 2**53, each is exact (and the float sum of exact ints is exact until then).
                     if np.bincount(kids, weights=np.where(share_int, np.abs(share), 0.0), minlength=width).max() >= _EXACT:
                         return None
-                total = np.bincount(kids, weights=share, minlength=width)
-                minus_zero = (share == 0) & np.signbit(share)
-                if minus_zero.any():  # the loop's sum of nothing but -0.0 is -0.0; bincount's is 0.0
-                    total[hit & (np.bincount(kids, weights=minus_zero, minlength=width) == hits)] = -0.0
-                value[c, lo:hi] = total
+                value[c, lo:hi] = _summed(kids, share, hit, hits, width)
                 if share_int.all():
                     ints[c, lo:hi] = hit
                 else:
@@ -251,6 +254,16 @@ class _Edges:
         if counts.max() >= _EXACT:  # a count is at least every count it was summed from
             return None
         return _Multipliers(self.pos, value, ints, present, counts)
+
+
+def _summed(kids: np.ndarray, share: np.ndarray, hit: np.ndarray, hits: np.ndarray, width: int) -> np.ndarray:
+    """Each kid's shares summed, in order; -0.0 where all of a kid's shares are -0.0 (the
+    loop's sum of nothing but -0.0 is -0.0; bincount's is 0.0)."""
+    total = np.bincount(kids, weights=share, minlength=width)
+    minus_zero = (share == 0) & np.signbit(share)
+    if minus_zero.any():
+        total[hit & (np.bincount(kids, weights=minus_zero, minlength=width) == hits)] = -0.0
+    return total
 
 
 def _edges(graph) -> _Edges | None:
