@@ -267,12 +267,16 @@ def assert_same_holders(dicts: list[dict], own) -> None:
             got.grams[len(want.grams)]
         assert [(i, [(c, [bits(x) for x in t]) for c, t in cs]) for i, cs in got] == [(i, [(c, [bits(x) for x in t]) for c, t in cs]) for i, cs in want]
         a, b = vector_contributors._HolderColumns(got, pos), vector_contributors._HolderColumns(want, pos)
-        for name in ("parts", "pos", "syms", "distinct", "ints"):
+        for name in ("parts", "pos", "syms", "distinct"):
             assert np.array_equal(getattr(a, name), getattr(b, name)), name
-        assert np.array_equal(a.grams, b.grams, equal_nan=True) and np.array_equal(np.signbit(a.grams), np.signbit(b.grams))
+        assert np.array_equal(a.ints[a.rows], b.ints[b.rows])
+        grams_a, grams_b = a.grams[a.rows], b.grams[b.rows]
+        assert np.array_equal(grams_a, grams_b, equal_nan=True) and np.array_equal(np.signbit(grams_a), np.signbit(grams_b))
         assert a.mixed == b.mixed
-        # kept per symbol set for the trace's life: parts as the positions' 4 bytes, symbols in 2
+        # kept per symbol set for the trace's life: parts as the positions' 4 bytes, symbols
+        # in 2, and a 4-byte row of the own content's grams, not a copy of them
         assert a.parts.dtype == a.pos.dtype == pos.dtype and a.syms.dtype == np.int16
+        assert a.rows.dtype == np.int32 and a.grams is got.grams.own.values and a.ints is got.grams.own.ints
 
 
 @settings(max_examples=30)

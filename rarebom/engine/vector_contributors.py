@@ -98,10 +98,12 @@ class _Multipliers:
 
 class _HolderColumns:
     """A :class:`.explain.Holders` as arrays by column: its part's position, its symbol
-    index, the own grams (3 × columns) and their int flags, and whether its holder's
-    columns are of distinct symbols; ``mixed``: the holders that are not."""
+    index, the row of its own grams (min, nominal, max) in ``grams`` and of their int flags
+    in ``ints``, and whether its holder's columns are of distinct symbols; ``mixed``: the
+    holders that are not. Where the holders were found in the own content's arrays,
+    ``grams`` and ``ints`` are those arrays themselves, not a copy."""
 
-    __slots__ = ("distinct", "grams", "holders", "ints", "mixed", "parts", "pos", "syms")
+    __slots__ = ("distinct", "grams", "holders", "ints", "mixed", "parts", "pos", "rows", "syms")
 
     def __init__(self, holders, pos: np.ndarray):
         self.holders = holders  # kept: the cache is keyed by its id
@@ -114,11 +116,12 @@ class _HolderColumns:
         self.distinct = np.repeat(distinct, n_cols)
         self.mixed = np.flatnonzero(~distinct).tolist()
         if isinstance(holders.grams, _Grams):  # the own content's arrays themselves
-            own, entries = holders.grams.own, holders.grams.entries
-            grams, ints = own.values[entries], own.ints[entries]
+            own, rows = holders.grams.own, holders.grams.entries
+            self.grams, self.ints = own.values, own.ints
         else:
-            grams, ints = _numbers(list(chain.from_iterable(holders.grams)), (-1, 3))
-        self.grams, self.ints = grams.T.copy(), ints.T.copy()
+            self.grams, self.ints = _numbers(list(chain.from_iterable(holders.grams)), (-1, 3))
+            rows = np.arange(len(self.grams))
+        self.rows = np.asarray(rows).astype(np.int32 if len(self.grams) < 2**31 else np.int64)
 
     @classmethod
     def build(cls, holders, pos: np.ndarray) -> _HolderColumns | None:
@@ -127,7 +130,8 @@ class _HolderColumns:
             columns = cls(holders, pos)
         except OverflowError:
             return None
-        if columns.ints.any() and np.abs(columns.grams[columns.ints]).max() >= _EXACT:
+        rows, bound = np.nonzero(columns.ints[columns.rows])  # the columns' int grams
+        if len(rows) and np.abs(columns.grams[columns.rows[rows], bound]).max() >= _EXACT:
             return None
         return columns
 
@@ -290,9 +294,10 @@ def _top(columns: _HolderColumns, mult: _Multipliers, origins: Sequence[int], wa
     # holder with several columns of one symbol gives one item at its first column.
     col = np.flatnonzero(keep & columns.distinct)
     pos = columns.pos[col]
-    noms = columns.grams[1, col] * mult.value[1, pos]
-    his = columns.grams[2, col] * mult.value[2, pos]
-    for x, x_int in ((noms, columns.ints[1, col] & mult.ints[1, pos]), (his, columns.ints[2, col] & mult.ints[2, pos])):
+    rows = columns.rows[col]
+    noms = columns.grams[rows, 1] * mult.value[1, pos]
+    his = columns.grams[rows, 2] * mult.value[2, pos]
+    for x, x_int in ((noms, columns.ints[rows, 1] & mult.ints[1, pos]), (his, columns.ints[rows, 2] & mult.ints[2, pos])):
         if x_int.any() and np.abs(x[x_int]).max() >= _EXACT:
             return None
     parts, syms = columns.parts[col], columns.syms[col]
