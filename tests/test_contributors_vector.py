@@ -178,6 +178,17 @@ def test_ints_past_two_to_the_53_go_through_the_loop(power, ran):
     assert found.multiplier.nominal == 2**power and found.mass.nominal == 0.02 * 2**power
 
 
+@pytest.mark.parametrize(("multiplier", "ran"), [(2**53 - 1, True), (2**53, False), (-(2**60), False)])
+def test_one_int_multiplier_past_two_to_the_53_goes_through_the_loop(multiplier, ran):
+    """An edge's own int multiplier that float64 cannot hold exactly: the edges are not built."""
+    t = rarebom.trace(chain_bom(4, "1"))
+    index = t._compiled.index
+    graph = explain.Graph(t._compiled)
+    p = index["p2"]
+    graph.selected[p] = tuple((j, multiplier, multiplier, multiplier) for j, *_ in graph.selected[p])
+    assert check_root(t, graph, index["p0"], chemistry.RARE_EARTHS, None, 10, ran=ran) is ran
+
+
 @pytest.mark.parametrize(("depth", "ran"), [(52, True), (53, False)])
 def test_path_counts_past_two_to_the_53_go_through_the_loop(depth, ran):
     """Each part used twice by the one above: 2**depth paths to the leaf."""

@@ -304,8 +304,8 @@ class ArrayBom:
         ea, eb = (int(x) for x in np.searchsorted(self.e_pos, [a, b]))
         e_local = self.e_pos[ea:eb] - a
         child = self.e_child[ea:eb]
-        rows = self.q_source.take(self.q_rows[ea:eb], axis=0)
-        q = [rows[:, d] for d in range(3)]
+        multipliers = self.q_source.take(self.q_rows[ea:eb], axis=0)
+        q = [multipliers[:, d] for d in range(3)]
         # The children's masses and values, times the multipliers, per usage: one row of
         # the results table per child.
         info = r.table.take(child, axis=0)

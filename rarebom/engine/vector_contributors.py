@@ -77,6 +77,13 @@ def _numbers(flat: list, shape: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray
     return values, ints
 
 
+def _past_exact(values: np.ndarray, ints: np.ndarray, rows: np.ndarray) -> bool:
+    """Whether an int among ``rows`` of ``values`` (rows × 3, flagged in ``ints``) is too
+    large for float64 to hold exactly; only the ints are gathered."""
+    at, bound = np.nonzero(ints[rows])
+    return bool(len(at)) and bool(np.abs(values[rows[at], bound]).max() >= _EXACT)
+
+
 class _Multipliers:
     """How many of each part one root holds (low, nominal, high), by position, with int
     flags, whether each part is under the root, and its path count."""
@@ -130,10 +137,7 @@ class _HolderColumns:
             columns = cls(holders, pos)
         except OverflowError:
             return None
-        rows, bound = np.nonzero(columns.ints[columns.rows])  # the columns' int grams
-        if len(rows) and np.abs(columns.grams[columns.rows[rows], bound]).max() >= _EXACT:
-            return None
-        return columns
+        return None if _past_exact(columns.grams, columns.ints, columns.rows) else columns
 
 
 class _Edges:
@@ -192,11 +196,7 @@ class _Edges:
             edges = cls(graph, level)
         except OverflowError:
             return None
-        if edges.ints is not None:
-            ints = edges.ints[edges.rows]
-            if ints.any() and np.abs(edges.values[edges.rows][ints]).max() >= _EXACT:
-                return None
-        return edges
+        return None if edges.ints is not None and _past_exact(edges.values, edges.ints, edges.rows) else edges
 
     def holder_columns(self, holders) -> _HolderColumns | None:
         key = id(holders)
