@@ -256,17 +256,25 @@ def test_a_finished_store_gives_its_spare_capacity_back_in_place():
     from benchmarks.generate import synthetic_bom
 
     store = vector._Store(64)
-    arrays = (store.col, *store.val, *store.ints)
+    arrays = (store.col, *store.val, store.flags)
     buffers = [x.__array_interface__["data"][0] for x in arrays]
+
+    def flags(k):  # each bound's own int flags for the three entries of append k
+        return [np.array([True, False, k % 2 == 0]), np.array([False, k % 3 == 0, True]), np.array([k % 2 == 1, True, False])]
+
     for k in range(5):
-        store.append(np.arange(k, k + 3, dtype=np.int32), [np.full(3, k + d / 10) for d in range(3)], [np.array([True, False, k % 2 == 0])] * 3)
+        store.append(np.arange(k, k + 3, dtype=np.int32), [np.full(3, k + d / 10) for d in range(3)], flags(k))
     store.trim()
-    assert (store.col, *store.val, *store.ints) == arrays  # the same objects
+    assert (store.col, *store.val, store.flags) == arrays  # the same objects
     assert [x.__array_interface__["data"][0] for x in arrays] == buffers  # shrunk where they were
     assert all(len(x) == store.size == 15 for x in arrays)
     assert store.col.tolist() == [k + j for k in range(5) for j in range(3)]
     assert store.val[2].tolist() == [k + 0.2 for k in range(5) for _ in range(3)]
-    assert store.ints[0].tolist() == [x for k in range(5) for x in (True, False, k % 2 == 0)]
+    for d in range(3):
+        assert store.ints(d, slice(None)).tolist() == [bool(x) for k in range(5) for x in flags(k)[d]]
+        assert store.ints(d, np.array([4, 0])).tolist() == [bool(flags(1)[d][1]), bool(flags(0)[d][0])]
+    # 27 bytes an entry: a 2-byte column, three floats, the three int flags in one byte
+    assert sum(x.nbytes for x in arrays) == 27 * store.size and store.col.dtype == np.int16
     compiled = rarebom.trace(synthetic_bom(1000, 6, alternates_rate=0.2))._compiled
     loop = rollup(compiled, alternates=Alternates.WORST, inherit=True)
     rolled = vector.rollup_arrays(compiled, alternates=Alternates.WORST, inherit=True, min_level_width=0)

@@ -148,13 +148,17 @@ def _mul(a, fa, b, fb):
 
 
 class _Store:
-    """Every finished part's vector: entries (compact column, min, nominal, max, int flags), contiguous per part."""
+    """Every finished part's vector: entries (compact column, min, nominal, max, int flags), contiguous per part.
+
+    27 bytes an entry: the compact column in 2 (there are at most 120 symbols × 3 origin
+    classes), the three numbers, and which of them are ints as the bits of one byte
+    (bit ``d`` for bound ``d``: :meth:`ints`)."""
 
     def __init__(self, capacity: int):
         self.size = 0
-        self.col = np.empty(capacity, dtype=np.int32)
+        self.col = np.empty(capacity, dtype=np.int16)
         self.val = [np.empty(capacity) for _ in range(3)]
-        self.ints = [np.empty(capacity, dtype=bool) for _ in range(3)]
+        self.flags = np.empty(capacity, dtype=np.uint8)
 
     def reserve(self, extra: int) -> None:
         need = self.size + extra
@@ -169,7 +173,7 @@ class _Store:
 
         self.col = grown(self.col)
         self.val = [grown(v) for v in self.val]
-        self.ints = [grown(f) for f in self.ints]
+        self.flags = grown(self.flags)
 
     def trim(self) -> None:
         """Give back the capacity no vector uses (a finished store only shrinks), in place:
@@ -177,18 +181,26 @@ class _Store:
         parts that moment was the peak of ``trace()`` (the store is about 220 MiB). No view
         of the arrays outlives a roll-up step, so nothing points into what is given back."""
         if self.size < len(self.col):
-            for x in (self.col, *self.val, *self.ints):
+            for x in (self.col, *self.val, self.flags):
                 x.resize(self.size, refcheck=False)  # a realloc that shrinks: no copy
 
     def append(self, col, val, ints) -> int:
+        """Entries with these columns, (min, nominal, max) arrays and three arrays of int flags; where they start."""
         self.reserve(len(col))
         start, end = self.size, self.size + len(col)
         self.col[start:end] = col
+        flags = self.flags[start:end]
+        flags[:] = ints[0]
         for d in range(3):
             self.val[d][start:end] = val[d]
-            self.ints[d][start:end] = ints[d]
+            if d:
+                flags |= np.asarray(ints[d], dtype=np.uint8) << d
         self.size = end
         return start
+
+    def ints(self, d: int, at) -> np.ndarray:
+        """Whether bound ``d`` of the entries ``at`` (an index, slice or array of them) is an int."""
+        return (self.flags[at] & (1 << d)) != 0
 
 
 class ArrayBom:
@@ -418,7 +430,7 @@ class ArrayBom:
         for d in range(3):
             found = [o_keys[self.o_int[d][oa:ob]], g_keys[rest_i[d][g_local]]]
             if c_int is not None:
-                found.append(ch_keys[np.repeat(c_int, c_len) & store.ints[d][idx]])
+                found.append(ch_keys[np.repeat(c_int, c_len) & store.ints(d, idx)])
             int_keys.append(np.concatenate(found))
         store.size = scratch  # the envelopes were scratch space
         if inherit:
@@ -593,7 +605,7 @@ class _Vectors(_ByPart):
         rows = zip(*(s.val[d][start:end].tolist() for d in range(3)), strict=True)
         vector = {col: list(t) for col, t in zip(cols, rows, strict=True)}
         for d in range(3):
-            for j in np.flatnonzero(s.ints[d][start:end]).tolist():
+            for j in np.flatnonzero(s.ints(d, slice(start, end))).tolist():
                 vector[cols[j]][d] = 0
         return vector
 
