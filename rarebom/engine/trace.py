@@ -256,6 +256,18 @@ def _lacking_under(below: Sequence[int], lacks: bytearray) -> tuple[list[int], l
     return found
 
 
+def _latest(kept: dict, key: str, make: Callable[[], Any], size: int) -> Any:
+    """``kept[key]``, made with ``make()`` if it is not there; ``kept`` holds the ``size``
+    keys asked for last, the latest last (the least recently asked for goes first)."""
+    found = kept.pop(key, None)
+    if found is None:
+        found = make()
+        if len(kept) >= size:
+            del kept[next(iter(kept))]
+    kept[key] = found
+    return found
+
+
 class Trace:
     """The results of :func:`trace`.
 
@@ -478,14 +490,9 @@ class Trace:
         """One shortest BOM path from ``root`` down to ``target`` (the first in file order), or None."""
         c = self._compiled
         alternates = self.options.alternates is Alternates.WORST
-        parent = self._parents.pop(root, None)
-        if parent is None:
-            # One breadth-first walk per root, kept as each part's parent on the walk (-1 for
-            # the root, -2 where not under it): every path from the root is then a lookup.
-            parent = self._graph().first_parents(c.index[root], alternates=alternates)
-            if len(self._parents) >= _PATH_ROOTS:  # the least recently asked for goes
-                del self._parents[next(iter(self._parents))]
-        self._parents[root] = parent  # (the latest last)
+        # One breadth-first walk per root, kept as each part's parent on the walk (-1 for
+        # the root, -2 where not under it): every path from the root is then a lookup.
+        parent = _latest(self._parents, root, lambda: self._graph().first_parents(c.index[root], alternates=alternates), _PATH_ROOTS)
         i = c.index[target]
         if parent[i] == -2:
             return None
@@ -700,19 +707,11 @@ class Trace:
         decide, again and again. A finished good's is kept for the two finished goods
         asked for last (the rules and the report work one finished good at a time), and
         made again, equal, when asked for after that."""
+        if part_id in self._finished:
+            return _latest(self._root_coverages, part_id, lambda: self._coverage(part_id), _COVERAGE_ROOTS)
         found = self._coverages.get(part_id)
-        if found is not None:
-            return found
-        roots = self._root_coverages
-        found = roots.pop(part_id, None)
         if found is None:
-            found = self._coverage(part_id)
-            if part_id not in self._finished:
-                self._coverages[part_id] = found
-                return found
-            if len(roots) >= _COVERAGE_ROOTS:  # the least recently asked for goes
-                del roots[next(iter(roots))]
-        roots[part_id] = found  # (the latest last)
+            found = self._coverages[part_id] = self._coverage(part_id)
         return found
 
     def _coverage(self, part_id: str) -> Coverage:

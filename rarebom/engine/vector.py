@@ -189,12 +189,12 @@ class _Store:
         self.reserve(len(col))
         start, end = self.size, self.size + len(col)
         self.col[start:end] = col
-        flags = self.flags[start:end]
-        flags[:] = ints[0]
         for d in range(3):
             self.val[d][start:end] = val[d]
-            if d:
-                flags |= np.asarray(ints[d], dtype=np.uint8) << d
+        flags = self.flags[start:end]
+        flags[:] = ints[0]
+        flags |= np.asarray(ints[1], dtype=np.uint8) << 1
+        flags |= np.asarray(ints[2], dtype=np.uint8) << 2
         self.size = end
         return start
 
