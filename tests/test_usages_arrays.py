@@ -176,7 +176,7 @@ def test_trace_answers_the_same_as_with_the_tuples(monkeypatch):
     def report(t):
         return render_json(report_data([Input("synthetic", "rarebom-xml", evaluate(t, as_of="2026-11-22"), ())], generated=dt.datetime(2026, 11, 22, tzinfo=dt.UTC)))
 
-    original = vector.rollup_arrays
+    original, sink = vector.rollup_arrays, trace_module._sink
 
     def keep_tuples(compiled, **options):
         options["compact"] = False
@@ -185,9 +185,11 @@ def test_trace_answers_the_same_as_with_the_tuples(monkeypatch):
     rare = list(chemistry.RARE_EARTHS)
     for alternates in ("selected", "worst"):
         monkeypatch.setattr(vector, "rollup_arrays", original)
+        monkeypatch.setattr(trace_module, "_sink", sink)
         arrays = rarebom.trace(bom, policy=OriginPolicy(inherit=True), alternates=alternates)
         assert isinstance(arrays._compiled.uses, vector.Usages)
         monkeypatch.setattr(vector, "rollup_arrays", keep_tuples)
+        monkeypatch.setattr(trace_module, "_sink", lambda exact, parts: None)  # compile into lists
         tuples = rarebom.trace(bom, policy=OriginPolicy(inherit=True), alternates=alternates)
         assert isinstance(tuples._compiled.uses, list) and isinstance(tuples._rolled.vector, vector._Vectors)
         assert_same_uses(tuples._compiled.uses, arrays._compiled.uses, arrays._compiled.index)

@@ -316,6 +316,12 @@ class _Shared:
         #: readers share equal quantities between usages
         self.multipliers: dict[tuple[int, str], Triple] = {}
 
+    def forget(self) -> None:
+        """Forget the numbers and triples met so far: later equal ones are new objects."""
+        self.floats.clear()
+        self.fractions.clear()
+        self.tuples.clear()
+
     def triple(self, a, b, c) -> Triple:
         """``(a, b, c)``, shared: each float (but ``0.0``, ``-0.0`` and NaN) and Fraction by value,
         then the triple: an earlier one of the very same items, else this one. An int is kept
@@ -634,10 +640,14 @@ def compile_bom(
     exact: bool,
     progress: Progress | None = None,
     limits: Limits = DEFAULT_LIMITS,
+    sink: Any = None,
 ) -> Compiled:
     """Compile ``bom`` (already checked: no cycles, no dangling references) for :func:`rollup`.
 
     ``progress``, if given, is called now and then with ("compiling", share done).
+    ``sink``, if given (a float trace's ``vector.ArraySink``), takes the usages and own
+    content every ``sink.parts`` parts and gives ``Compiled.uses`` and ``Compiled.own``
+    back as arrays at the end.
     A path whose quantities multiply past ``limits.max_multiplicity`` is a located
     ``limit-exceeded`` error, in float and exact traces alike: it is a data error, and
     the bound keeps float products finite."""
@@ -674,9 +684,19 @@ def compile_bom(
     ceiling = limits.max_multiplicity if exact else min(limits.max_multiplicity, sys.float_info.max)
     level = compiled.level
     units, kinds = memo.units, memo.kinds
+    flush = sink.parts if sink is not None else -1
     for n, part in enumerate(order):
         if progress is not None and n % step == 0:
             progress("compiling", n / len(order))
+        if n == flush:
+            if sink.flush(compiled):
+                # Their tuples and numbers would otherwise be kept for the whole compile,
+                # though most are of one part: sharing goes on within the next chunk.
+                memo.uses.clear()
+                shared.forget()
+                flush += sink.parts
+            else:
+                flush = -1
         best, through, top = 1, -2, 0  # until the part compiles
         unit = kinds.get(part.uom)
         if unit is None:
@@ -713,6 +733,8 @@ def compile_bom(
         level.append(top)
     if too_large:
         raise InvalidBomError(too_large, bom.source)
+    if sink is not None:
+        sink.finish(compiled)
     for code, parts in missing_rates.items():
         shown = ", ".join(repr(p) for p in parts[:5]) + (f" and {len(parts) - 5} more" if len(parts) > 5 else "")
         compiled.findings.append(
@@ -932,6 +954,10 @@ def rollup(compiled: Compiled, *, alternates: Alternates, inherit: bool, only: l
     # computed from (30.3 g as 100 % of 30.3 g); exact traces need no such allowance.
     tie = 0 if compiled.exact else 1e-9
     vectors = out.vector
+    own, uses = compiled.own, compiled.uses
+    if only is None:  # arrays (vector.OwnContent, Usages) are read at once, not a part at a time
+        own = own if isinstance(own, list) else list(own)
+        uses = uses if isinstance(uses, list) else list(uses)
     worst = alternates is Alternates.WORST
     step = max(1, n // 100)
     for i in only if only is not None else range(n):
@@ -942,15 +968,15 @@ def rollup(compiled: Compiled, *, alternates: Alternates, inherit: bool, only: l
         # before the children arrive. With it, it also covers the children's unknowns: below.
         shift = origin - UNKNOWN if not inherit else 0
         acc: dict[int, list] = {}
-        for col, t in compiled.own[i].items():
+        for col, t in own[i].items():
             _add_into(acc, col + shift if col % N_ORIGINS == UNKNOWN else col, t)
         contents = compiled.own_material_mass[i]
         c_lo, c_nom, c_hi = contents if contents is not None else (0, 0, 0)
         k_lo = k_nom = k_hi = 0  # the children alone
-        has_contents = contents is not None or bool(compiled.uses[i])
+        has_contents = contents is not None or bool(uses[i])
         v_lo = v_nom = v_hi = 0
-        value_known = bool(compiled.uses[i])
-        for candidates in compiled.uses[i]:
+        value_known = bool(uses[i])
+        for candidates in uses[i]:
             if worst and len(candidates) > 1:
                 (m_lo, m_nom, m_hi), (v_known, v) = _worst_into(acc, candidates, vectors, out)
             else:

@@ -125,6 +125,7 @@ def trace(bom: Bom, options: TraceOptions | None = None, **kwargs: Any) -> Trace
         exact=options.exact,
         progress=options.progress,
         limits=options.limits,
+        sink=_sink(options.exact, len(bom)),
     )
     rolled = _rollup(compiled, alternates=options.alternates, inherit=options.policy.inherit, progress=options.progress)
     findings += _mass_balance(bom, compiled, rolled, options.check.mass_tolerance)
@@ -134,6 +135,19 @@ def trace(bom: Bom, options: TraceOptions | None = None, **kwargs: Any) -> Trace
 #: From this many parts on, a float trace rolls up with numpy (rarebom.engine.vector), if it
 #: is installed: below it, importing numpy and building the arrays cost more than they save.
 VECTOR_MIN_PARTS = 2000
+
+
+def _sink(exact: bool, parts: int) -> Any:
+    """A ``vector.ArraySink`` for a float compile of this many parts, where the roll-up is
+    vectorised: the compile then keeps its usages and own content as arrays, a chunk of
+    parts at a time, rather than a tuple per usage and a dict per part. None otherwise."""
+    if exact or parts < VECTOR_MIN_PARTS:
+        return None
+    try:
+        from .vector import ArraySink  # numpy, imported only here
+    except ImportError:
+        return None
+    return ArraySink()
 
 
 def _rollup(compiled: Compiled, **options: Any) -> Rolled:

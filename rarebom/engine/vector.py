@@ -46,7 +46,7 @@ from .rollup import INF, N_ORIGINS, ORIGIN_INDEX, SYMBOL_INDEX, UNDECLARED, UNKN
 if TYPE_CHECKING:
     from .explain import Holders
 
-__all__ = ["OwnContent", "Selected", "Usages", "rollup_arrays"]
+__all__ = ["ArraySink", "OwnContent", "Selected", "Usages", "rollup_arrays"]
 
 #: The array path pays about 1-2 ms of numpy call overhead per level (about the loop's
 #: time for 30-150 parts, by their vectors' sizes), so a BOM whose levels hold fewer parts
@@ -110,6 +110,15 @@ def _triples(seq: Sequence[Any], n: int) -> tuple[np.ndarray, np.ndarray, np.nda
     present = np.array([t is not None for t in seq], dtype=bool)  # compares pointers only
     values, ints = _numbers(list(chain.from_iterable(t if t is not None else _MISSING for t in seq)), (n, 3))
     return values, present, ints
+
+
+def _entries(own: Sequence[dict]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Compiled own-content dicts as arrays, every part's entries in order (a shared dict's
+    once per part): the count per part, and every entry's column, values (n×3) and int flags."""
+    counts = np.fromiter(map(len, own), dtype=np.int64, count=len(own))
+    cols = np.fromiter(chain.from_iterable(own), dtype=np.int64, count=int(counts.sum()))
+    values, ints = _numbers(list(chain.from_iterable(chain.from_iterable(map(dict.values, own)))), (-1, 3))
+    return counts, cols, values, ints
 
 
 def _edges(usages: Usages) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict[int, tuple]]:
@@ -203,6 +212,56 @@ class _Store:
         return (self.flags[at] & (1 << d)) != 0
 
 
+class ArraySink:
+    """Takes a float compile's usages and own content into arrays, a chunk of parts at a time.
+
+    ``compile_bom(sink=ArraySink())`` hands it each chunk's tuples and dicts (:meth:`flush`)
+    and then lets them go, so a large BOM never holds a tuple per usage and a dict per part
+    at once: ``Compiled.uses`` and ``Compiled.own`` end as :class:`Usages` and
+    :class:`OwnContent` of equal tuples and dicts (:meth:`finish`), as ``trace()`` keeps
+    them after the vectorised roll-up anyway. A BOM so deep that :func:`rollup_arrays`
+    would hand it to the loop keeps its lists, which the loop reads a part at a time."""
+
+    #: parts compiled between two flushes
+    parts = 1 << 14
+
+    def __init__(self) -> None:
+        self.uses: list[Usages] = []
+        self.own: list[OwnContent] = []
+        self.top = self.done = 0  # the highest level of the parts so far, and how many they are
+
+    def flush(self, compiled: Compiled) -> bool:
+        """Move the usages and own content compiled so far into arrays, and empty their lists.
+        False, moving nothing, where the parts so far are too deep for the arrays: the
+        compile then keeps its lists (and calls no more)."""
+        level = compiled.level
+        self.top = max(self.top, max(level[self.done :], default=0))
+        self.done = len(level)
+        if not self.uses and (self.top + 1) * MIN_LEVEL_WIDTH > len(level):
+            return False
+        self._move(compiled)
+        return True
+
+    def _move(self, compiled: Compiled) -> None:
+        if compiled.uses:
+            self.uses.append(Usages.of(compiled.uses))
+            compiled.uses.clear()
+        if compiled.own:
+            own = compiled.own
+            self.own.append(OwnContent.of(own, *_entries(own)))
+            own.clear()
+
+    def finish(self, compiled: Compiled) -> None:
+        """Give ``compiled`` its usages and own content as arrays, or leave its lists where no
+        chunk was moved and :meth:`flush` declines the whole."""
+        if not self.uses and not self.flush(compiled):
+            return
+        self._move(compiled)
+        compiled.uses = Usages.joined(self.uses)
+        compiled.own = OwnContent.joined(self.own)
+        self.uses = self.own = []
+
+
 class ArrayBom:
     """A :class:`Compiled` as arrays, parts in level order: ``order[k]`` is the part at position ``k``, ``pos[i]`` part ``i``'s position.
 
@@ -250,12 +309,17 @@ class ArrayBom:
 
         # Own content, by part position; columns as compact indices.
         own = compiled.own
-        own_counts = np.fromiter(map(len, own), dtype=np.int64, count=n)
+        if isinstance(own, OwnContent):  # compile_bom wrote it into arrays (ArraySink)
+            own_counts, entries = own.by_part()
+            o_col, o_val, o_int = own.cols[entries].astype(np.int64), own.values[entries], own.ints[entries]
+            del entries
+            if own_content:
+                self.own_content = own
+        else:
+            own_counts, o_col, o_val, o_int = _entries(own)
+            if own_content:  # by part index, as read: what rollup_arrays(compact=True) keeps in place of the dicts
+                self.own_content = OwnContent.of(own, own_counts, o_col, o_val, o_int)
         o_part = np.repeat(np.arange(n, dtype=np.int32), own_counts)
-        o_col = np.fromiter(chain.from_iterable(own), dtype=np.int64, count=int(own_counts.sum()))
-        o_val, o_int = _numbers(list(chain.from_iterable(chain.from_iterable(map(dict.values, own)))), (-1, 3))
-        if own_content:  # by part index, as read: what rollup_arrays(compact=True) keeps in place of the dicts
-            self.own_content = OwnContent.of(own, own_counts, o_col, o_val, o_int)
         symbols = sorted({SYMBOL_INDEX[UNDECLARED], *np.unique(o_col // N_ORIGINS).tolist()})
         self.compact_symbol = np.full(len(SYMBOL_INDEX), -1, dtype=np.int64)
         self.compact_symbol[symbols] = np.arange(len(symbols))
@@ -643,6 +707,25 @@ class OwnContent(Sequence):
         starts = (ends - counts.astype(index))[owner]
         return cls(starts, ends[owner], cols.astype(np.int16), values, ints)
 
+    @classmethod
+    def joined(cls, pieces: Sequence[OwnContent]) -> OwnContent:
+        """One :class:`OwnContent` of ``pieces`` (of consecutive parts) after one another."""
+        offsets = np.cumsum([0] + [len(p.cols) for p in pieces])
+        index = np.int32 if offsets[-1] < 2**31 else np.int64
+        starts = np.concatenate([p.starts.astype(index) + index(k) for p, k in zip(pieces, offsets[:-1], strict=True)] or [np.zeros(0, index)])
+        ends = np.concatenate([p.ends.astype(index) + index(k) for p, k in zip(pieces, offsets[:-1], strict=True)] or [np.zeros(0, index)])
+        cols = np.concatenate([p.cols for p in pieces] or [np.zeros(0, np.int16)])
+        values = np.concatenate([p.values for p in pieces] or [np.zeros((0, 3))])
+        ints = np.concatenate([p.ints for p in pieces] or [np.zeros((0, 3), dtype=bool)])
+        return cls(starts, ends, cols, values, ints)
+
+    def by_part(self) -> tuple[np.ndarray, np.ndarray]:
+        """Every part's count of entries, and the indices of their entries, part after part
+        (a shared range once for each part that shares it)."""
+        counts = (self.ends - self.starts).astype(np.int64)
+        ends = np.cumsum(counts)
+        return counts, np.arange(int(ends[-1]) if len(ends) else 0) + np.repeat(self.starts - (ends - counts), counts)
+
     def __len__(self) -> int:
         return len(self.starts)
 
@@ -750,6 +833,31 @@ class Usages(Sequence):
         q, ints = _numbers(list(chain.from_iterable(map(itemgetter(1, 2, 3), candidates))), (-1, 3))
         return cls(starts, first, child, q, ints if ints.any() else None)
 
+    @classmethod
+    def joined(cls, pieces: Sequence[Usages]) -> Usages:
+        """One :class:`Usages` of ``pieces`` (of consecutive parts) after one another."""
+        parts = sum(map(len, pieces))
+        n_uses = [int(p.starts[-1]) for p in pieces]
+        n_candidates = [len(p.child) for p in pieces]
+        index = np.int32 if max(parts, sum(n_candidates)) < 2**31 else np.int64
+        starts = np.empty(parts + 1, dtype=index)
+        first = None if all(p.first is None for p in pieces) else np.empty(sum(n_uses) + 1, dtype=index)
+        i = u = k = 0
+        for p, nu, nc in zip(pieces, n_uses, n_candidates, strict=True):
+            starts[i : i + len(p)] = p.starts[:-1] + u
+            if first is not None:
+                first[u : u + nu] = (np.arange(nu) if p.first is None else p.first[:-1]) + k
+            i, u, k = i + len(p), u + nu, k + nc
+        starts[i] = u
+        if first is not None:
+            first[u] = k
+        child = np.concatenate([p.child.astype(index, copy=False) for p in pieces] or [np.zeros(0, index)])
+        q = np.concatenate([p.q for p in pieces] or [np.zeros((0, 3))])
+        ints = None
+        if any(p.ints is not None for p in pieces):
+            ints = np.concatenate([np.zeros((len(p.child), 3), dtype=bool) if p.ints is None else p.ints for p in pieces])
+        return cls(starts, first, child, q, ints)
+
     def faithful(self) -> bool:
         """Whether every number is sure to come back as it went in: not where an int is
         2**53 or more (float64 holds ints exactly only below that)."""
@@ -771,6 +879,16 @@ class Usages(Sequence):
         rows = self._rows(slice(bounds[0], bounds[-1]))
         at = bounds[0]
         return tuple(tuple(rows[x - at : y - at]) for x, y in pairwise(bounds))
+
+    def __iter__(self):
+        """Every part's tuple, the numbers converted at once, not with a few array calls per
+        part (the loop roll-up reads every part of a deep BOM compiled into arrays)."""
+        rows = self._rows(slice(None))
+        usages = [(row,) for row in rows] if self.first is None else [tuple(rows[x:y]) for x, y in pairwise(self.first.tolist())]
+        del rows
+        empty = ()
+        for a, b in pairwise(self.starts.tolist()):
+            yield tuple(usages[a:b]) if a != b else empty
 
     def _rows(self, at) -> list[tuple]:
         """The candidates ``at`` (a slice or indices) as ``(child, min, nominal, max)``, ints where they were."""
