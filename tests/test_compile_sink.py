@@ -192,11 +192,16 @@ def test_joined_pieces_are_the_whole():
     from benchmarks.generate import synthetic_bom
 
     compiled = compile_both(synthetic_bom(500, 2, alternates_rate=0.1), 10**6)[0]
-    uses, own = compiled.uses, compiled.own
+    uses, own = list(compiled.uses), compiled.own
+    k = next(k for k in range(60, len(uses)) if len(uses[k]) == 1 and len(uses[k][0]) == 1)
+    uses[k] = ((uses[k][0][0][:1] + (1, 2, 3),),)  # int multipliers in one piece only
     whole = vector.Usages.of(uses)
+    assert whole.ints is not None and whole.first is not None
     cuts = [0, 1, 1, 50, 51, 300, len(uses)]
-    joined = vector.Usages.joined([vector.Usages.of(uses[a:b]) for a, b in zip(cuts, cuts[1:], strict=False)])
-    for name in ("starts", "first", "child", "q"):
+    pieces = [vector.Usages.of(uses[a:b]) for a, b in zip(cuts, cuts[1:], strict=False)]
+    assert any(p.ints is None for p in pieces) and any(p.first is None for p in pieces[:3])
+    joined = vector.Usages.joined(pieces)
+    for name in ("starts", "first", "child", "q", "ints"):
         assert np.array_equal(getattr(joined, name), getattr(whole, name)), name
         assert getattr(joined, name).dtype == getattr(whole, name).dtype, name
     whole_own = vector.OwnContent.of(own, *vector._entries(own))

@@ -363,10 +363,12 @@ def _direct(element: etree._Element, file: str | None, shared: Shared) -> Part:
                     raise _Decline
             if quantity is None:
                 raise _Decline
-            key = (Usage, child_id, quantity_id, *alternates)
+            # the key holds the shared texts: a key per usage read is kept until the file is read
+            child_id = texts.setdefault(child_id, child_id)
+            key = (Usage, child_id, quantity_id, *[texts.setdefault(a, a) for a in alternates])
             made = objects.get(key)
             if made is None:
-                made = Usage(child=texts.setdefault(child_id, child_id), quantity=quantity, alternates=tuple([texts.setdefault(a, a) for a in alternates]))
+                made = Usage(child=child_id, quantity=quantity, alternates=key[3:])
                 objects[key] = made
             uses.append(made)
         elif tag == "material":
