@@ -187,6 +187,30 @@ def test_trace_answers_the_same_in_small_chunks(monkeypatch):
     assert report(arrays) == report(lists)
 
 
+def test_parts_that_share_a_dict_share_a_range_and_roll_up_alike(monkeypatch):
+    """Parts with the same materials and declared mass share one compiled dict; through the
+    sink their entries are stored once per chunk, and the roll-up reads each part's own."""
+    from benchmarks.generate import synthetic_bom
+
+    bom = synthetic_bom(trace_module.VECTOR_MIN_PARTS, 7)
+    leaf = next(p for p in bom.parts if p.materials and not p.uses and p.mass is not None)
+    copies = [attrs.evolve(leaf, id=f"copy-{k}") for k in range(60)]
+    top = Part(id="top", uses=[Usage(child=c.id, quantity=Amount.parse(str(k + 1), "each", Kind.COUNT)) for k, c in enumerate(copies)])
+    bom = attrs.evolve(bom, parts=(*bom.parts, *copies, top))
+    monkeypatch.setattr(vector.ArraySink, "parts", 512)
+    arrays = rarebom.trace(bom, rates=RATES)
+    own = arrays._compiled.own
+    assert isinstance(own, vector.OwnContent) and isinstance(arrays._rolled.vector, vector._Vectors)
+    index = arrays._compiled.index
+    starts = {int(own.starts[index[c.id]]) for c in copies}
+    assert len(starts) < len(copies)  # shared ranges
+    monkeypatch.setattr(trace_module, "_sink", lambda exact, parts: None)
+    lists = rarebom.trace(bom, rates=RATES)
+    assert_same_own(lists._compiled.own, own)
+    for pid in ("top", *(c.id for c in copies), *lists._compiled.ids[::23]):
+        assert arrays[pid] == lists[pid], pid
+
+
 def test_joined_pieces_are_the_whole():
     """Usages and own content read a chunk at a time and joined are those read at once."""
     from benchmarks.generate import synthetic_bom

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import io
 import re
+import sys
 
 import pytest
 from hypothesis import given, settings
@@ -24,7 +25,7 @@ from benchmarks.generate import synthetic_bom
 from benchmarks.generate import write_xml as write_synthetic_xml
 from rarebom.errors import InputError, InvalidBomError
 from rarebom.formats import native, native_xml
-from rarebom.model import Usage
+from rarebom.model import Material, Usage
 from rarebom.testing import boms
 
 from .test_load_cpu import _shape
@@ -256,6 +257,19 @@ def test_usage_keys_hold_the_shared_texts():
         made = shared.objects[key]
         assert key[1] is shared.texts[key[1]] is made.child
         assert all(a is shared.texts[a] for a in key[3:]) and made.alternates == key[3:]
+
+
+def test_keys_hold_the_ids_of_shared_objects_as_one_bytes_object():
+    """A tuple's key, and a material's substances in its key, are the objects' ids packed in
+    one bytes object (not a tuple of 32-byte ints), the same from both paths."""
+    shared = native.Shared()
+    part = native_xml._direct_part(_element(_GOOD, "A"), "f.xml", shared)
+    tuples = [key for key, made in shared.objects.items() if type(made) is tuple]
+    assert tuples and all(type(key) is bytes and key == native.ids(shared.objects[key]) for key in tuples)
+    assert shared.key(part.materials) == native.ids(part.materials) == b"".join(id(m).to_bytes(8, sys.byteorder) for m in part.materials)
+    materials = [key for key in shared.objects if type(key) is tuple and key[0] is Material]
+    assert materials and all(type(key[-1]) is bytes for key in materials)
+    assert all(shared.key(shared.objects[key]) == key for key in materials)
 
 
 def _element(document: str, part_id: str):

@@ -21,7 +21,7 @@ from ..errors import Finding, Location, RarebomError, error
 from ..model import Amount, Bom, Classification, Completeness, Material, OriginClaim, Part, Stage, Substance, Usage
 from ..units import Kind, kind_of_unit
 from . import _xmlsafe
-from .native import EXPECTED_TEXT, PartList, Shared, _where, build_bom, check_version, structure_part, unstructure_part, version_for
+from .native import EXPECTED_TEXT, PartList, Shared, _where, build_bom, check_version, ids, structure_part, unstructure_part, version_for
 
 __all__ = ["NAMESPACE", "read", "write"]
 
@@ -464,7 +464,7 @@ def _direct_material(element: etree._Element, shared: Shared) -> Material:
             provenance = _direct_provenance(child)
         else:
             raise _Decline
-    key = (Material, name, material_id, amount_id, completeness, _where(provenance), *map(id, substances))
+    key = (Material, name, material_id, amount_id, completeness, _where(provenance), ids(substances))
     made = objects.get(key)
     if made is None:
         if name is not None:
