@@ -80,7 +80,7 @@ class Shared:
         #: this read. Two objects have equal keys exactly when they are equal, and a key
         #: is hashed in C (texts hash once), where hashing the object itself would hash
         #: its substances and amounts again in Python at every look-up.
-        self.objects: dict[tuple, Any] = {}
+        self.objects: dict[tuple | bytes, Any] = {}
         #: Each amount met, by its ``id``: the amount (which keeps the id valid) and the id
         #: of the first amount equal to it (:attr:`equal_amounts`), which keys name it by.
         self.amount_ids: dict[int, tuple[Amount, int]] = {}
@@ -120,12 +120,13 @@ class Shared:
             made = self.objects[key] = tuple(items)
         return made
 
-    def key(self, made: Any) -> tuple:
+    def key(self, made: Any) -> tuple | bytes:
         """The key of a built substance, material, usage, origin claim, classification or
         tuple of them (whose items are this read's shared objects): equal to another's
         exactly when the objects are equal. Texts stand for themselves, amounts for the
-        first equal amount, shared objects for themselves (by ``id``: equal ones are one
-        object), a provenance for its three fields (as :class:`Location` compares)."""
+        first equal amount, shared objects for themselves (by ``id``, packed by :func:`ids`:
+        equal ones are one object), a provenance for its three fields (as :class:`Location`
+        compares)."""
         cls = type(made)
         if cls is tuple:
             return ids(made)

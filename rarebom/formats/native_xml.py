@@ -363,7 +363,7 @@ def _direct(element: etree._Element, file: str | None, shared: Shared) -> Part:
                     raise _Decline
             if quantity is None:
                 raise _Decline
-            # the key holds the shared texts: a key per usage read is kept until the file is read
+            # the key holds the read's texts: a key per distinct usage is kept until the file is read
             child_id = texts.setdefault(child_id, child_id)
             key = (Usage, child_id, quantity_id, *[texts.setdefault(a, a) for a in alternates])
             made = objects.get(key)
