@@ -251,7 +251,7 @@ def test_usage_keys_hold_the_shared_texts():
         assert native_xml._direct_part(_element(document, pid), "f.xml", shared) is not None
     part = native_xml._direct_part(_element(document, "A"), "f.xml", shared)
     assert part is not None and part.uses and any(use.alternates for use in part.uses)
-    keys = [key for key in shared.objects if key[0] is Usage]
+    keys = [key for key in shared.objects if type(key) is tuple and key[0] is Usage]
     assert len(keys) == len(part.uses)
     for key in keys:
         made = shared.objects[key]
@@ -259,16 +259,20 @@ def test_usage_keys_hold_the_shared_texts():
         assert all(a is shared.texts[a] for a in key[3:]) and made.alternates == key[3:]
 
 
-def test_keys_hold_the_ids_of_shared_objects_as_one_bytes_object():
-    """A tuple's key, and a material's substances in its key, are the objects' ids packed in
-    one bytes object (not a tuple of 32-byte ints), the same from both paths."""
+def test_keys_hold_the_ids_of_shared_objects_as_one_int_or_bytes_object():
+    """A tuple's key, and a material's substances in its key, are the one object's id or the
+    objects' ids packed in one bytes object (not a tuple of 32-byte ints), the same from
+    both paths."""
     shared = native.Shared()
-    part = native_xml._direct_part(_element(_GOOD, "A"), "f.xml", shared)
-    tuples = [key for key, made in shared.objects.items() if type(made) is tuple]
-    assert tuples and all(type(key) is bytes and key == native.ids(shared.objects[key]) for key in tuples)
-    assert shared.key(part.materials) == native.ids(part.materials) == b"".join(id(m).to_bytes(8, sys.byteorder) for m in part.materials)
+    parts = [native_xml._direct_part(_element(_GOOD, pid), "f.xml", shared) for pid in "ABD"]
+    tuples = {key: made for key, made in shared.objects.items() if type(made) is tuple}
+    assert {len(t) for t in tuples.values()} >= {1, 2}
+    for key, made in tuples.items():
+        assert key == native.ids(made) == shared.key(made)
+        assert key == id(made[0]) if len(made) == 1 else key == b"".join(id(x).to_bytes(8, sys.byteorder) for x in made)
+    assert shared.key(parts[0].materials) == native.ids(parts[0].materials)
     materials = [key for key in shared.objects if type(key) is tuple and key[0] is Material]
-    assert materials and all(type(key[-1]) is bytes for key in materials)
+    assert materials and all(key[-1] == native.ids(shared.objects[key].substances) for key in materials)
     assert all(shared.key(shared.objects[key]) == key for key in materials)
 
 

@@ -10,7 +10,7 @@ what a field means: there is one place that says it.
 from __future__ import annotations
 
 from array import array
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import attrs
@@ -51,10 +51,13 @@ EXPECTED_TEXT = {
 Locate = Callable[[tuple[Any, ...]], Location]
 
 
-def ids(objects) -> bytes:
-    """The ``id`` of each of ``objects``, as one bytes object: what a key holds of the shared
-    objects in it. A key is kept for every distinct object until the file is read, and a
-    tuple of ids held a 32-byte int per id besides its 8-byte slot (12 MiB at 100k parts)."""
+def ids(objects: Sequence[Any]) -> int | bytes:
+    """What a key holds of the shared ``objects`` in it: the ``id`` of the one object, or
+    the ids of several packed in one bytes object. A key is kept for every distinct object
+    until the file is read, and a tuple of ids held a 32-byte int per id besides its slot
+    (12 MiB at 100k parts). Equal results name the same objects: one int never equals bytes."""
+    if len(objects) == 1:
+        return id(objects[0])
     return array("Q", map(id, objects)).tobytes()
 
 
@@ -80,7 +83,7 @@ class Shared:
         #: this read. Two objects have equal keys exactly when they are equal, and a key
         #: is hashed in C (texts hash once), where hashing the object itself would hash
         #: its substances and amounts again in Python at every look-up.
-        self.objects: dict[tuple | bytes, Any] = {}
+        self.objects: dict[tuple | int | bytes, Any] = {}
         #: Each amount met, by its ``id``: the amount (which keeps the id valid) and the id
         #: of the first amount equal to it (:attr:`equal_amounts`), which keys name it by.
         self.amount_ids: dict[int, tuple[Amount, int]] = {}
@@ -120,7 +123,7 @@ class Shared:
             made = self.objects[key] = tuple(items)
         return made
 
-    def key(self, made: Any) -> tuple | bytes:
+    def key(self, made: Any) -> tuple | int | bytes:
         """The key of a built substance, material, usage, origin claim, classification or
         tuple of them (whose items are this read's shared objects): equal to another's
         exactly when the objects are equal. Texts stand for themselves, amounts for the
