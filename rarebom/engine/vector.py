@@ -78,7 +78,7 @@ def rollup_arrays(
     """
     if compiled.exact or not compiled.ids:
         return rollup(compiled, alternates=alternates, inherit=inherit, progress=progress)
-    if (max(compiled.level) + 1) * min_level_width > len(compiled.ids):
+    if _narrow(max(compiled.level), len(compiled.ids), min_level_width):
         return rollup(compiled, alternates=alternates, inherit=inherit, progress=progress)
     arrays = ArrayBom.build(compiled, own_content=compact)
     if compact:
@@ -86,6 +86,12 @@ def rollup_arrays(
         if arrays.usages.faithful():  # always, in a float trace: its multipliers are floats
             compiled.uses = arrays.usages
     return arrays.roll(alternates=alternates, inherit=inherit, progress=progress)
+
+
+def _narrow(top: int, parts: int, width: int) -> bool:
+    """Whether ``parts`` in levels 0 to ``top`` hold fewer than ``width`` parts a level on
+    average: the loop rolls such a BOM up, not the arrays."""
+    return (top + 1) * width > parts
 
 
 def _numbers(flat: list, shape: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
@@ -237,7 +243,7 @@ class ArraySink:
         level = compiled.level
         self.top = max(self.top, max(level[self.done :], default=0))
         self.done = len(level)
-        if not self.uses and (self.top + 1) * MIN_LEVEL_WIDTH > len(level):
+        if not self.uses and _narrow(self.top, len(level), MIN_LEVEL_WIDTH):
             return False
         self._move(compiled)
         return True
