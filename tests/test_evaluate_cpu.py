@@ -45,6 +45,8 @@ from rarebom.testing import boms
 
 from .conftest import EXAMPLES
 
+trace_module = importlib.import_module("rarebom.engine.trace")  # (the package exports trace())
+
 # ``rarebom.rules.evaluate`` is also the name of the function the package exports.
 E = importlib.import_module("rarebom.rules.evaluate")
 TRACE = importlib.import_module("rarebom.engine.trace")
@@ -565,10 +567,13 @@ def test_evaluation_and_reports_are_those_of_the_old_code(bom, day, priced, poli
     compare(bom, options=options, as_of=day, prices=PRICES if priced else None, policy=policy)
 
 
-@pytest.mark.parametrize(("seed", "alternates"), [(1, "selected"), (2, "worst")])
-def test_a_synthetic_bom_with_items_and_unclassified_holders(seed, alternates):
+@pytest.mark.parametrize(("seed", "alternates", "wide"), [(1, "selected", False), (2, "worst", False), (1, "selected", True), (2, "worst", True)])
+def test_a_synthetic_bom_with_items_and_unclassified_holders(seed, alternates, wide, monkeypatch):
     """Several finished goods over shared parts, items, unclassified holders and missing data
-    by the thousand: what the fast paths are for."""
+    by the thousand: what the fast paths are for. ``wide``: the coverages and the
+    unclassified holders are picked with numpy, as in a BOM of thousands of them."""
+    if wide:
+        monkeypatch.setattr(trace_module, "_WIDE_COVERAGE", 1)
     bom = synthetic_bom(400, seed=seed)
     evaluation = compare(bom, options={"alternates": alternates}, as_of="2026-11-22")
     # The test can fail: there are several finished goods, unclassified parts and missing data to name.
@@ -590,6 +595,22 @@ def test_the_examples_with_overrides_and_prices():
             evaluation = compare(bom, as_of=day, overrides=overrides, prices=prices)
             applied += len(evaluation.overrides_applied)
     assert applied
+
+
+@given(st.data(), st.integers(1, 300), st.booleans())
+def test_marked_holders_are_the_plain_filter(data, n, with_out):
+    """trace._marked, with numpy and without: the positions and indices of the parts marked
+    in ``under`` and not in ``out``, in order."""
+    parts = array("q", sorted(data.draw(st.sets(st.integers(0, n - 1)))))
+    under = bytearray(data.draw(st.lists(st.integers(0, 1), min_size=n, max_size=n)))
+    out = bytearray(data.draw(st.lists(st.integers(0, 1), min_size=n, max_size=n))) if with_out else None
+    expected = [k for k, i in enumerate(parts) if under[i] and not (out and out[i])]
+    for threshold in (0, 10**9):  # numpy always, then never
+        with pytest.MonkeyPatch.context() as m:
+            m.setattr(trace_module, "_WIDE_COVERAGE", threshold)
+            at, found = trace_module._marked(parts, under, out)
+        assert at == expected and found == [parts[k] for k in expected]
+        assert all(type(x) is int for x in at + found)
 
 
 def test_within_is_the_filter_of_below():

@@ -121,10 +121,12 @@ def test_the_sentences_are_the_old_ones(labels, symbols, classes):
         assert swapped == (OLD[E._ITEM_CLASS](label, held=classes, classes=symbols),)
     # Many parts at once, a part twice, and item classes by what each part holds: each
     # sentence once, in the order first asked for, and the one a part alone would have.
+    # (numbered as a trace numbers them: the item classes' parts come as their indices)
     pids = list(labels)
+    context._table = ({pid: k for k, pid in enumerate(pids)}, pids)
     gathered = context.gather()
     context.said(gathered, E._COMPOSITION, pids + pids[:1], symbols=symbols)
-    context.item_classes(gathered, {pid: (symbols,) if k % 2 else ("Nd", symbols) for k, pid in enumerate(pids)}, classes)
+    context.item_classes(gathered, list(range(len(pids))), [(symbols,) if k % 2 else ("Nd", symbols) for k in range(len(pids))], classes)
     context.said(gathered, E._MASS, pids[::-1])
     found = gathered.done()
     expected = [OLD[E._COMPOSITION](labels[p], symbols=symbols) for p in pids]
@@ -142,9 +144,9 @@ def _reference_evaluate(monkeypatch, *args, **kwargs):
         for p in part_ids:
             missing.text(OLD[template](self.trace.bom.part(p).label, **fields))
 
-    def item_classes(self, missing, unclassified, classes):
-        for p, held in unclassified.items():
-            missing.text(OLD[E._ITEM_CLASS](self.trace.bom.part(p).label, held=", ".join(held), classes=classes))
+    def item_classes(self, missing, parts, helds, classes):
+        for i, held in zip(parts, helds, strict=True):
+            missing.text(OLD[E._ITEM_CLASS](self.trace.bom.part(self.part_id(i)).label, held=", ".join(held), classes=classes))
 
     with monkeypatch.context() as m:
         m.setattr(E._Context, "said", said)

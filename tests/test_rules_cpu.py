@@ -93,7 +93,8 @@ def ref_for_finished_good(context, rule, fg, below, uses, users, destination):
         for excluded in rule.out_of_scope:
             if excluded.value in classes and not classes & rule.classes:
                 scope_notes.append(f"{trace.bom.part(pid).label} is classified {excluded.value}: {excluded.note} [{excluded.confidence}]")
-    unclassified = E._unclassified(context, rule, fg, nodes) if rule.level is Level.ITEM else {}
+    # (evaluate's _unclassified as it was: the trace's dict of the holders, by part id)
+    unclassified = trace.holders_within(fg, context.holding(E._symbols(rule)), outside=[n.part for n in nodes]) if rule.level is Level.ITEM else {}
     for pid in list(unclassified):
         said = [o for o in context.overrides if o.verdict is not None and o.applies(rule.id, pid, context.as_of)]
         if said:

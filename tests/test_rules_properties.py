@@ -76,4 +76,6 @@ def test_the_parts_each_rule_looks_at_are_those_the_plain_filters_find(bom, day)
             assert context.holders_under(fg, symbols) == list(holders)
             nodes = [context.node(rule, pid) for pid in context.items_under(fg, rule.classes)]
             inside = {x for n in nodes for x in traced.below(n.part)}
-            assert _unclassified(context, rule, fg, nodes) == {pid: held for pid, held in holders.items() if pid not in inside}
+            parts, held = _unclassified(context, rule, fg, nodes)  # by index in the trace
+            assert {traced._compiled.ids[i]: h for i, h in zip(parts, held, strict=True)} == {pid: held for pid, held in holders.items() if pid not in inside}
+            assert parts == sorted(parts)

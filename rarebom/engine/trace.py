@@ -270,6 +270,27 @@ def _lacking_under(below: Sequence[int], lacks: bytearray) -> tuple[list[int], l
     return found
 
 
+def _marked(parts: array, under: bytearray, out: bytearray | None) -> tuple[list[int], list[int]]:
+    """Which of ``parts`` (indices) are marked in ``under`` and, with ``out``, not marked in
+    it, in order: their positions in ``parts``, and the indices. With numpy where there
+    are many: the rules ask this of every rare-earth holder, once per finished good and
+    item class."""
+    if len(parts) >= _WIDE_COVERAGE:
+        try:
+            import numpy as np
+        except ImportError:
+            pass
+        else:
+            at = np.asarray(parts, dtype=np.int64)
+            keep = np.frombuffer(under, dtype=np.uint8)[at] != 0
+            if out is not None:
+                keep &= np.frombuffer(out, dtype=np.uint8)[at] == 0
+            found = np.flatnonzero(keep)
+            return found.tolist(), at[found].tolist()
+    found = [k for k, i in enumerate(parts) if under[i] and (out is None or not out[i])]
+    return found, [parts[k] for k in found]
+
+
 def _latest(kept: dict, key: str, make: Callable[[], Any], size: int) -> Any:
     """``kept[key]``, made with ``make()`` if it is not there; ``kept`` holds the ``size``
     keys asked for last, the latest last (the least recently asked for goes first)."""
@@ -607,14 +628,19 @@ class Trace:
         """Those of ``holders`` (from :meth:`holding`) that are ``root`` or under it and
         neither one of ``outside`` nor under one, as :meth:`holders` gives them: the
         ``holders`` of :meth:`within`, without a look-up per part id."""
+        ids = self._compiled.ids
+        parts, helds = self.holding_within(root, holders, outside=outside)
+        return {ids[i]: held for i, held in zip(parts, helds, strict=True)}
+
+    def holding_within(self, root: str, holders: tuple[array, list[tuple[str, ...]]], *, outside: Iterable[str] = ()) -> tuple[list[int], list[tuple[str, ...]]]:
+        """:meth:`holders_within` as :meth:`holding` gives it: the parts' indices, in order,
+        and what each holds. The rules keep them so, and word only those they report."""
         under = self._under(root)
-        ids, index = self._compiled.ids, self._compiled.index
         parts, helds = holders
-        outside = [index[pid] for pid in outside]
-        if outside:
-            out = self._graph().reachable_any(outside, alternates=self.options.alternates is Alternates.WORST)
-            return {ids[i]: held for i, held in zip(parts, helds, strict=True) if under[i] and not out[i]}
-        return {ids[i]: held for i, held in zip(parts, helds, strict=True) if under[i]}
+        outside = [self._compiled.index[pid] for pid in outside]
+        out = self._graph().reachable_any(outside, alternates=self.options.alternates is Alternates.WORST) if outside else None
+        at, found = _marked(parts, under, out)
+        return found, list(map(helds.__getitem__, at))
 
     def _rare_earth_holders(self) -> tuple[array, list[frozenset[int]]]:
         """The parts whose own materials declare a rare earth (a min or nominal above 0), in

@@ -249,9 +249,9 @@ class _Context:
         self._holding: dict[tuple[str, ...], tuple] = {}
         self._items: dict[frozenset[str], set[str]] = {}
         self._under: dict[tuple, list[str]] = {}
-        #: (finished good, item classes, elements) -> the unclassified parts that hold them,
-        #: and what they hold (see _for_finished_good)
-        self.unclassified: dict[tuple, dict[str, tuple[str, ...]]] = {}
+        #: (finished good, item classes, elements) -> the unclassified parts that hold them
+        #: (their indices in the trace) and what they hold (see _for_finished_good)
+        self.unclassified: dict[tuple, tuple[list[int], list[tuple[str, ...]]]] = {}
         self._by_class: dict[str, list[str]] | None = None
         #: (template, its other fields by name) -> the text around the label (see :meth:`around`)
         self._around: dict[tuple[str, ...], tuple[str, str]] = {}
@@ -343,6 +343,10 @@ class _Context:
             found = self._under[(finished_good, key)] = self.trace.within(finished_good, parts, in_order=in_order)
         return found
 
+    def part_id(self, index: int) -> str:
+        """The id of the part at ``index`` in the trace (as the missing data number them)."""
+        return self._table[1][index]
+
     def gather(self) -> Gather:
         """A :class:`Missing` to build, whose forms are those of every other in the evaluation."""
         return Gather(self.trace.bom, self._forms, self._table)
@@ -365,18 +369,14 @@ class _Context:
         self.said(missing, template, (part_id,), **fields)
         return missing.done()
 
-    def item_classes(self, missing: Gather, unclassified: dict[str, tuple[str, ...]], classes: str) -> None:
-        """The item-class sentence of each unclassified part and what it holds, added to
-        ``missing`` in order (a rule can find tens of thousands; their forms, one per
-        distinct ``held``, are worked out once)."""
+    def item_classes(self, missing: Gather, parts: list[int], helds: list[tuple[str, ...]], classes: str) -> None:
+        """The item-class sentence of each unclassified part (its index in the trace) and
+        what it holds, added to ``missing`` in order (a rule can find tens of thousands;
+        their forms, one per distinct ``held``, are worked out once)."""
         forms: dict[tuple[str, ...], int] = {}
-        which = []
-        for held in unclassified.values():
-            k = forms.get(held)
-            if k is None:
-                k = forms[held] = missing.form(*self.around(_ITEM_CLASS, {"held": ", ".join(held), "classes": classes}))
-            which.append(k)
-        missing.pairs(which, unclassified)
+        for held in dict.fromkeys(helds):
+            forms[held] = missing.form(*self.around(_ITEM_CLASS, {"held": ", ".join(held), "classes": classes}))
+        missing.numbered_pairs(list(map(forms.__getitem__, helds)), parts)
 
     def forget(self, finished_good: str) -> None:
         """Drop what only the finished good's own verdicts use (its parts, its coverage and
@@ -426,21 +426,26 @@ def _for_finished_good(context: _Context, rule: Rule, fg: str, below: tuple[str,
         # Rules with the same item classes and elements find the same unclassified parts:
         # found once per finished good.
         key = (fg, rule.classes, _symbols(rule))
-        shared = context.unclassified.get(key)
-        if shared is None:
-            shared = context.unclassified[key] = _unclassified(context, rule, fg, nodes)
-        unclassified = dict(shared) if verdict_overrides else shared
+        found = context.unclassified.get(key)
+        if found is None:
+            found = context.unclassified[key] = _unclassified(context, rule, fg, nodes)
+        unclassified, held = found  # the parts' indices in the trace, and what each holds
     else:
-        unclassified = {}
-    for pid in list(unclassified) if verdict_overrides else ():
+        unclassified, held = [], []
+    settled = set()
+    for k, i in enumerate(unclassified) if verdict_overrides else ():
         # An override can settle an unclassified part: "this bearing is not a magnet".
+        pid = context.part_id(i)
         said = [o for o in verdict_overrides if o.applies(rule.id, pid, context.as_of)]
         if said:
-            del unclassified[pid]
+            settled.add(k)
             context.applied.extend(said)
             line = f"{pid} is not classified as {' or '.join(sorted(rule.classes))}; its verdict comes from an override"
             lines = (line, *(f"override: {o}" for o in said))
             nodes.append(NodeVerdict(rule.id, pid, said[-1].verdict, Verdict.INDETERMINATE, None, None, None, lines, NOTHING, overrides=tuple(said)))
+    if settled:
+        unclassified = [i for k, i in enumerate(unclassified) if k not in settled]
+        held = [h for k, h in enumerate(held) if k not in settled]
     missing = NOTHING
     deciding = max(nodes, key=lambda n: (n.verdict.rank, _top(n.measured)), default=None)
     verdict = deciding.verdict if deciding else Verdict.BELOW
@@ -455,7 +460,7 @@ def _for_finished_good(context: _Context, rule: Rule, fg: str, below: tuple[str,
             gathered = context.gather()
             for n in undecided:
                 gathered.extend(n.missing)
-            context.item_classes(gathered, unclassified, " or ".join(sorted(rule.classes)))
+            context.item_classes(gathered, unclassified, held, " or ".join(sorted(rule.classes)))
             missing = gathered.done()
         reason = f"{len(undecided)} node(s) cannot be decided" + (f"; {len(unclassified)} unclassified part(s) may be items" if unclassified else "")
         if deciding is not None and deciding.verdict is not Verdict.INDETERMINATE:
@@ -478,10 +483,11 @@ def _symbols(rule: Rule) -> tuple[str, ...]:
     return rule.symbols or chemistry.RARE_EARTHS
 
 
-def _unclassified(context: _Context, rule: Rule, finished_good: str, nodes: list[NodeVerdict]) -> dict[str, tuple[str, ...]]:
-    """Parts that declare the rule's elements in their own materials but are neither items nor inside one, with what they hold."""
+def _unclassified(context: _Context, rule: Rule, finished_good: str, nodes: list[NodeVerdict]) -> tuple[list[int], list[tuple[str, ...]]]:
+    """Parts that declare the rule's elements in their own materials but are neither items
+    nor inside one (their indices in the trace), with what they hold."""
     # the holders under the finished good and under none of the nodes (their parts in one walk)
-    return context.trace.holders_within(finished_good, context.holding(_symbols(rule)), outside=[n.part for n in nodes])
+    return context.trace.holding_within(finished_good, context.holding(_symbols(rule)), outside=[n.part for n in nodes])
 
 
 # -- one node ----------------------------------------------------------------------------

@@ -196,7 +196,16 @@ class Gather:
 
     def pairs(self, forms: Sequence[int], part_ids: Sequence[str]) -> None:
         """The sentence of each form for the part beside it; ``part_ids`` are distinct."""
-        numbers = self._numbers(part_ids)
+        self._pairs(forms, self._numbers(part_ids))
+
+    def numbered_pairs(self, forms: Sequence[int], numbers: list[int]) -> None:
+        """:meth:`pairs` of the parts numbered as in the table the gathering was given (its
+        ``index``): a gathering that numbers its parts itself takes ids only."""
+        if self._local:
+            raise ValueError("a gathering given no table takes part ids, not numbers")
+        self._pairs(forms, numbers)
+
+    def _pairs(self, forms: Sequence[int], numbers: list[int]) -> None:
         distinct = set(forms)
         if all(map(self._fresh, distinct)):  # the forms' first sentences: nothing to look up
             self._which.extend(forms)
