@@ -17,7 +17,7 @@ from typing import Any, BinaryIO
 from lxml import etree
 
 from .._resources import schema_path
-from ..errors import Finding, Location, RarebomError, error
+from ..errors import Finding, Location, RarebomError, error, part_location
 from ..model import Amount, Bom, Classification, Completeness, Material, OriginClaim, Part, Stage, Substance, Usage
 from ..units import Kind, kind_of_unit
 from . import _xmlsafe
@@ -419,8 +419,9 @@ def _direct(element: etree._Element, file: str | None, shared: Shared) -> Part:
         name = texts.setdefault(name, name)
     if description is not None:
         description = texts.setdefault(description, description)
+    pid = texts.setdefault(pid, pid)
     return Part(
-        id=texts.setdefault(pid, pid),
+        id=pid,
         name=name,
         description=description,
         uom=uom,
@@ -433,7 +434,7 @@ def _direct(element: etree._Element, file: str | None, shared: Shared) -> Part:
         china_re_technology=china,
         attributes=() if attributes is None else shared.attributes(attributes),
         provenance=provenance,
-        location=Location(file, element.sourceline, f"part[@id={pid!r}]"),
+        location=part_location(file, element.sourceline, pid),  # its pointer written when read
     )
 
 
