@@ -510,3 +510,39 @@ def test_contributors_are_those_of_the_old_merge(seed):
         old = everything()
     assert new == old
     assert any("Contributor(" in text for text in new)
+
+
+@pytest.mark.parametrize("seed", [1, 2, 5])
+@pytest.mark.parametrize("alternates", ["selected", "worst"])
+def test_the_evaluation_drops_the_part_results_after_each_finished_good(seed, alternates):
+    """The rules ask for each part result within one finished good only (a node shared with
+    another has its verdicts already), so the evaluation drops the trace's results after
+    each: it builds no more of them than with the results kept, it gives the same verdicts
+    and reports, and a result asked for afterwards is made again, equal."""
+    bom = synthetic_bom(1000, seed=seed)  # two finished goods
+    overrides = load_overrides(EXAMPLES / "overrides-ev-traction-motor.toml")
+
+    def evaluated(keep: bool):
+        built = []
+        real = TRACE.Trace._result
+        with pytest.MonkeyPatch.context() as m:
+            m.setattr(TRACE.Trace, "_result", lambda self, *a: built.append(a[2]) or real(self, *a))
+            if keep:
+                m.setattr(TRACE.Trace, "_forget_results", lambda self: None)
+            traced = rarebom.trace(bom, alternates=alternates)
+            evaluation = evaluate(traced, RULES, as_of=dt.date(2026, 11, 22), overrides=overrides, prices=PRICES)
+            kept = dict(traced._cache)
+        when = dt.datetime(2026, 11, 24, tzinfo=dt.UTC)
+        item = Input("bom.xml", "rarebom-xml", evaluation, ())
+        shown = (repr(evaluation.verdicts), render_json(report_data([item], generated=when, limit=None)))
+        return traced, built, kept, shown
+
+    traced, built, kept, shown = evaluated(keep=False)
+    _, built_kept, kept_kept, shown_kept = evaluated(keep=True)
+    assert len(traced.finished_goods) > 1 and len(built) > len(traced.finished_goods)  # there is something to drop
+    assert kept == {} and len(kept_kept) == len(built_kept)
+    assert sorted(built) == sorted(built_kept)  # no result built twice
+    assert shown == shown_kept
+    fresh = rarebom.trace(bom, alternates=alternates)
+    for pid in list(traced.finished_goods) + [p.id for p in bom.parts][::50]:
+        assert repr(traced[pid]) == repr(fresh[pid])

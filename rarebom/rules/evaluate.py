@@ -387,6 +387,9 @@ class _Context:
             del self._under[key]
         for key in [key for key in self.unclassified if key[0] == finished_good]:
             del self.unclassified[key]
+        # The trace's part results: the next finished good asks for those of its own nodes
+        # (a node shared with this one has its verdicts here already).
+        self.trace._forget_results()
 
     def node(self, rule: Rule, part_id: str) -> NodeVerdict:
         key = (rule.id, part_id)
