@@ -241,18 +241,26 @@ _LACKS_MASS, _LACKS_COMPOSITION, _LACKS_VALUE, _LACKS_ORIGIN = 1, 2, 4, 8
 _WIDE_COVERAGE = 4096
 
 
+def _wide_numpy(parts: int) -> Any:
+    """numpy, for a pick among ``parts`` parts that is wide enough to pay for its calls (a
+    finished good's coverage reaches most of the BOM); None below that or without numpy."""
+    if parts < _WIDE_COVERAGE:
+        return None
+    try:
+        import numpy as np
+    except ImportError:
+        return None
+    return np
+
+
 def _lacking_under(below: Sequence[int], lacks: bytearray) -> tuple[list[int], list[int], list[int], list[int]]:
     """The parts of ``below`` (in its order) that lack mass, composition, value and origin
     (the ``_LACKS_*`` bits of ``lacks``)."""
-    if len(below) >= _WIDE_COVERAGE:
-        try:
-            import numpy as np  # a finished good's coverage reaches most of the BOM
-        except ImportError:
-            pass
-        else:
-            at = np.asarray(below)
-            flags = np.frombuffer(lacks, dtype=np.uint8)[at]
-            return tuple(at[(flags & bit) != 0].tolist() for bit in (_LACKS_MASS, _LACKS_COMPOSITION, _LACKS_VALUE, _LACKS_ORIGIN))  # type: ignore[return-value]
+    np = _wide_numpy(len(below))
+    if np is not None:
+        at = np.asarray(below)
+        flags = np.frombuffer(lacks, dtype=np.uint8)[at]
+        return tuple(at[(flags & bit) != 0].tolist() for bit in (_LACKS_MASS, _LACKS_COMPOSITION, _LACKS_VALUE, _LACKS_ORIGIN))  # type: ignore[return-value]
     found: tuple[list[int], list[int], list[int], list[int]] = ([], [], [], [])
     mass, composition, value, origin = (f.append for f in found)
     for i in below:
@@ -275,18 +283,14 @@ def _marked(parts: array, under: bytearray, out: bytearray | None) -> tuple[list
     it, in order: their positions in ``parts``, and the indices. With numpy where there
     are many: the rules ask this of every rare-earth holder, once per finished good and
     item class."""
-    if len(parts) >= _WIDE_COVERAGE:
-        try:
-            import numpy as np
-        except ImportError:
-            pass
-        else:
-            at = np.asarray(parts, dtype=np.int64)
-            keep = np.frombuffer(under, dtype=np.uint8)[at] != 0
-            if out is not None:
-                keep &= np.frombuffer(out, dtype=np.uint8)[at] == 0
-            found = np.flatnonzero(keep)
-            return found.tolist(), at[found].tolist()
+    np = _wide_numpy(len(parts))
+    if np is not None:
+        at = np.asarray(parts, dtype=np.int64)
+        keep = np.frombuffer(under, dtype=np.uint8)[at] != 0
+        if out is not None:
+            keep &= np.frombuffer(out, dtype=np.uint8)[at] == 0
+        found = np.flatnonzero(keep)
+        return found.tolist(), at[found].tolist()
     found = [k for k, i in enumerate(parts) if under[i] and (out is None or not out[i])]
     return found, [parts[k] for k in found]
 
