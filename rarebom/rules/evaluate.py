@@ -373,9 +373,7 @@ class _Context:
         """The item-class sentence of each unclassified part (its index in the trace) and
         what it holds, added to ``missing`` in order (a rule can find tens of thousands;
         their forms, one per distinct ``held``, are worked out once)."""
-        forms: dict[tuple[str, ...], int] = {}
-        for held in dict.fromkeys(helds):
-            forms[held] = missing.form(*self.around(_ITEM_CLASS, {"held": ", ".join(held), "classes": classes}))
+        forms = {held: missing.form(*self.around(_ITEM_CLASS, {"held": ", ".join(held), "classes": classes})) for held in dict.fromkeys(helds)}
         missing.numbered_pairs(list(map(forms.__getitem__, helds)), parts)
 
     def forget(self, finished_good: str) -> None:
