@@ -244,19 +244,61 @@ def test_a_part_given_up_late_leaves_no_trace_in_the_shared_caches():
 def test_usage_keys_hold_the_shared_texts():
     """A usage's key holds the read's one string of its child's id and of each alternate's,
     not the string lxml gave for this element: a key is kept for every usage until the file
-    is read, and the strings of 190,000 keys at 100k parts took 5 MiB of the peak."""
+    is read, and the strings of 190,000 keys at 100k parts took 5 MiB of the peak. A usage
+    without alternates is kept by that one string alone, the first of its child."""
     shared = native.Shared()
-    document = re.sub(r'"([BCD])"', r'"part-\1"', _GOOD)  # (Python keeps one object of each one-letter string)
-    for pid in ("part-B", "part-C", "part-D"):  # their ids are texts of the read before A names them
-        assert native_xml._direct_part(_element(document, pid), "f.xml", shared) is not None
+    document = re.sub(r'"([BCDE])"', r'"part-\1"', _GOOD)  # (Python keeps one object of each one-letter string)
+    before = [native_xml._direct_part(_element(document, pid), "f.xml", shared) for pid in ("part-B", "part-C", "part-D", "part-E")]
+    assert None not in before  # their ids are texts of the read before A names them
     part = native_xml._direct_part(_element(document, "A"), "f.xml", shared)
-    assert part is not None and part.uses and any(use.alternates for use in part.uses)
+    assert part is not None and part.uses and any(use.alternates for use in part.uses) and not all(use.alternates for use in part.uses)
+    e = before[-1]
     keys = [key for key in shared.objects if type(key) is tuple and key[0] is Usage]
-    assert len(keys) == len(part.uses)
+    assert [shared.objects[key] for key in keys] == [use for p in (e, part) for use in p.uses if use.alternates]
     for key in keys:
         made = shared.objects[key]
         assert key[1] is shared.texts[key[1]] is made.child
         assert all(a is shared.texts[a] for a in key[3:]) and made.alternates == key[3:]
+    plain = [use for use in part.uses if not use.alternates]
+    assert list(shared.usages.values()) == plain
+    assert all(child is shared.texts[child] is made.child and shared.usages[child] is made for child, made in shared.usages.items())
+    assert shared.usage_tuples == {"part-B": e.uses} and e.uses[0].child == part.uses[0].child  # A's starts with another usage of part-B
+    assert shared.objects[native.ids(part.uses)] is part.uses
+
+
+def _kept(shared: native.Shared) -> list:
+    """Every object the read keeps to share: under a key, or as the first usage (or tuple of
+    usages) of a child."""
+    return [*shared.objects.values(), *shared.usages.values(), *shared.usage_tuples.values()]
+
+
+@settings(max_examples=100)
+@given(st.lists(st.tuples(st.sampled_from(["x", "y"]), st.sampled_from(["1", "1.0", "2", "2 kg"]), st.sampled_from([(), ("z",)])), min_size=1, max_size=4), st.integers(1, 6))
+def test_usages_of_one_child_in_other_quantities_are_told_apart(uses, parts):
+    """The first usage of a child is found by the child's id; one of the same child in
+    another quantity, or with alternates, is another object under its key. Equal usages (the
+    same value written "1" and "1.0") are one object, as with keys alone."""
+
+    def use(child, quantity, alternates):
+        value, _, unit = quantity.partition(" ")
+        alternate = "".join(f'<alternate part="{a}"/>' for a in alternates)
+        return f'<use part="{child}"><quantity{_attributes(value=value, unit=unit or None)}/>{alternate}</use>'
+
+    body = "".join(use(*u) for u in uses)
+    bulk = ' uom="kg"' if any(q.endswith("kg") for _, q, _ in uses) else ""
+    leaves = "".join(f'<part id="{c}"{bulk}/>' for c in "xyz")
+    assemblies = "".join(f'<part id="p{k}">{body}</part>' for k in range(parts))
+    data = f'<?xml version="1.0"?><bom xmlns="urn:rarebom:bom:1" formatVersion="1.0">{assemblies}{leaves}</bom>'.encode()
+    try:
+        bom = rarebom.load(io.BytesIO(data), format="rarebom-xml").bom
+    except InvalidBomError:
+        return  # a count and a mass of one child: refused, the same both ways (the other tests)
+    assert _assert_same(data)[1] == 0
+    made = [u for p in bom.parts[:parts] for u in p.uses]
+    for a in made:
+        for b in made:
+            assert (a is b) == (a == b), (a, b)
+    assert all(p.uses is bom.parts[0].uses for p in bom.parts[:parts])
 
 
 def test_keys_hold_the_ids_of_shared_objects_as_one_int_or_bytes_object():
@@ -389,9 +431,11 @@ def test_no_two_kept_objects_are_equal_and_each_is_under_its_own_key(data):
         patch.setattr(native_xml, "PartList", Recording)
         rarebom.load(io.BytesIO(data), format="rarebom-xml")
     (shared,) = kept
-    objects = list(shared.objects.values())
+    objects = _kept(shared)
     assert len(set(objects)) == len(objects)
     assert all(shared.key(made) == key for key, made in shared.objects.items())
+    assert all(made.child == key and not made.alternates for key, made in shared.usages.items())
+    assert all(made[0].child == key and type(made[0]) is Usage for key, made in shared.usage_tuples.items())
     # the first of equal amounts names them all
     firsts = {}
     for amount in shared.amounts.values():

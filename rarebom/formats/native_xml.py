@@ -333,6 +333,7 @@ def _direct_provenance(element: etree._Element) -> Location:
 def _direct(element: etree._Element, file: str | None, shared: Shared) -> Part:
     texts = shared.texts
     objects = shared.objects
+    first_usages = shared.usages
     tags = _TAGS
     get = dict(element.items()).get
     pid = get("id")
@@ -363,13 +364,17 @@ def _direct(element: etree._Element, file: str | None, shared: Shared) -> Part:
                     raise _Decline
             if quantity is None:
                 raise _Decline
-            # the key holds the read's texts: a key per distinct usage is kept until the file is read
             child_id = texts.setdefault(child_id, child_id)
-            key = (Usage, child_id, quantity_id, *[texts.setdefault(a, a) for a in alternates])
-            made = objects.get(key)
-            if made is None:
-                made = Usage(child=child_id, quantity=quantity, alternates=key[3:])
-                objects[key] = made
+            # Shared.keep: the first usage of a child is found by the child's id alone, and
+            # a usage with alternates or of the same child in another quantity by its key.
+            made = None if alternates else first_usages.get(child_id)
+            if made is None and not alternates:
+                made = first_usages[child_id] = Usage(child=child_id, quantity=quantity)
+            elif made is None or (made.quantity is not quantity and shared.amount_id(made.quantity) != quantity_id):
+                key = (Usage, child_id, quantity_id, *[texts.setdefault(a, a) for a in alternates])
+                made = objects.get(key)
+                if made is None:
+                    made = objects[key] = Usage(child=child_id, quantity=quantity, alternates=key[3:])
             uses.append(made)
         elif tag == "material":
             materials.append(_direct_material(child, shared))
