@@ -148,7 +148,7 @@ def _collector_paused() -> Iterator[None]:
     written, and none of them in reference cycles (tests/test_collector.py): reference
     counting frees them all. The collector cannot know that. It walks all of them again in
     each full collection, to free nothing: 3 s of the 42 s of CPU a 100,000-part trace took.
-    Turned off, the peak memory is the same (docs/performance.md, "The garbage collector").
+    Turned off, the peak memory is the same (docs/performance-log.md, "The garbage collector").
     """
     enabled = gc.isenabled()
     gc.disable()

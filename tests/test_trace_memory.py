@@ -195,7 +195,7 @@ def test_small_and_exact_traces_keep_the_dicts():
 
 def test_the_arrays_are_smaller_than_the_dicts():
     """What the compaction is for: about 29 bytes an entry and 8 a part, against a dict per
-    part of shared triples of shared floats (measured by tracemalloc in docs/performance.md)."""
+    part of shared triples of shared floats (measured by tracemalloc in docs/performance-log.md)."""
     from benchmarks.generate import synthetic_bom
 
     dicts, compiled = compact(synthetic_bom(600, 1))
