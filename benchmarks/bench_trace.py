@@ -694,7 +694,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--repeats", type=int, default=None, help="runs per measurement (default 5 up to 10,000 parts, 3 up to 100,000, then 1)")
     parser.add_argument("--shapes", type=int, default=SHAPE_SIZE, metavar="N", help="depth of the chain and parents of the shared part (default 100000; 0 skips them)")
-    parser.add_argument("--e2e-max", type=int, default=None, metavar="N", help="above N parts, run only the C floor (end to end at 1,000,000 parts takes 12 min and 3.5 GB)")
+    parser.add_argument("--e2e-max", type=int, default=None, metavar="N", help="above N parts, run only the C floor (end to end at 1,000,000 parts takes about 2 min of CPU and 2 GB)")
     parser.add_argument("--no-stages", action="store_true", help="skip the stage-by-stage runs (at 1,000,000 parts they take as long as end to end)")
     parser.add_argument("--profile", type=int, default=None, metavar="N", help="also profile the stages at N parts")
     parser.add_argument(
