@@ -27,6 +27,7 @@ from rarebom.errors import InputError, InvalidBomError
 from rarebom.formats import native, native_xml
 from rarebom.model import Material, Usage
 from rarebom.testing import boms
+from rarebom.units import Kind
 
 from .test_load_cpu import _shape
 
@@ -457,3 +458,21 @@ def test_an_amount_written_another_way_finds_the_first_equal_object():
     first, *others = bom.parts[:3]
     assert all(p.materials is first.materials and p.uses is first.uses for p in others)
     assert first.materials[0].amount.unit == "%" and first.materials[0].amount.value == 1
+
+
+def test_the_same_words_as_another_kind_of_amount_are_another_amount():
+    """The direct path finds an amount by its kind and its attributes as written: "1/2" with
+    no unit is half a piece as a quantity and 50 % as a fraction; the attributes in another
+    order are the same amount."""
+    data = (
+        b'<?xml version="1.0"?><bom xmlns="urn:rarebom:bom:1" formatVersion="1.0">'
+        b'<part id="a"><material><fraction value="1/2"/></material><use part="z"><quantity value="1/2"/></use></part>'
+        b'<part id="b"><material><fraction value="1/2"/></material><use part="z"><quantity value="1/2"/></use>'
+        b'<use part="y"><quantity unit="each" value="1/2"/></use><use part="x"><quantity value="1/2" unit="each"/></use></part>'
+        b'<part id="x"/><part id="y"/><part id="z"/></bom>'
+    )
+    assert _assert_same(data) == [5, 0]
+    a, b = rarebom.load(io.BytesIO(data), format="rarebom-xml").bom.parts[:2]
+    assert a.materials[0].amount.kind is Kind.FRACTION and a.uses[0].quantity.kind is Kind.COUNT
+    assert a.materials is b.materials and a.uses[0] is b.uses[0]
+    assert b.uses[1].quantity is b.uses[2].quantity and b.uses[1].quantity.unit == "each"
