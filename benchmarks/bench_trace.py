@@ -290,10 +290,17 @@ def _vmhwm_mib() -> float:
 
 
 def _pipeline(
-    path: str, rules, timings: dict[str, list[float]] | None = None, cpu: dict[str, list[float]] | None = None, rss: dict[str, float | None] | None = None
+    path: str,
+    rules,
+    timings: dict[str, list[float]] | None = None,
+    cpu: dict[str, list[float]] | None = None,
+    rss: dict[str, float | None] | None = None,
+    highest: dict[str, float | None] | None = None,
 ) -> tuple[dict, str]:
     """What ``rarebom trace FILE -o json`` does, stage by stage; returns the report data and text.
-    ``rss`` gets the resident set size after each stage (after a collection, outside the timing)."""
+    ``rss`` gets the resident set size after each stage (after a collection, outside the
+    timing), and ``highest`` the process's high-water mark then: the most the stage and
+    those before it held at any moment."""
     import rarebom
     from rarebom._batch import _collector_paused
     from rarebom.report import Input, render_json, report_data
@@ -308,6 +315,8 @@ def _pipeline(
             timings[name].append(time.perf_counter() - started)
         if cpu is not None:
             cpu[name].append(time.process_time() - started_cpu)
+        if highest is not None:
+            highest[name] = _vmhwm_mib()
         if rss is not None:
             gc.collect()
             rss[name] = _rss_mib()
@@ -346,10 +355,13 @@ def measure_stages(path: str, repeats: int) -> dict[str, Any]:
     cpu: dict[str, list[float]] = defaultdict(list)
     data = text = None
     rss: dict[str, float | None] = {}
+    highest: dict[str, float | None] = {}
     for n in range(repeats):
         data = text = None
-        data, text = _pipeline(path, rules, timings, cpu, rss if n == 0 else None)
+        data, text = _pipeline(path, rules, timings, cpu, rss if n == 0 else None, highest if n == 0 else None)
     result["rss_after_mib"] = rss
+    if result["peak_reset"]:  # the high-water mark counts from the warm-up on, not from the imports
+        result["highest_after_mib"] = highest
     result["peak_rss_mib"] = _vmhwm_mib()
     result["runs_s"] = dict(timings)
     result["median_s"] = {name: statistics.median(runs) for name, runs in timings.items()}
@@ -572,7 +584,9 @@ def render(rows: list[dict], shape_rows: list[dict], floor_name: str, prof: dict
         lines += [
             "",
             "Memory by stage: the resident set size of the stage runs' interpreter after each stage of the first run (a collection first), "
-            "and what each stage adds, per part. Each stage keeps what the next one needs: the model, the trace, the evaluation, the report data.",
+            "and what each stage adds, per part. Each stage keeps what the next one needs: the model, the trace, the evaluation, the report data. "
+            "The row *highest* is the process's high-water mark at the end of each stage (before the collection): the most it had held so far, "
+            "in a stage's transients too.",
             "",
             "| parts | before (imports, warm-up) | " + " | ".join(f"after {s}" for s in STAGES) + " |",
             "|---:|---:|" + "---:|" * len(STAGES),
@@ -590,6 +604,9 @@ def render(rows: list[dict], shape_rows: list[dict], floor_name: str, prof: dict
                     cells.append(f"{_mib(now)} ({'+' if grew >= 0 else '−'}{_bytes_per_part(abs(grew), r['parts'])})")
                 last = now
             lines.append(f"| {r['parts']:,} | {_mib(before)} | " + " | ".join(cells) + " |")
+            highest = stages.get("highest_after_mib")
+            if highest:
+                lines.append(f"| {r['parts']:,}, highest | | " + " | ".join(_mib(highest.get(s)) for s in STAGES) + " |")
     measured = [r for r in rows if "cpu_s" in r["e2e"]]
     if len(measured) > 1:
         lines += [
@@ -694,7 +711,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--repeats", type=int, default=None, help="runs per measurement (default 5 up to 10,000 parts, 3 up to 100,000, then 1)")
     parser.add_argument("--shapes", type=int, default=SHAPE_SIZE, metavar="N", help="depth of the chain and parents of the shared part (default 100000; 0 skips them)")
-    parser.add_argument("--e2e-max", type=int, default=None, metavar="N", help="above N parts, run only the C floor (end to end at 1,000,000 parts takes about 2 min of CPU and 2 GB)")
+    parser.add_argument("--e2e-max", type=int, default=None, metavar="N", help="above N parts, run only the C floor (end to end at 1,000,000 parts: about 2 min of CPU, 2 GB)")
     parser.add_argument("--no-stages", action="store_true", help="skip the stage-by-stage runs (at 1,000,000 parts they take as long as end to end)")
     parser.add_argument("--profile", type=int, default=None, metavar="N", help="also profile the stages at N parts")
     parser.add_argument(

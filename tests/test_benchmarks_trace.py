@@ -143,6 +143,13 @@ def test_the_stages_say_what_the_command_line_says(synthetic_file, end_to_end):
     if stages["rss_before_mib"] is not None:
         assert list(stages["rss_after_mib"]) == list(bench_trace.STAGES)
         assert all(mib > 0 for mib in stages["rss_after_mib"].values())
+    # and the high-water mark after each, where it can be lowered to the warm-up's first
+    if stages["peak_reset"]:
+        highest = stages["highest_after_mib"]
+        assert list(highest) == list(bench_trace.STAGES)
+        assert list(highest.values()) == sorted(highest.values())  # it only rises
+        assert all(highest[s] >= stages["rss_after_mib"][s] for s in bench_trace.STAGES)
+        assert highest["render"] <= stages["peak_rss_mib"]
 
 
 @pytest.mark.parametrize(("shape", "nd_grams"), [("chain", Fraction(3, 10)), ("shared", 50 * Fraction(3, 10))])
@@ -162,11 +169,13 @@ def test_the_section_renders_and_is_written_between_the_markers(synthetic_file, 
     row["e2e"] = end_to_end
     row["stages"] = {"median_s": dict.fromkeys(bench_trace.STAGES, 0.1), "cpu_s": dict.fromkeys(bench_trace.STAGES, 0.1), "peak_rss_mib": 50.0, "report_bytes": 1000}
     row["stages"].update(rss_before_mib=40.0, rss_after_mib={"load": 41.0, "trace": 43.0, "evaluate": 42.0, "report": 42.0, "render": 42.0})
+    row["stages"]["highest_after_mib"] = {"load": 45.0, "trace": 47.0, "evaluate": 47.0, "report": 48.0, "render": 48.0}
     section = bench_trace.render([row], [], "the floor", None, None, "python -m benchmarks.bench_trace --sizes 300")
     assert f"| {PARTS} |" in section
     # Memory by stage: what each stage adds per part, and a stage that gave memory back.
     one, two = f"{2**20 / PARTS:,.0f} B", f"{2 * 2**20 / PARTS:,.0f} B"
     assert f"| {PARTS} | 40 MiB | 41 MiB (+{one}) | 43 MiB (+{two}) | 42 MiB (−{one}) | 42 MiB (+0 B) |" in section
+    assert f"| {PARTS}, highest | | 45 MiB | 47 MiB | 47 MiB | 48 MiB | 48 MiB |" in section
     assert "1,234" in section
     document = tmp_path / "performance.md"
     document.write_text("# Performance\n\nintro\n", encoding="utf-8")
