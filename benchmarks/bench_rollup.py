@@ -678,7 +678,8 @@ def render(sizes: list[int], results: dict[int, list[dict[str, Any]]], agreement
         "baseline as first measured); `scipy-full` rolls up the columns rarebom's roll-up computes, every (symbol, origin "
         "class) column in min, nominal and max, as three sparse × dense products per level. Neither computes the gap, "
         "capping, inheritance, mass basis, value or exactness flags that the roll-up also does.",
-        f"- The pint baseline runs only up to {pint_max:,} parts by default, because it is slow.",
+        f"- The pint baseline runs only up to {pint_max:,} parts"
+        + (" by default, because it is slow." if pint_max == DEFAULT_PINT_MAX else " in this run (`--pint-max`), because it is slow."),
         "- Timings on a shared machine drift by 10–20 % between runs; compare rows of one run, not runs.",
     ]
     return "\n".join(lines) + "\n"
@@ -745,6 +746,15 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         parser.error(f"unknown methods: {', '.join(unknown)}")
     command = "python -m benchmarks.bench_rollup " + " ".join(str(s) for s in args.sizes)
+    # the options that change what is measured, so that the section says how to get it again
+    if args.methods != ",".join(METHODS):
+        command += f" --methods {','.join(names)}"
+    if args.pint_max != DEFAULT_PINT_MAX:
+        command += f" --pint-max {args.pint_max}"
+    if args.repeats is not None:
+        command += f" --repeats {args.repeats}"
+    if args.seed != 1:
+        command += f" --seed {args.seed}"
     info = machine()
     results: dict[int, list[dict[str, Any]]] = {}
     agreement: dict[int, float] = {}
