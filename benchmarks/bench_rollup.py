@@ -221,6 +221,10 @@ def _pint_totals(c: Compiled, totals) -> list[list[float]]:
     return [[totals[r][e].m_as("g") if e in totals[r] else 0.0 for e in range(len(c.elements))] for r in c.roots]
 
 
+def _numpy_setup() -> None:
+    import numpy  # noqa: F401
+
+
 def _scipy_setup() -> None:
     import numpy  # noqa: F401
     import scipy.sparse  # noqa: F401
@@ -344,7 +348,7 @@ METHODS = {
         Method("trace", "`rarebom.trace(bom)`, end to end", needs_arrays=False),
         Method("check", "`rarebom.check_bom(bom, mass_balance=False)` (the first step of trace)", needs_arrays=False),
         Method("rollup", "`rollup(compiled)`: rarebom's roll-up loop alone, on its compiled BOM", needs_arrays=False),
-        Method("vector", "`rollup_arrays(compiled)`: rarebom's vectorised roll-up alone (build: `ArrayBom.build`)", needs_arrays=False, setup=_scipy_setup),
+        Method("vector", "`rollup_arrays(compiled)`: rarebom's vectorised roll-up alone (build: `ArrayBom.build`)", needs_arrays=False, setup=_numpy_setup),
         Method("python", "baseline: memoised walk in Kahn order, lists of floats", True, _python_build, _python_rollup, _python_totals, baseline=True),
         Method("pint", "baseline: the same walk, a dict of pint Quantities per part", True, _pint_build, _pint_rollup, _pint_totals, baseline=True, setup=lambda: rarebom.ureg),
         Method("scipy", "baseline: scipy sparse mat-vec, one product per DAG level", True, _scipy_build, _scipy_rollup, _scipy_totals, baseline=True, setup=_scipy_setup),
