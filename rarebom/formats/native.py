@@ -90,7 +90,7 @@ class Shared:
         #: child: under a key each, they held a 64-byte tuple per usage (and a part's tuple
         #: of them a bytes key) until the file was read, freed only at its end among the
         #: parts' objects, where later stages' arrays cannot use the space (the resident set
-        #: after reading 1M parts fell by 88 MiB without them). A usage of the same child in
+        #: after reading 1M parts fell by 117-119 MiB without them). A usage of the same child in
         #: another quantity, or with alternates, goes under its key in :attr:`objects`.
         self.usages: dict[str, Usage] = {}
         #: The same for the parts' tuples of usages: the first tuple to start with each child
