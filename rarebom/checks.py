@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import functools
 import math
-from collections.abc import Callable, Iterable
+from array import array
+from collections.abc import Iterable
 from fractions import Fraction
 
 import attrs
@@ -84,34 +85,34 @@ def _check(bom: Bom, options: CheckOptions, *, graph: bool, mass_balance: bool) 
     facts = _AmountFacts()
     if not graph:
         return _check_amounts(bom, options, uoms, facts)
-    findings = _check_references(bom, uoms)
-    if any(f.code == "dangling-reference" for f in findings):
+    findings, numbered = _check_references(bom, uoms)
+    if numbered.dangling:
         return findings + _check_amounts(bom, options, uoms, facts)
     # Kahn's order exists exactly when there is no cycle, and costs less than the search
     # for cycles: the search runs only for a BOM that has one, to name them, and the
     # mass-balance walk reuses the order.
-    pending, parents = _graph(bom)
+    pending, parents = _graph(bom, numbered)
     try:
-        order = _kahn(bom, dict(pending), parents)  # topological_order(bom)
+        order = _kahn(pending[:], parents)  # topological_order(bom), as part numbers
     except ValueError:
         order = None
         findings += find_cycles(bom, limit=options.max_cycles_reported)
     # A part named as an alternate of one of its own parts is a cycle too: whichever
     # candidate a trace picks, the roll-up orders every alternate before its users.
-    alternates = order is not None and any(use.alternates for part in bom.parts for use in part.uses)
     # The trace's compile orders the parts with their alternates: leave it the order made
     # here (without alternates it is the same order), for topological_order to hand out.
-    if alternates:
-        with_alternates = _order_with_alternates(bom, pending, parents)
+    if order is not None and numbered.alternated:
+        with_alternates = _order_with_alternates(bom, numbered, pending, parents)
         if with_alternates is None:
             findings += find_cycles(bom, limit=options.max_cycles_reported, alternates=True)
         else:
-            bom._checked[_ORDER] = (with_alternates, True)
+            bom._checked[_ORDER] = (_ids(bom, with_alternates), True)
     elif order is not None:
-        bom._checked[_ORDER] = (order, False)
+        bom._checked[_ORDER] = (_ids(bom, order), False)
+    del pending, parents
     findings += _check_amounts(bom, options, uoms, facts)
-    if mass_balance and not any(f.severity is Severity.ERROR for f in findings):
-        findings += _check_mass_balance(bom, options, uoms, facts, topological_order(bom) if order is None else order)
+    if mass_balance and order is not None and not any(f.severity is Severity.ERROR for f in findings):
+        findings += _check_mass_balance(bom, options, uoms, facts, order, numbered)
     return findings
 
 
@@ -164,20 +165,61 @@ def _amount_facts(amount: Amount) -> tuple:
     )
 
 
-def _check_references(bom: Bom, uoms: dict) -> list[Finding]:
+@attrs.frozen
+class _Numbered:
+    """A BOM's graph on part numbers, a part's number being its position in ``bom.parts``
+    (so number order is file order): the graph walks of :func:`check_bom` index lists by
+    number rather than dicts by id, which at a million parts cost about twice as much per
+    look-up as at 100,000 (the dicts and id strings no longer fit the caches).
+
+    ``kids[starts[k] + j]`` is the number of the child of part ``k``'s ``j``-th usage (None
+    for a child that does not exist); ``alternated`` the numbers of the parts whose usages
+    name alternates, in file order; ``dangling`` whether a usage names a part (a child or an
+    alternate) that does not exist, and then the graph is not walked."""
+
+    number: dict[str, int]
+    kids: list[int]
+    starts: array
+    alternated: list[int]
+    dangling: bool
+
+
+def _numbered(bom: Bom) -> _Numbered:
+    """The BOM's :class:`_Numbered` graph; ``ValueError`` for a usage whose child is missing."""
+    _, numbered = _check_references(bom, _uom_facts(bom))
+    if None in numbered.kids:
+        part, use = next((part, use) for part in bom.parts for use in part.uses if use.child not in numbered.number)
+        raise ValueError(f"part {part.id!r} uses part {use.child!r}, which does not exist")
+    return numbered
+
+
+def _check_references(bom: Bom, uoms: dict) -> tuple[list[Finding], _Numbered]:
+    """The reference findings, and the BOM's graph on part numbers: one look-up of each
+    usage's child serves both."""
     findings: list[Finding] = []
-    part_of = bom.part
-    for part in bom.parts:
-        for use in part.uses:
-            try:
-                child = part_of(use.child)
-            except KeyError:
-                child = None
+    parts = bom.parts
+    number = {part.id: k for k, part in enumerate(parts)}
+    find = number.get
+    kinds = [uoms[part.uom][0] for part in parts]
+    kids: list[int] = []
+    starts = array("q", [0])  # an int object per part would be 28 bytes more a part
+    alternated = []
+    dangling = False
+    for k, part in enumerate(parts):
+        uses = part.uses
+        for use in uses:
+            child = find(use.child)
             # The usual usage (an existing child, no alternates, a quantity of the child's kind) is
             # settled here; any other goes through the full test.
-            if child is None or use.alternates or use.quantity.kind is not uoms[child.uom][0]:
-                findings += _reference_findings(bom, part, use)
-    return findings
+            if child is None or use.alternates or use.quantity.kind is not kinds[child]:
+                found = list(_reference_findings(bom, part, use))
+                dangling = dangling or any(f.code == "dangling-reference" for f in found)
+                findings += found
+                if use.alternates and (not alternated or alternated[-1] != k):
+                    alternated.append(k)
+            kids.append(child)  # type: ignore[arg-type]  # None where the child is missing: see _Numbered
+        starts.append(len(kids))
+    return findings, _Numbered(number, kids, starts, alternated, dangling)
 
 
 def _reference_findings(bom: Bom, part: Part, use: Usage) -> Iterable[Finding]:
@@ -265,71 +307,107 @@ def topological_order(bom: Bom, *, alternates: bool = False) -> list[str]:
     # pop, not del: of two threads that found it, one takes it and the other computes.
     if kept is not None and (alternates or not kept[1]) and bom._checked.pop(_ORDER, None) is kept:
         return kept[0]
-    return _kahn(bom, *_graph(bom, alternates=alternates))
+    return _ids(bom, _kahn(*_graph(bom, _numbered(bom), alternates=alternates)))
 
 
-def _graph(bom: Bom, *, alternates: bool = False) -> tuple[dict[str, int], dict[str, list[str]]]:
-    """For Kahn's algorithm: how many distinct parts (children, and with ``alternates`` the
-    alternates too) each part waits for, and the parts that wait for each, in file order."""
-    pending: dict[str, int] = {}
-    parents: dict[str, list[str]] = {p.id: [] for p in bom.parts}
-    for part in bom.parts:
-        uses = part.uses
-        if not uses:
-            pending[part.id] = 0
-        elif len(uses) == 1 and not (alternates and uses[0].alternates):  # most parts: one child, no set needed
-            pending[part.id] = 1
-            parents[uses[0].child].append(part.id)
-        else:
-            count = 0
+def _ids(bom: Bom, order: list[int]) -> list[str]:
+    """The ids of the parts numbered ``order``, in that order."""
+    parts = bom.parts
+    return [parts[k].id for k in order]
+
+
+def _graph(bom: Bom, numbered: _Numbered, *, alternates: bool = False) -> tuple[list[int], list[list[int] | None]]:
+    """For Kahn's algorithm, by part number: how many distinct parts (children, and with
+    ``alternates`` the alternates too) each part waits for, and the parts that wait for
+    each, in file order (None for a part nothing waits for)."""
+    n = len(bom.parts)
+    kids, starts = numbered.kids, numbered.starts
+    pending = [0] * n
+    parents: list[list[int] | None] = [None] * n
+    a = 0
+    for k in range(n):
+        b = starts[k + 1]
+        if b - a == 1:  # most parts: one child, no set needed
+            child = kids[a]
+            waiting = parents[child]
+            if waiting is None:
+                parents[child] = [k]
+            else:
+                waiting.append(k)
+            pending[k] = 1
+        elif b != a:
             # The set is a temporary: bound to a name, a 10,000-child part's set would live to the end.
-            for child in {ref for use in uses for ref in ((use.child, *use.alternates) if alternates else (use.child,))}:
-                parents[child].append(part.id)
+            count = 0
+            for child in set(kids[a:b]):
+                waiting = parents[child]
+                if waiting is None:
+                    parents[child] = [k]
+                else:
+                    waiting.append(k)
                 count += 1
-            pending[part.id] = count
+            pending[k] = count
+        a = b
+    if alternates and numbered.alternated:
+        _add_alternates(bom, numbered, pending, parents)
     return pending, parents
 
 
-def _kahn(bom: Bom, pending: dict[str, int], parents: dict[str, list[str]]) -> list[str]:
-    """The order of :func:`topological_order` from :func:`_graph`'s two dicts (``pending`` is used up)."""
-    ready = [pid for pid, n in pending.items() if n == 0]
+def _add_alternates(bom: Bom, numbered: _Numbered, pending: list[int], parents: list[list[int] | None]) -> None:
+    """Turn :func:`_graph`'s children-only graph into the graph with alternates, in place:
+    only the parts that name alternates gain edges. A part that gains a waiting part has its
+    list put back in file order (number order), so Kahn's algorithm gives the same order as
+    on the graph built with alternates from the start."""
+    number, kids, starts = numbered.number, numbered.kids, numbered.starts
+    gained = set()
+    for k in numbered.alternated:
+        children = set(kids[starts[k] : starts[k + 1]])
+        uses = bom.parts[k].uses
+        missing = next((ref for use in uses for ref in use.alternates if ref not in number), None)
+        if missing is not None:
+            raise ValueError(f"part {bom.parts[k].id!r} names part {missing!r} as an alternate, which does not exist")
+        refs = children | {number[ref] for use in uses for ref in use.alternates}
+        for ref in refs - children:
+            waiting = parents[ref]
+            if waiting is None:
+                parents[ref] = [k]
+            else:
+                waiting.append(k)
+            gained.add(ref)
+        pending[k] = len(refs)
+    for ref in gained:
+        parents[ref].sort()  # type: ignore[union-attr]
+
+
+def _kahn(pending: list[int], parents: list[list[int] | None]) -> list[int]:
+    """The order of :func:`topological_order`, as part numbers, from :func:`_graph`'s two
+    lists (``pending`` is used up): among the parts ready together, the first in the file
+    goes first."""
+    ready = [k for k, n in enumerate(pending) if n == 0]
     ready.reverse()
     order = []
     while ready:
-        pid = ready.pop()
-        order.append(pid)
-        for parent in parents[pid]:
+        k = ready.pop()
+        order.append(k)
+        waiting = parents[k]
+        if waiting is None:
+            continue
+        for parent in waiting:
             left = pending[parent] - 1
             pending[parent] = left
             if left == 0:
                 ready.append(parent)
-    if len(order) != len(bom.parts):
+    if len(order) != len(pending):
         raise ValueError("the BOM has a cycle")
     return order
 
 
-def _order_with_alternates(bom: Bom, pending: dict[str, int], parents: dict[str, list[str]]) -> list[str] | None:
-    """``topological_order(bom, alternates=True)``, or None where it raises, from the
-    children-only graph of :func:`_graph` (both dicts are changed): only the parts that
-    name alternates gain edges. A part that gains a waiting parent has its list put back in
-    file order, as :func:`_graph` makes it with alternates, so Kahn's algorithm gives the
-    same order. Every part named must exist (check_bom tests references first)."""
-    gained = set()
-    for part in bom.parts:
-        uses = part.uses
-        if any(use.alternates for use in uses):
-            children = {use.child for use in uses}
-            refs = {ref for use in uses for ref in (use.child, *use.alternates)}
-            for ref in refs - children:
-                parents[ref].append(part.id)
-                gained.add(ref)
-            pending[part.id] = len(refs)
-    if gained:
-        position = {pid: k for k, pid in enumerate(pending)}  # every part, in file order
-        for ref in gained:
-            parents[ref].sort(key=position.__getitem__)
+def _order_with_alternates(bom: Bom, numbered: _Numbered, pending: list[int], parents: list[list[int] | None]) -> list[int] | None:
+    """``topological_order(bom, alternates=True)`` as part numbers, or None where it
+    raises, from the children-only graph of :func:`_graph` (both lists are changed).
+    Every part named must exist (check_bom tests references first)."""
+    _add_alternates(bom, numbered, pending, parents)
     try:
-        return _kahn(bom, pending, parents)
+        return _kahn(pending, parents)
     except ValueError:
         return None
 
@@ -619,26 +697,28 @@ def _share(amount: Amount, whole: Fraction | None) -> tuple[Fraction, Fraction] 
     return None
 
 
-def _check_mass_balance(bom: Bom, options: CheckOptions, uoms: dict, facts: _AmountFacts, order: list[str]) -> list[Finding]:
+def _check_mass_balance(bom: Bom, options: CheckOptions, uoms: dict, facts: _AmountFacts, order: list[int], numbered: _Numbered) -> list[Finding]:
     """Warn where a declared part mass and the sum of its children and materials differ.
 
     The effective mass of a part is the heavier of its declared mass and its contents, as
     in :func:`rarebom.trace`; a part whose contents are not all known has no computed sum,
     and nothing is compared. This is a warning against a tolerance, never a verdict, so it
     runs on floats: exact fractions would cost ~50x more on a million-part BOM for no
-    change in any finding. ``order`` is :func:`topological_order`'s.
+    change in any finding. ``order`` is :func:`topological_order`'s, as part numbers.
     """
     findings: list[Finding] = []
     tolerance = float(options.mass_tolerance)
     of = facts.of
     known = facts.get
-    effective: dict[str, float | None] = {}
-    part_of = bom.part
-    for pid in order:
-        part = part_of(pid)
-        uom = uoms[part.uom]
+    parts = bom.parts
+    sizes = [uoms[part.uom] for part in parts]  # a part's unit of measure, as _uom_facts gives it
+    effective: list[float | None] = [None] * len(parts)
+    kids, starts = numbered.kids, numbered.starts
+    for k in order:
+        part = parts[k]
+        uom = sizes[k]
         declared = uom[3] if uom[0] is Kind.MASS else (None if part.mass is None else (known(id(part.mass)) or of(part.mass))[_NOMINAL])
-        computed = _contents_mass(part, part_of, uoms, facts, effective, declared)
+        computed = _contents_mass(part, kids[starts[k] : starts[k + 1]], sizes, facts, effective, declared)
         # mass_balance_warning's own first tests (both known, non-zero, not NaN, apart beyond
         # the tolerance), so that it runs only where it may warn
         if declared and computed and declared == declared and computed == computed and abs(declared - computed) > tolerance * declared:
@@ -646,7 +726,7 @@ def _check_mass_balance(bom: Bom, options: CheckOptions, uoms: dict, facts: _Amo
             finding = mass_balance_warning(part, declared, computed, materials_absolute=absolute, tolerance=options.mass_tolerance)
             if finding is not None:
                 findings.append(finding)
-        effective[pid] = declared if computed is None else computed if declared is None else max(declared, computed)
+        effective[k] = declared if computed is None else computed if declared is None else max(declared, computed)
     return findings
 
 
@@ -679,22 +759,24 @@ def mass_balance_choice(declared_is_heavier: bool) -> str:
     return "the contents' mass is used, since a part cannot weigh less than what is in it"
 
 
-def _contents_mass(part: Part, part_of: Callable[[str], Part], uoms: dict, facts: _AmountFacts, effective: dict[str, float | None], declared: float | None) -> float | None:
+def _contents_mass(part: Part, children: list[int], sizes: list[tuple], facts: _AmountFacts, effective: list[float | None], declared: float | None) -> float | None:
     """Grams of children plus materials per unit of ``part``; None unless every term is known.
 
-    A material given as a fraction counts as that fraction of the declared mass.
+    ``children`` are the numbers of its usages' children, ``sizes`` and ``effective`` the
+    unit of measure and the effective mass of each part by number. A material given as a
+    fraction counts as that fraction of the declared mass.
     """
     if not part.uses and not part.materials:
         return None
     of = facts.of
     known = facts.get
     total = 0.0
-    for use in part.uses:
-        child_mass = effective[use.child]
+    for use, child in zip(part.uses, children, strict=True):
+        child_mass = effective[child]
         quantity = use.quantity
         if child_mass is None or quantity.value is None:
             return None
-        size = uoms[part_of(use.child).uom]
+        size = sizes[child]
         multiplier = (known(id(quantity)) or of(quantity))[_NOMINAL] if size[2] else _as_float(quantity.value / size[1])
         if multiplier is None:
             return None

@@ -1,5 +1,6 @@
 """Graph errors name the parts involved; dirty arithmetic gives warnings, not silence."""
 
+import attrs
 import pytest
 
 import rarebom
@@ -177,3 +178,29 @@ def test_less_than_lump_makes_no_sum_warning():
         assert _codes(Bom(parts=[part])) == []
     over = subs[:2] + [Substance(element="B", amount=Amount(kind=Kind.FRACTION, unit="%", min=rarebom.units.parse_number("0.1"), max=rarebom.units.parse_number("0.2")))]
     assert _codes(Bom(parts=[Part(id="m", materials=[Material(name="NdFeB", substances=over)])])) == [("warning", "substance-fractions-sum", ("m",))]
+
+
+def test_topological_order_of_a_bom_with_a_dangling_reference_is_a_value_error():
+    """Without check_bom first, the order says which usage names a missing part, as a
+    ValueError (it was a bare KeyError of the id)."""
+    bom = Bom(parts=[Part(id="a", uses=[_use("b")]), Part(id="b", uses=[_alternate_use("c", "ghost")]), Part(id="c")])
+    assert topological_order(bom) == ["c", "b", "a"]
+    with pytest.raises(ValueError, match="part 'b' names part 'ghost' as an alternate, which does not exist"):
+        topological_order(bom, alternates=True)
+    with pytest.raises(ValueError, match="part 'a' uses part 'ghost', which does not exist"):
+        topological_order(Bom(parts=[Part(id="a", uses=[_use("ghost")])]))
+
+
+def test_the_mass_balance_pairs_each_usage_with_its_own_child():
+    """The balance walks the parts by number; a usage must meet its own child's mass even
+    where the children come in another order than the file's (here y, then x)."""
+
+    def grams(n):
+        return Amount.parse(n, "g", Kind.MASS)
+
+    asm = Part(id="asm", mass=grams("21"), uses=[_use("y", "1"), _use("x", "10")])
+    bom = Bom(parts=[asm, Part(id="x", mass=grams("2")), Part(id="y", mass=grams("1"))])
+    assert _codes(bom) == []  # 1 × 1 g + 10 × 2 g = 21 g, as declared
+    lighter = Bom(parts=[attrs.evolve(asm, mass=grams("12")), *bom.parts[1:]])
+    [finding] = check_bom(lighter)
+    assert finding.code == "mass-balance" and "sum to 21 g" in finding.message

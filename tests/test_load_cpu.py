@@ -37,6 +37,8 @@ from rarebom.model import Amount, Bom, Classification, Completeness, Material, O
 from rarebom.testing import boms
 from rarebom.units import Kind, kind_of_unit
 
+from .test_checks_cpu import _ref_topological_order
+
 # --- the reference: structure_part as it was -----------------------------------------------
 
 
@@ -598,29 +600,48 @@ def _graphs(draw) -> Bom:
     return Bom(parts=parts)
 
 
+def _reference_order(bom: Bom, alternates: bool) -> list[str] | None:
+    """topological_order as it was written on part ids (tests/test_checks_cpu.py), None for a cycle."""
+    try:
+        return _ref_topological_order(bom, alternates=alternates)
+    except ValueError:
+        return None
+
+
 @settings(max_examples=300)
 @given(_graphs())
-def test_the_order_with_alternates_is_the_topological_order(bom):
-    """check_bom orders the parts with their alternates from the children's graph it
-    already built; the result must be topological_order(alternates=True)'s (the same list,
-    or None where that raises ValueError), and check_bom's findings those of the path
-    through topological_order."""
+def test_the_orders_on_part_numbers_are_the_orders_on_ids(bom):
+    """The checks order the parts by number, from one graph of the children with the
+    alternates' edges added to it; both orders must be those of Kahn's algorithm on the
+    ids, or a ValueError where that finds a cycle. check_bom keeps
+    the order with alternates where the BOM has them, else the order without, and its
+    findings are those of the path through topological_order."""
     from rarebom import checks
 
-    try:
-        expected = checks._kahn(bom, *checks._graph(bom, alternates=True))
-    except ValueError:
-        expected = None
-    pending, parents = checks._graph(bom)
-    assert checks._order_with_alternates(bom, pending, parents) == expected
+    for alternates in (False, True):
+        expected = _reference_order(bom, alternates)
+        if expected is None:
+            with pytest.raises(ValueError):
+                checks.topological_order(bom, alternates=alternates)
+        else:
+            assert checks.topological_order(bom, alternates=alternates) == expected
 
-    def through_topological_order(bom, pending, parents):
+    fresh = bom.evolve()
+    found = rarebom.check_bom(fresh)
+    has_alternates = any(use.alternates for part in bom.parts for use in part.uses)
+    kept = fresh._checked.get(checks._ORDER)
+    if _reference_order(bom, False) is None or _reference_order(bom, has_alternates) is None:
+        assert kept is None
+        assert "cycle" in {f.code for f in found}
+    else:
+        assert kept == (_reference_order(bom, has_alternates), has_alternates)
+
+    def through_topological_order(bom, numbered, pending, parents):
         try:
-            return checks._kahn(bom, *checks._graph(bom, alternates=True))
+            return checks._kahn(*checks._graph(bom, checks._numbered(bom), alternates=True))
         except ValueError:
             return None
 
-    found = rarebom.check_bom(bom.evolve())
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(checks, "_order_with_alternates", through_topological_order)
         assert [(f.code, f.message, f.location) for f in rarebom.check_bom(bom.evolve())] == [(f.code, f.message, f.location) for f in found]
@@ -640,8 +661,9 @@ def test_an_alternate_edge_takes_its_place_in_file_order():
             Part(id="p3"),
         ]
     )
-    pending, parents = checks._graph(bom)
-    assert checks._order_with_alternates(bom, pending, parents) == checks.topological_order(bom, alternates=True) == ["c", "p3", "p2", "p0"]
+    numbered = checks._numbered(bom)
+    with_alternates = checks._order_with_alternates(bom, numbered, *checks._graph(bom, numbered))
+    assert checks._ids(bom, with_alternates) == checks.topological_order(bom, alternates=True) == ["c", "p3", "p2", "p0"]
     rarebom.check_bom(bom)
     assert bom._checked[checks._ORDER] == (["c", "p3", "p2", "p0"], True)
     assert checks.topological_order(bom) == ["c", "p0", "p3", "p2"]  # without alternates: not the kept order
