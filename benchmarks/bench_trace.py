@@ -548,13 +548,13 @@ def render(rows: list[dict], shape_rows: list[dict], floor_name: str, prof: dict
         if "error" in e2e or "skipped" in e2e:
             why = f"failed: {e2e['error']}" if "error" in e2e else e2e["skipped"]
             cells = f"{_wall_cpu(floor)} | {valid_cell} | {why} | | | | | {_mib(floor['peak_rss_mib'])} | – / {len(floor['runs_s'])}"
-            lines.append(f"| {r['parts']:,} | {r['file_bytes'] / 1e6:.1f} MB | {cells} |")
+            lines.append(f"| {r['parts']:,} | {r['file_bytes'] / 1e6:,.1f} MB | {cells} |")
             continue
         ratio, cpu_ratio = e2e["median_s"] / floor["median_s"], e2e["cpu_s"] / floor["cpu_s"]
         valid_ratio = "–" if valid is None else f"{e2e['cpu_s'] / valid['cpu_s']:.0f}×"
         per_part = e2e["peak_rss_mib"] * 2**20 / r["parts"]
         lines.append(
-            f"| {r['parts']:,} | {r['file_bytes'] / 1e6:.1f} MB | {_wall_cpu(floor)} | {valid_cell} | **{_wall_cpu(e2e)}** | "
+            f"| {r['parts']:,} | {r['file_bytes'] / 1e6:,.1f} MB | {_wall_cpu(floor)} | {valid_cell} | **{_wall_cpu(e2e)}** | "
             f"{ratio:.0f}× / {cpu_ratio:.0f}× {'✓' if ratio <= TARGET_RATIO else '✗'} | {valid_ratio} | {_mib(e2e['peak_rss_mib'])} | "
             f"{per_part:,.0f} B {'✓' if per_part <= TARGET_BYTES_PER_PART else '✗'} | "
             f"{_mib(floor['peak_rss_mib'])} | {len(e2e['runs_s'])} / {len(floor['runs_s'])} |"
@@ -660,10 +660,10 @@ def render(rows: list[dict], shape_rows: list[dict], floor_name: str, prof: dict
             e2e = r["e2e"]
             label = f"{r['shape']}: {SHAPES[r['shape']]}"
             if "error" in e2e:
-                lines.append(f"| {label} | | {r['file_bytes'] / 1e6:.1f} MB | {_time(r['floor']['median_s'])} | failed: {e2e['error']} | | | | | |")
+                lines.append(f"| {label} | | {r['file_bytes'] / 1e6:,.1f} MB | {_time(r['floor']['median_s'])} | failed: {e2e['error']} | | | | | |")
                 continue
             lines.append(
-                f"| {label} | {e2e['parts']:,} | {r['file_bytes'] / 1e6:.1f} MB | {_wall_cpu(r['floor'])} | **{_wall_cpu(e2e)}** | "
+                f"| {label} | {e2e['parts']:,} | {r['file_bytes'] / 1e6:,.1f} MB | {_wall_cpu(r['floor'])} | **{_wall_cpu(e2e)}** | "
                 f"{e2e['median_s'] / r['floor']['median_s']:.0f}× / {e2e['cpu_s'] / r['floor']['cpu_s']:.0f}× | "
                 f"{_mib(e2e['peak_rss_mib'])} | {_bytes_per_part(e2e['peak_rss_mib'], e2e['parts'])} | "
                 f"{len(e2e['finished_goods'])} | {e2e['verdicts']} |"
