@@ -477,7 +477,8 @@ class Bom:
     #: check_bom's findings, by its options: a Bom never changes, so loading a file and
     #: then tracing it checks it once.
     _checked: dict = attrs.field(init=False, eq=False, repr=False)
-    #: :attr:`finished_goods`, once asked for (a trace asks twice, and each asking reads every usage)
+    #: :attr:`finished_goods`, once asked for (a trace asks twice, and each asking reads every
+    #: usage), or once :func:`~rarebom.checks.check_bom` has walked the graph
     _finished: tuple | None = attrs.field(init=False, eq=False, repr=False)
 
     def __attrs_post_init__(self):
@@ -504,6 +505,10 @@ class Bom:
             used = {ref for part in self.parts for use in part.uses for ref in (use.child, *use.alternates)}
             object.__setattr__(self, "_finished", tuple(part for part in self.parts if part.id not in used))
         return self._finished
+
+    def _know_finished_goods(self, parts: tuple[Part, ...]) -> None:
+        """Keep :attr:`finished_goods` found by a walk of the graph (check_bom's)."""
+        object.__setattr__(self, "_finished", parts)
 
     def evolve(self, **changes: Any) -> Bom:
         return attrs.evolve(self, **changes)

@@ -149,6 +149,22 @@ def test_deep_chain_has_no_recursion_limit():
     assert [p.id for p in bom.finished_goods] == ["p0"]
 
 
+def test_check_bom_keeps_the_finished_goods_of_its_graph():
+    """A part used only as an alternate is no finished good; check_bom finds the finished
+    goods in the graph it walks, and a BOM with a cycle falls back to reading the usages."""
+    parts = [Part(id="spare"), Part(id="fg", uses=[_alternate_use("a", "spare")]), Part(id="a"), Part(id="other")]
+    checked = Bom(parts=parts)
+    assert check_bom(checked) == []
+    kept = checked._finished
+    assert [p.id for p in kept] == ["fg", "other"]
+    assert checked.finished_goods is kept
+    assert Bom(parts=parts).finished_goods == kept  # found from the usages, without check_bom
+    looped = Bom(parts=[*parts, Part(id="x", uses=[_use("y")]), Part(id="y", uses=[_use("x")])])
+    assert [f.code for f in check_bom(looped)] == ["cycle"]
+    assert looped._finished is None
+    assert [p.id for p in looped.finished_goods] == ["fg", "other"]
+
+
 def test_long_cycle_found_without_recursion():
     n = 50_000
     parts = [Part(id=f"p{i}", uses=[_use(f"p{(i + 1) % n}")]) for i in range(n)]

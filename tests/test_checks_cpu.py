@@ -5,9 +5,10 @@ quick per-part tests (issue #8), trimmed to the functions that changed; the help
 did not change (``_positive``, ``_share``, ``find_cycles``, ``mass_balance_warning``, ...)
 are imported. Every test compares the two on BOMs from :func:`rarebom.testing.boms`, made
 dirty in up to four places: negative, zero and huge amounts, fractions above 100 %, cycles,
-missing children and alternates, bad CAS numbers, unknown item classes, empty or short
-full declarations, "less than" lumps, mass-kind shares of fraction-kind materials, and
-materials (so amount objects) shared between parts of different masses.
+missing children and alternates, parts used only as alternates, bad CAS numbers, unknown
+item classes, empty or short full declarations, "less than" lumps, mass-kind shares of
+fraction-kind materials, and materials (so amount objects) shared between parts of
+different masses.
 """
 
 from __future__ import annotations
@@ -303,7 +304,10 @@ _PERCENT = lambda value: Amount(kind=Kind.FRACTION, unit="%", value=Fraction(val
 
 
 #: The defects dirty_boms makes, each as likely as its count here.
-_DEFECTS = ("amount", "amount", "amount", "lump", "cycle", "ghost", "cas", "cas", "item-class", "uom-mass", "empty-full", "over-full", "short-full", "mass-share", "shared")
+_DEFECTS = (
+    *("amount", "amount", "amount", "lump", "cycle", "ghost", "cas", "cas", "item-class"),
+    *("uom-mass", "empty-full", "over-full", "short-full", "mass-share", "shared", "spare"),
+)
 
 
 @st.composite
@@ -335,6 +339,11 @@ def dirty_boms(draw, most_defects: int = 4, every: bool = False) -> Bom:
             substances = tuple(Substance(cas=cas, amount=_PERCENT(draw(st.integers(0, 40)))) for cas in numbers)
             material = Material(name="m", amount=_PERCENT(draw(st.integers(0, 100))), substances=substances)
             part = attrs.evolve(part, materials=(*part.materials, material))
+        elif defect == "spare":  # a new child with a new alternate, a part used only as an alternate
+            child, spare = (Part(id=f"{name}-{len(parts)}", location=Location("dirty.xml", len(parts) + 2 + k)) for k, name in enumerate(("child", "spare")))
+            parts += [child, spare]
+            ids += [child.id, spare.id]
+            part = attrs.evolve(part, uses=(*part.uses, Usage(child=child.id, quantity=_COUNT_ONE, alternates=(spare.id,))))
         elif defect == "shared":  # another part's material, the same objects (as readers share them), under this part's mass
             donor = draw(st.sampled_from(parts))
             if not donor.materials:
@@ -389,8 +398,11 @@ def _outcome(check, bom: Bom, options: CheckOptions, *, graph: bool = True, mass
 @given(dirty_boms() | dirty_boms(every=True), _options, st.booleans(), st.booleans(), st.booleans())
 def test_findings_and_order_are_those_of_the_reference(bom, options, graph, mass_balance, alternates):
     """Every finding, with its code, message, severity, location and parts, in the same order;
-    and the same topological order (or the same exception: a cycle, a missing part)."""
+    the same topological order (or the same exception: a cycle, a missing part); and the
+    finished goods, which the check keeps from its graph when it walks one."""
     assert _outcome(_new_check, bom, options, graph=graph, mass_balance=mass_balance) == _outcome(_reference_check, bom, options, graph=graph, mass_balance=mass_balance)
+    used = {ref for part in bom.parts for use in part.uses for ref in (use.child, *use.alternates)}
+    assert bom.finished_goods == tuple(part for part in bom.parts if part.id not in used)
 
     def order(topological):
         try:
