@@ -118,7 +118,7 @@ def _check(bom: Bom, options: CheckOptions, *, graph: bool, mass_balance: bool) 
     del pending, parents
     findings += _check_amounts(bom, options, uoms, facts)
     if mass_balance and order is not None and not any(f.severity is Severity.ERROR for f in findings):
-        findings += _check_mass_balance(bom, options, uoms, facts, order, numbered)
+        findings += _check_mass_balance(bom, options, facts, order, numbered)
     return findings
 
 
@@ -181,9 +181,11 @@ class _Numbered:
     ``kids[starts[k] + j]`` is the number of the child of part ``k``'s ``j``-th usage (None
     for a child that does not exist); ``alternated`` the numbers of the parts whose usages
     name alternates, in file order; ``dangling`` whether a usage names a part (a child or an
-    alternate) that does not exist, and then the graph is not walked."""
+    alternate) that does not exist, and then the graph is not walked. ``sizes`` are each
+    part's unit-of-measure facts (as :func:`_uom_facts` gives them), by number."""
 
     number: dict[str, int]
+    sizes: list[tuple]
     kids: list[int]
     starts: array
     alternated: list[int]
@@ -206,7 +208,7 @@ def _check_references(bom: Bom, uoms: dict) -> tuple[list[Finding], _Numbered]:
     parts = bom.parts
     number = {part.id: k for k, part in enumerate(parts)}
     find = number.get
-    kinds = [uoms[part.uom][0] for part in parts]
+    sizes = [uoms[part.uom] for part in parts]
     kids: list[int] = []
     starts = array("q", [0])  # an int object per part would be 28 bytes more a part
     alternated = []
@@ -217,7 +219,7 @@ def _check_references(bom: Bom, uoms: dict) -> tuple[list[Finding], _Numbered]:
             child = find(use.child)
             # The usual usage (an existing child, no alternates, a quantity of the child's kind) is
             # settled here; any other goes through the full test.
-            if child is None or use.alternates or use.quantity.kind is not kinds[child]:
+            if child is None or use.alternates or use.quantity.kind is not sizes[child][0]:
                 found = list(_reference_findings(bom, part, use))
                 dangling = dangling or any(f.code == "dangling-reference" for f in found)
                 findings += found
@@ -225,7 +227,7 @@ def _check_references(bom: Bom, uoms: dict) -> tuple[list[Finding], _Numbered]:
                     alternated.append(k)
             kids.append(child)  # type: ignore[arg-type]  # None where the child is missing: see _Numbered
         starts.append(len(kids))
-    return findings, _Numbered(number, kids, starts, alternated, dangling)
+    return findings, _Numbered(number, sizes, kids, starts, alternated, dangling)
 
 
 def _reference_findings(bom: Bom, part: Part, use: Usage) -> Iterable[Finding]:
@@ -703,7 +705,7 @@ def _share(amount: Amount, whole: Fraction | None) -> tuple[Fraction, Fraction] 
     return None
 
 
-def _check_mass_balance(bom: Bom, options: CheckOptions, uoms: dict, facts: _AmountFacts, order: list[int], numbered: _Numbered) -> list[Finding]:
+def _check_mass_balance(bom: Bom, options: CheckOptions, facts: _AmountFacts, order: list[int], numbered: _Numbered) -> list[Finding]:
     """Warn where a declared part mass and the sum of its children and materials differ.
 
     The effective mass of a part is the heavier of its declared mass and its contents, as
@@ -717,9 +719,8 @@ def _check_mass_balance(bom: Bom, options: CheckOptions, uoms: dict, facts: _Amo
     of = facts.of
     known = facts.get
     parts = bom.parts
-    sizes = [uoms[part.uom] for part in parts]  # a part's unit of measure, as _uom_facts gives it
     effective: list[float | None] = [None] * len(parts)
-    kids, starts = numbered.kids, numbered.starts
+    sizes, kids, starts = numbered.sizes, numbered.kids, numbered.starts
     for k in order:
         part = parts[k]
         uom = sizes[k]
