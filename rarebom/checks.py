@@ -13,7 +13,7 @@ from __future__ import annotations
 import functools
 import math
 from array import array
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from fractions import Fraction
 
 import attrs
@@ -57,9 +57,11 @@ def _pct(ratio: Fraction | float) -> str:
 
 
 #: Where :func:`check_bom` leaves its topological order in ``Bom._checked`` (a key no
-#: options tuple can equal), for :func:`topological_order` to hand out once: ``(order,
-#: with_alternates)``, the second True where the BOM has alternates and the order is
-#: ``topological_order(bom, alternates=True)``'s only.
+#: options tuple can equal), for :func:`topological_order` (or the trace's compile, through
+#: :func:`_topological_numbers`) to hand out once: ``(order, with_alternates, kids,
+#: starts)``, the order as part numbers, True where the BOM has alternates and the order is
+#: ``topological_order(bom, alternates=True)``'s only, and the children of the usages by
+#: number (:class:`_Numbered`'s ``kids`` and ``starts``).
 _ORDER = "topological order"
 
 
@@ -106,9 +108,10 @@ def _check(bom: Bom, options: CheckOptions, *, graph: bool, mass_balance: bool) 
         if with_alternates is None:
             findings += find_cycles(bom, limit=options.max_cycles_reported, alternates=True)
         else:
-            bom._checked[_ORDER] = (_ids(bom, with_alternates), True)
+            bom._checked[_ORDER] = (array("q", with_alternates), True, array("q", numbered.kids), numbered.starts)
     elif order is not None:
-        bom._checked[_ORDER] = (_ids(bom, order), False)
+        # Arrays, not lists: kept until the trace, lists would keep an int object per part too.
+        bom._checked[_ORDER] = (array("q", order), False, array("q", numbered.kids), numbered.starts)
     if order is not None and bom._finished is None:
         # ``parents`` now has the alternates' edges too: the parts nothing waits for are the
         # finished goods, which Bom would otherwise find through a set of every usage's id
@@ -311,11 +314,20 @@ def topological_order(bom: Bom, *, alternates: bool = False) -> list[str]:
     The first call after :func:`check_bom` returns the list the check made (the same order),
     and later calls compute it again: the BOM does not keep it.
     """
+    return _ids(bom, _topological_numbers(bom, alternates=alternates)[0])
+
+
+def _topological_numbers(bom: Bom, *, alternates: bool = False) -> tuple[Sequence[int], Sequence[int], array]:
+    """:func:`topological_order` as part numbers (positions in ``bom.parts``), with the
+    number of each usage's child (:class:`_Numbered`'s ``kids`` and ``starts``): what the
+    trace's compile walks, without looking a part or a child up by its id. Like
+    :func:`topological_order`, the first call after :func:`check_bom` takes the check's."""
     kept = bom._checked.get(_ORDER)
     # pop, not del: of two threads that found it, one takes it and the other computes.
     if kept is not None and (alternates or not kept[1]) and bom._checked.pop(_ORDER, None) is kept:
-        return kept[0]
-    return _ids(bom, _kahn(*_graph(bom, _numbered(bom), alternates=alternates)))
+        return kept[0], kept[2], kept[3]
+    numbered = _numbered(bom)
+    return _kahn(*_graph(bom, numbered, alternates=alternates)), numbered.kids, numbered.starts
 
 
 def _ids(bom: Bom, order: list[int]) -> list[str]:
@@ -726,9 +738,7 @@ def _check_mass_balance(bom: Bom, options: CheckOptions, facts: _AmountFacts, or
         uom = sizes[k]
         declared = uom[3] if uom[0] is Kind.MASS else (None if part.mass is None else (known(id(part.mass)) or of(part.mass))[_NOMINAL])
         computed = _contents_mass(part, kids[starts[k] : starts[k + 1]], sizes, facts, effective, declared)
-        # mass_balance_warning's own first tests (both known, non-zero, not NaN, apart beyond
-        # the tolerance), so that it runs only where it may warn
-        if declared and computed and declared == declared and computed == computed and abs(declared - computed) > tolerance * declared:
+        if mass_balance_apart(declared, computed, tolerance):  # only where it may warn
             absolute = all(m.amount is not None and m.amount.kind is Kind.MASS for m in part.materials)
             finding = mass_balance_warning(part, declared, computed, materials_absolute=absolute, tolerance=options.mass_tolerance)
             if finding is not None:
@@ -745,11 +755,9 @@ def mass_balance_warning(part: Part, declared: float, computed: float, *, materi
     material is given as a mass: materials given as fractions of the part may cover only
     part of it (a partial declaration), which is undeclared content, not an error.
     """
-    if not declared or not computed or declared != declared or computed != computed:
+    if not mass_balance_apart(declared, computed, float(tolerance)) or (computed < declared and not materials_absolute):
         return None
     gap = abs(declared - computed)
-    if gap <= float(tolerance) * declared or (computed < declared and not materials_absolute):
-        return None
     said = f"is counted in {part.uom!r}, so one unit weighs {_g(declared)}," if part.uom_kind is Kind.MASS else f"declares {_g(declared)}"
     return warning(
         "mass-balance",
@@ -757,6 +765,13 @@ def mass_balance_warning(part: Part, declared: float, computed: float, *, materi
         part.location,
         (part.id,),
     )
+
+
+def mass_balance_apart(declared: float | None, computed: float | None, tolerance: float) -> bool:
+    """:func:`mass_balance_warning`'s first test: both masses known, non-zero, not NaN and
+    apart by more than ``tolerance`` times the declared mass. The walks ask it before they
+    find the part a warning would name."""
+    return bool(declared and computed and declared == declared and computed == computed and abs(declared - computed) > tolerance * declared)
 
 
 def mass_balance_choice(declared_is_heavier: bool) -> str:

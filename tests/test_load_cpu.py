@@ -18,6 +18,7 @@ the same sharing of objects (which ones are one object), and the same findings i
 from __future__ import annotations
 
 import io
+import itertools
 import json
 import re
 from collections.abc import Callable
@@ -634,7 +635,11 @@ def test_the_orders_on_part_numbers_are_the_orders_on_ids(bom):
         assert kept is None
         assert "cycle" in {f.code for f in found}
     else:
-        assert kept == (_reference_order(bom, has_alternates), has_alternates)
+        order, with_alternates, kids, starts = kept
+        assert (checks._ids(bom, order), with_alternates) == (_reference_order(bom, has_alternates), has_alternates)
+        # the children by number, for the trace's compile: those of the usages, in file order
+        assert [bom.parts[k].id for k in kids] == [use.child for part in bom.parts for use in part.uses]
+        assert list(starts) == [0, *itertools.accumulate(len(part.uses) for part in bom.parts)]
 
     def through_topological_order(bom, numbered, pending, parents):
         try:
@@ -665,7 +670,8 @@ def test_an_alternate_edge_takes_its_place_in_file_order():
     with_alternates = checks._order_with_alternates(bom, numbered, *checks._graph(bom, numbered))
     assert checks._ids(bom, with_alternates) == checks.topological_order(bom, alternates=True) == ["c", "p3", "p2", "p0"]
     rarebom.check_bom(bom)
-    assert bom._checked[checks._ORDER] == (["c", "p3", "p2", "p0"], True)
+    kept = bom._checked[checks._ORDER]
+    assert (checks._ids(bom, kept[0]), kept[1]) == (["c", "p3", "p2", "p0"], True)
     assert checks.topological_order(bom) == ["c", "p0", "p3", "p2"]  # without alternates: not the kept order
     assert checks.topological_order(bom, alternates=True) == ["c", "p3", "p2", "p0"]
     assert checks._ORDER not in bom._checked
@@ -687,6 +693,6 @@ def test_an_order_taken_by_another_thread_is_computed_again():
     bom = Bom(parts=[Part(id="a", uses=(Usage(child="b", quantity=one),)), Part(id="b")])
     rarebom.check_bom(bom)
     object.__setattr__(bom, "_checked", Racing(bom._checked))
-    kept, _ = dict.get(bom._checked, checks._ORDER)
-    order = checks.topological_order(bom, alternates=True)
-    assert order == ["b", "a"] and order is not kept
+    kept = dict.get(bom._checked, checks._ORDER)[0]
+    order, _, _ = checks._topological_numbers(bom, alternates=True)
+    assert checks._ids(bom, order) == ["b", "a"] and order is not kept

@@ -13,7 +13,7 @@ from typing import Any
 import attrs
 
 from .. import chemistry
-from ..checks import CheckOptions, check_bom, mass_balance_warning
+from ..checks import CheckOptions, check_bom, mass_balance_apart, mass_balance_warning
 from ..errors import Finding, InvalidBomError, Severity, warning
 from ..limits import DEFAULT_LIMITS, Limits
 from ..model import Bom
@@ -166,15 +166,16 @@ def _rollup(compiled: Compiled, **options: Any) -> Rolled:
 def _mass_balance(bom: Bom, compiled: Compiled, rolled: Rolled, tolerance: Fraction) -> list[Finding]:
     """The mass-balance warnings, from the roll-up's own contents (the rule is check_bom's)."""
     findings = []
+    apart = float(tolerance)
     # every part's contents nominal at once: the array roll-up's view makes no triple per part
     for i, (declared, contents) in enumerate(zip(compiled.declared_mass, _nominals(rolled.contents_mass), strict=True)):
         if declared is None or contents is None:
             continue
-        finding = mass_balance_warning(
-            bom.part(compiled.ids[i]), _to_float(declared[1]), _to_float(contents), materials_absolute=compiled.materials_absolute[i], tolerance=tolerance
-        )
-        if finding is not None:
-            findings.append(finding)
+        declared, contents = _to_float(declared[1]), _to_float(contents)
+        if mass_balance_apart(declared, contents, apart):  # the part is looked up only then
+            finding = mass_balance_warning(bom.part(compiled.ids[i]), declared, contents, materials_absolute=compiled.materials_absolute[i], tolerance=tolerance)
+            if finding is not None:
+                findings.append(finding)
     return findings
 
 
