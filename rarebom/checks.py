@@ -311,7 +311,7 @@ def topological_order(bom: Bom, *, alternates: bool = False) -> list[str]:
     Raises ``ValueError`` if the BOM has a cycle or a dangling reference; run
     :func:`check_bom` first for a located message.
 
-    The first call after :func:`check_bom` returns the list the check made (the same order),
+    The first call after :func:`check_bom` takes the order the check made (the same order),
     and later calls compute it again: the BOM does not keep it.
     """
     return _ids(bom, _topological_numbers(bom, alternates=alternates)[0])
