@@ -91,29 +91,29 @@ def _check(bom: Bom, options: CheckOptions, *, graph: bool, mass_balance: bool) 
     if numbered.dangling:
         return findings + _check_amounts(bom, options, uoms, facts)
     # Kahn's order exists exactly when there is no cycle, and costs less than the search
-    # for cycles: the search runs only for a BOM that has one, to name them, and the
-    # mass-balance walk reuses the order.
-    pending, parents = _graph(bom, numbered)
+    # for cycles: the search runs only for a BOM that has one, to name them. The order is
+    # made once, with the alternates' edges where the BOM names alternates (a part named as
+    # an alternate of one of its own parts is a cycle too: whichever candidate a trace
+    # picks, the roll-up orders every alternate before its users). It is a topological
+    # order of the children too: the mass-balance walk reuses it, and it is left for the
+    # trace's compile, which orders the parts with their alternates, through
+    # topological_order.
+    pending, parents = _graph(bom, numbered, alternates=True)
     try:
-        order = _kahn(pending[:], parents)  # topological_order(bom), as part numbers
+        order = _kahn(pending, parents)  # topological_order(bom, alternates=True), as part numbers
     except ValueError:
         order = None
-        findings += find_cycles(bom, limit=options.max_cycles_reported)
-    # A part named as an alternate of one of its own parts is a cycle too: whichever
-    # candidate a trace picks, the roll-up orders every alternate before its users.
-    # The trace's compile orders the parts with their alternates: leave it the order made
-    # here (without alternates it is the same order), for topological_order to hand out.
-    if order is not None and numbered.alternated:
-        with_alternates = _order_with_alternates(bom, numbered, pending, parents)
-        if with_alternates is None:
-            findings += find_cycles(bom, limit=options.max_cycles_reported, alternates=True)
-        else:
-            bom._checked[_ORDER] = (array("q", with_alternates), True, array("q", numbered.kids), numbered.starts)
-    elif order is not None:
+        # A cycle among the children is named as such; only a BOM without one has its
+        # cycles through alternates named.
+        cycles = find_cycles(bom, limit=options.max_cycles_reported)
+        if not cycles:
+            cycles = find_cycles(bom, limit=options.max_cycles_reported, alternates=True)
+        findings += cycles
+    else:
         # Arrays, not lists: kept until the trace, lists would keep an int object per part too.
-        bom._checked[_ORDER] = (array("q", order), False, array("q", numbered.kids), numbered.starts)
+        bom._checked[_ORDER] = (array("q", order), bool(numbered.alternated), array("q", numbered.kids), numbered.starts)
     if order is not None and bom._finished is None:
-        # ``parents`` now has the alternates' edges too: the parts nothing waits for are the
+        # ``parents`` has the alternates' edges too: the parts nothing waits for are the
         # finished goods, which Bom would otherwise find through a set of every usage's id
         # string (1.5 s at 1M parts, the caches missed on each).
         parts = bom.parts
@@ -421,17 +421,6 @@ def _kahn(pending: list[int], parents: list[list[int] | None]) -> list[int]:
     return order
 
 
-def _order_with_alternates(bom: Bom, numbered: _Numbered, pending: list[int], parents: list[list[int] | None]) -> list[int] | None:
-    """``topological_order(bom, alternates=True)`` as part numbers, or None where it
-    raises, from the children-only graph of :func:`_graph` (both lists are changed).
-    Every part named must exist (check_bom tests references first)."""
-    _add_alternates(bom, numbered, pending, parents)
-    try:
-        return _kahn(pending, parents)
-    except ValueError:
-        return None
-
-
 def _positive(amount: Amount, what: str, part: Part, *, allow_zero: bool) -> Iterable[Finding]:
     """Errors for a zero or negative amount. ``allow_zero`` lets a substance declare absence."""
     # A Fraction's sign is its numerator's (the denominator is always positive): the common
@@ -724,7 +713,8 @@ def _check_mass_balance(bom: Bom, options: CheckOptions, facts: _AmountFacts, or
     in :func:`rarebom.trace`; a part whose contents are not all known has no computed sum,
     and nothing is compared. This is a warning against a tolerance, never a verdict, so it
     runs on floats: exact fractions would cost ~50x more on a million-part BOM for no
-    change in any finding. ``order`` is :func:`topological_order`'s, as part numbers.
+    change in any finding. ``order`` is ``topological_order(bom, alternates=True)``'s, as
+    part numbers: children come before their parents in it, and the findings follow it.
     """
     findings: list[Finding] = []
     tolerance = float(options.mass_tolerance)

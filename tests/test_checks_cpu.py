@@ -206,7 +206,10 @@ def _ref_materials(part: Part, options: CheckOptions) -> Iterable[Finding]:
 def _ref_mass_balance(bom: Bom, options: CheckOptions) -> list[Finding]:
     findings: list[Finding] = []
     effective: dict[str, float | None] = {}
-    for pid in _ref_topological_order(bom):
+    # The walk follows the order with alternates, which check_bom makes once for the cycles,
+    # the trace and the mass balance (the order without them until 2026-11-24): any order with
+    # children before parents gives the same numbers, and this one orders the findings.
+    for pid in _ref_topological_order(bom, alternates=True):
         part = bom.part(pid)
         declared = _as_float(part.uom_size if part.uom_kind is Kind.MASS else (part.mass.value if part.mass else None))
         computed = _ref_contents_mass(bom, part, effective, declared)
