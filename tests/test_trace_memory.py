@@ -26,7 +26,7 @@ import rarebom
 from rarebom import chemistry
 from rarebom.engine import Alternates, OriginPolicy
 from rarebom.engine.explain import Holders
-from rarebom.engine.rollup import N_ORIGINS, SYMBOL_INDEX, SYMBOLS, UNDECLARED, UNRESOLVED, compile_bom, holding
+from rarebom.engine.rollup import N_ORIGINS, SYMBOL_INDEX, SYMBOLS, UNDECLARED, UNRESOLVED, compile_bom, holding, scan_own
 from rarebom.testing import boms
 
 np = pytest.importorskip("numpy")
@@ -280,11 +280,27 @@ def assert_same_holders(dicts: list[dict], own) -> None:
         assert a.rows.dtype == np.int32 and a.grams is got.grams.own.values and a.ints is got.grams.own.ints
 
 
+def assert_same_scan(dicts: list[dict], own) -> None:
+    """``own.scan_own`` finds, for pairs of symbol sets, what the loop over the dicts finds:
+    the declaring parts in an array of the same type, their symbol sets (one object per
+    distinct set), and the parts holding a rare earth or open content."""
+    open_symbols = SYMBOL_SETS[1]
+    pairs = [(SYMBOL_SETS[0], open_symbols), (SYMBOL_SETS[2], open_symbols), (SYMBOL_SETS[3], frozenset())]
+    pairs += [(SYMBOL_SETS[4] - open_symbols, open_symbols), (frozenset(), open_symbols)]
+    for rare, opened in pairs:
+        want, got = scan_own(dicts, rare, opened), own.scan_own(rare, opened)
+        assert got[0].typecode == want[0].typecode and got[0] == want[0], sorted(rare)
+        assert got[1] == want[1] and all(type(x) is frozenset for x in got[1]), sorted(rare)
+        assert len({id(x) for x in got[1]}) == len(set(got[1]))  # shared as the loop shares them
+        assert got[2:] == want[2:], sorted(rare)
+
+
 @settings(max_examples=30)
 @given(boms())
 def test_holders_from_the_arrays_on_hypothesis_boms(bom):
     dicts, compiled = compact(bom, currency="USD", rates=RATES, limits=rarebom.Limits(max_multiplicity=10**300))
     assert_same_holders(dicts, compiled.own)
+    assert_same_scan(dicts, compiled.own)
 
 
 @pytest.mark.parametrize("seed", [1, 7])
@@ -298,6 +314,9 @@ def test_holders_from_the_arrays_on_synthetic_boms(seed):
     dicts, compiled = compact(bom, rates=RATES)
     assert_same_holders(dicts, compiled.own)
     assert len(compiled.own.holders(SYMBOL_SETS[0]).parts) > 20  # rare-earth holders were compared
+    assert_same_scan(dicts, compiled.own)
+    parts, helds, rare_content, open_content = compiled.own.scan_own(SYMBOL_SETS[0], SYMBOL_SETS[1])
+    assert len(parts) > 20 and len(set(helds)) > 1 and rare_content and open_content  # each was compared
 
 
 def test_holders_with_several_columns_of_one_symbol():
@@ -317,6 +336,49 @@ def test_holders_with_several_columns_of_one_symbol():
     assert_same_holders(dicts, own)
     rare = own.holders(SYMBOL_SETS[0])
     assert list(rare.parts) == [1, 3, 4] and list(rare.distinct) == [0, 1, 0]
+    assert_same_scan(dicts, own)
+    # Nd's nominal 0.5 (and min 0.25) declare it, Dy's (-0.0, 0.0, 0) neither declares nor
+    # holds it; part 3's Dy does both
+    parts, helds, rare_content, _ = own.scan_own(SYMBOL_SETS[0], SYMBOL_SETS[1])
+    nd_, dy_ = SYMBOL_INDEX["Nd"], SYMBOL_INDEX["Dy"]
+    assert list(parts) == [1, 3, 4] and helds == [frozenset({nd_}), frozenset({dy_}), frozenset({nd_})] and helds[0] is helds[2]
+    assert rare_content == {1, 3, 4}
+
+
+def test_the_scan_counts_what_the_loop_counts():
+    """NaN, negative numbers (dirty data) and -0.0 as the loop's tests take them: a max that
+    is NaN or negative holds, a NaN nominal is open content, -0.0 holds nothing."""
+    nan = float("nan")
+    nd, dy = (SYMBOL_INDEX[s] * N_ORIGINS for s in ("Nd", "Dy"))
+    undeclared, unresolved = (SYMBOL_INDEX[s] * N_ORIGINS for s in (UNDECLARED, UNRESOLVED))
+    dicts = [
+        {nd: (0.0, 0.0, nan)},
+        {dy: (-1.0, -1.0, -1.0)},
+        {nd: (-0.0, -0.0, -0.0), undeclared: (0.0, -0.0, 1.0)},
+        {unresolved: (0.0, nan, nan)},
+        {dy: (nan, 1.0, 2.0), undeclared: (0.0, -2.0, 0.0)},
+    ]
+    own = own_content(dicts)
+    assert_same_scan(dicts, own)
+    parts, helds, rare_content, open_content = own.scan_own(SYMBOL_SETS[0], SYMBOL_SETS[1])
+    assert list(parts) == [4] and helds == [frozenset({SYMBOL_INDEX["Dy"]})]
+    assert rare_content == {0, 1, 4} and open_content == {3, 4}
+
+
+def test_the_scan_comparison_can_fail():
+    nd, dy = (SYMBOL_INDEX[s] * N_ORIGINS for s in ("Nd", "Dy"))
+    undeclared = SYMBOL_INDEX[UNDECLARED] * N_ORIGINS
+    dicts = [{nd: (0, 0.5, 1.0), dy: (1.0, 2.0, 3.0)}, {nd: (0.0, 0.0, 1.0), undeclared: (0.0, 0.0, 1.0)}]
+    own = own_content(dicts)
+    changes = [
+        [{nd: (0, 0.5, 1.0)}, dicts[1]],  # another set
+        [dicts[0], {nd: (0.0, 0.1, 1.0), undeclared: (0.0, 0.0, 1.0)}],  # another declaring part
+        [dicts[0], {nd: (0.0, 0.0, 0.0), undeclared: (0.0, 0.0, 1.0)}],  # a part no longer holding
+        [dicts[0], {nd: (0.0, 0.0, 1.0), undeclared: (0.0, 1.0, 1.0)}],  # open content
+    ]
+    for changed in changes:
+        with pytest.raises(AssertionError):
+            assert_same_scan(changed, own)
 
 
 def test_the_holders_comparison_can_fail():

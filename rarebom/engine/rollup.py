@@ -20,6 +20,7 @@ import decimal
 import functools
 import math
 import sys
+from array import array
 from collections.abc import Callable, Collection, Iterator, Sequence
 from fractions import Fraction
 from typing import Any
@@ -74,6 +75,44 @@ def holding(own: Sequence[dict[int, Triple]], symbols: Collection[int]) -> Itera
     if found is not None:
         return found(symbols)
     return ((i, kept) for i, columns in enumerate(own) if columns and (kept := {col: t for col, t in columns.items() if col // N_ORIGINS in symbols}))
+
+
+def scan_own(own: Sequence[dict[int, Triple]], rare: Collection[int], opened: Collection[int]) -> tuple[array, list[frozenset[int]], set[int], set[int]]:
+    """One pass over the parts whose own content has a column of the symbol indices ``rare``
+    or ``opened``: the parts that declare some of ``rare`` (a min or nominal above 0), in
+    index order, with the symbols each declares (one frozenset per distinct set); the parts
+    that hold some of ``rare`` (a max not 0); and those that hold some of ``opened`` (a
+    nominal not 0, NaN included).
+
+    ``own`` is the compiled dicts, or the vectorised roll-up's ``OwnContent``, which
+    finds them in its arrays instead."""
+    found = getattr(own, "scan_own", None)
+    if found is not None:
+        return found(rare, opened)
+    parts, helds = array("q"), []
+    sets: dict[frozenset[int], frozenset[int]] = {}
+    rare_content, open_content = set(), set()
+    for i, columns in holding(own, frozenset(rare) | frozenset(opened)):
+        held = set()
+        max_held = open_held = False
+        for col, t in columns.items():
+            symbol = col // N_ORIGINS
+            if symbol in rare:
+                if t[0] > 0 or t[1] > 0:
+                    held.add(symbol)
+                if t[2]:
+                    max_held = True
+            elif t[1] != 0:
+                open_held = True
+        if held:
+            held = frozenset(held)
+            parts.append(i)
+            helds.append(sets.setdefault(held, held))
+        if max_held:
+            rare_content.add(i)
+        if open_held:
+            open_content.add(i)
+    return parts, helds, rare_content, open_content
 
 
 def is_nan(x) -> bool:

@@ -36,6 +36,7 @@ from .rollup import (
     holding,
     material_breakdown,
     rollup,
+    scan_own,
     split_column,
 )
 
@@ -666,33 +667,11 @@ class Trace:
 
     def _scan_own(self) -> tuple[set[int], set[int]]:
         """One pass over the parts whose own materials hold a rare earth or undeclared or
-        unresolved content: keeps :meth:`_rare_earth_holders`, and returns the parts that
-        hold a rare earth (a max not 0) and those that hold open content (a nominal not 0)
-        for :meth:`_lacks`, which asks for both in the same evaluation."""
-        parts, helds = array("q"), []
-        sets: dict[frozenset[int], frozenset[int]] = {}
-        rare_content, open_content = set(), set()
-        rare, open_symbols = _RARE_EARTH_INDICES, _OPEN_INDICES
-        for i, own in holding(self._compiled.own, rare | open_symbols):
-            held = set()
-            max_held = opened = False
-            for col, t in own.items():
-                symbol = col // N_ORIGINS
-                if symbol in rare:
-                    if t[0] > 0 or t[1] > 0:
-                        held.add(symbol)
-                    if t[2]:
-                        max_held = True
-                elif t[1] != 0:  # undeclared or unresolved
-                    opened = True
-            if held:
-                held = frozenset(held)
-                parts.append(i)
-                helds.append(sets.setdefault(held, held))
-            if max_held:
-                rare_content.add(i)
-            if opened:
-                open_content.add(i)
+        unresolved content (:func:`.rollup.scan_own`): keeps :meth:`_rare_earth_holders`,
+        and returns the parts that hold a rare earth (a max not 0) and those that hold open
+        content (a nominal not 0) for :meth:`_lacks`, which asks for both in the same
+        evaluation."""
+        parts, helds, rare_content, open_content = scan_own(self._compiled.own, _RARE_EARTH_INDICES, _OPEN_INDICES)
         self._re_holders = (parts, helds)
         return rare_content, open_content
 

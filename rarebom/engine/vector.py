@@ -782,6 +782,35 @@ class OwnContent(Sequence):
         distinct[owner[1:][(owner[1:] == owner[:-1]) & (syms[1:] == syms[:-1])]] = 0
         return Holders.made(_ints(held), _ints(ends), _ints(cols), _Grams(self, entries), bytearray(distinct.tobytes()))
 
+    def scan_own(self, rare: Collection[int], opened: Collection[int]) -> tuple[array, list[frozenset[int]], set[int], set[int]]:
+        """:func:`.rollup.scan_own` from the arrays: the same parts, sets and flags, with no
+        dict and no Python number per part (1.5 s at a million parts, as a loop over the
+        dicts :meth:`holding` makes). Each holder's set of symbols is found as bit masks, one
+        64-bit word per 64 symbols, and one frozenset is made per distinct mask."""
+        rare = np.fromiter(rare, dtype=np.int64)
+        at, first, last = self._matches(set(rare.tolist()) | set(opened))
+        found = np.flatnonzero(last > first)
+        counts = (last - first)[found]
+        ends = np.cumsum(counts)
+        entries = at[np.arange(int(ends[-1]) if len(ends) else 0) + np.repeat(first[found] - (ends - counts), counts)]
+        owner = np.repeat(found, counts)  # the part of each entry, in index order
+        syms = self.cols[entries].astype(np.int64) // N_ORIGINS
+        low, nominal, high = self.values[entries].T
+        is_rare = np.isin(syms, rare)
+        # as the loop tests a triple: a max "not 0" (NaN is), a nominal != 0, a min or nominal > 0
+        rare_content = set(np.unique(owner[is_rare & (high != 0)]).tolist())
+        open_content = set(np.unique(owner[~is_rare & (nominal != 0)]).tolist())
+        held = is_rare & ((low > 0) | (nominal > 0))
+        owner, syms = owner[held], syms[held]
+        parts, start = np.unique(owner, return_index=True)
+        if not len(parts):
+            return array("q"), [], rare_content, open_content
+        bit = np.left_shift(np.uint64(1), (syms % 64).astype(np.uint64))
+        words = [np.bitwise_or.reduceat(np.where(syms // 64 == w, bit, np.uint64(0)), start) for w in range(int(syms.max()) // 64 + 1)]
+        masks, which = np.unique(np.stack(words, axis=1), axis=0, return_inverse=True)
+        sets = [frozenset(64 * w + b for w, word in enumerate(row) for b in range(64) if word >> b & 1) for row in masks.tolist()]
+        return array("q", parts.tolist()), [sets[k] for k in which.reshape(-1).tolist()], rare_content, open_content
+
     def _matches(self, symbols: Collection[int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """The entries whose column is of ``symbols``, and per part where its matches start
         and end among them: part i's matches are ``at[first[i]:last[i]]``."""
