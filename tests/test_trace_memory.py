@@ -237,6 +237,23 @@ def test_coverage_of_the_arrays_is_that_of_the_loop(monkeypatch):
         assert arrays.coverage(pid) == loop.coverage(pid)
 
 
+@settings(max_examples=40)
+@given(boms())
+def test_lacks_from_the_arrays_on_hypothesis_boms(bom):
+    """The flags of what each part lacks, from the array views and usages (vector.lacks)
+    and from the loop over every part's nominals, on BOMs with unknown values, masses,
+    origins and compositions."""
+    loop = rarebom.trace(bom, currency="USD", rates=RATES, limits=rarebom.Limits(max_multiplicity=10**300))
+    o = loop.options
+    compiled = compile_bom(bom, policy=o.policy, currency=loop.currency, rates=o.rates, typical=o.typical_compositions, exact=False, limits=o.limits)
+    # the array roll-up however narrow the BOM, its usages and own content compacted to arrays
+    rolled = vector.rollup_arrays(compiled, alternates=o.alternates, inherit=o.policy.inherit, min_level_width=0, compact=True)
+    arrays = trace_module.Trace(bom, o, loop.currency, compiled, rolled, list(loop.findings))
+    assert isinstance(arrays._rolled.gap, vector._Triples) and isinstance(arrays._compiled.uses, vector.Usages)
+    assert isinstance(loop._rolled.gap, list)
+    assert arrays._lacks() == loop._lacks()
+
+
 # -- holders found in the arrays ------------------------------------------------------------
 
 
