@@ -805,18 +805,24 @@ class OwnContent(Sequence):
         low, nominal, high = self.values[entries].T
         is_rare = np.isin(syms, rare)
         # as the loop tests a triple: a max "not 0" (NaN is), a nominal != 0, a min or nominal > 0
-        rare_content = set(np.unique(owner[is_rare & (high != 0)]).tolist())
-        open_content = set(np.unique(owner[~is_rare & (nominal != 0)]).tolist())
+        rare_content = set(_distinct_sorted(owner[is_rare & (high != 0)]).tolist())
+        open_content = set(_distinct_sorted(owner[~is_rare & (nominal != 0)]).tolist())
         held = is_rare & ((low > 0) | (nominal > 0))
         owner, syms = owner[held], syms[held]
-        parts, start = np.unique(owner, return_index=True)
-        if not len(parts):
+        if not len(owner):
             return array("q"), [], rare_content, open_content
+        start = np.flatnonzero(np.concatenate(([True], owner[1:] != owner[:-1])))
         bit = np.left_shift(np.uint64(1), (syms % 64).astype(np.uint64))
-        words = [np.bitwise_or.reduceat(np.where(syms // 64 == w, bit, np.uint64(0)), start) for w in range(int(syms.max()) // 64 + 1)]
-        masks, which = np.unique(np.stack(words, axis=1), axis=0, return_inverse=True)
-        sets = [frozenset(64 * w + b for w, word in enumerate(row) for b in range(64) if word >> b & 1) for row in masks.tolist()]
-        return array("q", parts.tolist()), [sets[k] for k in which.reshape(-1).tolist()], rare_content, open_content
+        words = [np.bitwise_or.reduceat(np.where(syms // 64 == w, bit, np.uint64(0)), start).tolist() for w in range(int(syms.max()) // 64 + 1)]
+        # a dict, not np.unique over the rows: that sorts them, three times the cost at 1M parts
+        sets: dict[tuple[int, ...], frozenset[int]] = {}
+        helds = []
+        for row in zip(*words, strict=True):
+            found = sets.get(row)
+            if found is None:
+                found = sets[row] = frozenset(64 * w + b for w, word in enumerate(row) for b in range(64) if word >> b & 1)
+            helds.append(found)
+        return array("q", owner[start].tolist()), helds, rare_content, open_content
 
     def _matches(self, symbols: Collection[int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """The entries whose column is of ``symbols``, and per part where its matches start
@@ -1061,6 +1067,11 @@ class _Views:
             basis=_Basis(pos, r.basis),
             gap=_Triples(pos, r.gap, r.gap_int),
         )
+
+
+def _distinct_sorted(values: np.ndarray) -> np.ndarray:
+    """The distinct values of a sorted array, in order: ``np.unique`` without its sort."""
+    return values[np.concatenate(([True], values[1:] != values[:-1]))] if len(values) else values
 
 
 def lacks(compiled: Compiled, rolled: Rolled, tolerance: float, rare_content: Collection[int], open_content: Collection[int]) -> bytearray:
