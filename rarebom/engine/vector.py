@@ -773,12 +773,7 @@ class OwnContent(Sequence):
         arrays: ``vector_contributors._HolderColumns``)."""
         from .explain import Holders
 
-        at, first, last = self._matches(symbols)
-        held = np.flatnonzero(last > first)
-        counts = (last - first)[held]
-        ends = np.cumsum(counts)
-        # holder h's entries are at[first:last] of its part: one gather for all of them
-        entries = at[np.arange(int(ends[-1]) if len(ends) else 0) + np.repeat(first[held] - (ends - counts), counts)]
+        held, counts, ends, entries = self._matched(symbols)
         cols = self.cols[entries].astype(np.int64)
         owner = np.repeat(np.arange(len(held)), counts)
         distinct = np.ones(len(held), dtype=np.uint8)
@@ -795,11 +790,7 @@ class OwnContent(Sequence):
         dicts :meth:`holding` makes). Each holder's set of symbols is found as bit masks, one
         64-bit word per 64 symbols, and one frozenset is made per distinct mask."""
         rare = np.fromiter(rare, dtype=np.int64)
-        at, first, last = self._matches(set(rare.tolist()) | set(opened))
-        found = np.flatnonzero(last > first)
-        counts = (last - first)[found]
-        ends = np.cumsum(counts)
-        entries = at[np.arange(int(ends[-1]) if len(ends) else 0) + np.repeat(first[found] - (ends - counts), counts)]
+        found, counts, _, entries = self._matched(set(rare.tolist()) | set(opened))
         owner = np.repeat(found, counts)  # the part of each entry, in index order
         syms = self.cols[entries].astype(np.int64) // N_ORIGINS
         low, nominal, high = self.values[entries].T
@@ -807,22 +798,33 @@ class OwnContent(Sequence):
         # as the loop tests a triple: a max "not 0" (NaN is), a nominal != 0, a min or nominal > 0
         rare_content = set(_distinct_sorted(owner[is_rare & (high != 0)]).tolist())
         open_content = set(_distinct_sorted(owner[~is_rare & (nominal != 0)]).tolist())
+        # (the owners are in order: distinct by a comparison with the one before, not np.unique's sort)
         held = is_rare & ((low > 0) | (nominal > 0))
         owner, syms = owner[held], syms[held]
         if not len(owner):
             return array("q"), [], rare_content, open_content
-        start = np.flatnonzero(np.concatenate(([True], owner[1:] != owner[:-1])))
+        start = np.flatnonzero(_run_starts(owner))
         bit = np.left_shift(np.uint64(1), (syms % 64).astype(np.uint64))
         words = [np.bitwise_or.reduceat(np.where(syms // 64 == w, bit, np.uint64(0)), start).tolist() for w in range(int(syms.max()) // 64 + 1)]
         # a dict, not np.unique over the rows: that sorts them, three times the cost at 1M parts
         sets: dict[tuple[int, ...], frozenset[int]] = {}
         helds = []
         for row in zip(*words, strict=True):
-            found = sets.get(row)
-            if found is None:
-                found = sets[row] = frozenset(64 * w + b for w, word in enumerate(row) for b in range(64) if word >> b & 1)
-            helds.append(found)
+            made = sets.get(row)
+            if made is None:
+                made = sets[row] = frozenset(64 * w + b for w, word in enumerate(row) for b in range(64) if word >> b & 1)
+            helds.append(made)
         return array("q", owner[start].tolist()), helds, rare_content, open_content
+
+    def _matched(self, symbols: Collection[int]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """The parts with entries of ``symbols`` (in index order), their counts of them, the
+        running ends of those counts, and the entries themselves, part after part."""
+        at, first, last = self._matches(symbols)
+        parts = np.flatnonzero(last > first)
+        counts = (last - first)[parts]
+        ends = np.cumsum(counts)
+        # part p's entries are at[first:last] of it: one gather for all of them
+        return parts, counts, ends, at[np.arange(int(ends[-1]) if len(ends) else 0) + np.repeat(first[parts] - (ends - counts), counts)]
 
     def _matches(self, symbols: Collection[int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """The entries whose column is of ``symbols``, and per part where its matches start
@@ -1069,9 +1071,14 @@ class _Views:
         )
 
 
+def _run_starts(values: np.ndarray) -> np.ndarray:
+    """Where each run of equal values in ``values`` starts (a bool per value)."""
+    return np.concatenate(([True], values[1:] != values[:-1])) if len(values) else np.zeros(0, dtype=bool)
+
+
 def _distinct_sorted(values: np.ndarray) -> np.ndarray:
     """The distinct values of a sorted array, in order: ``np.unique`` without its sort."""
-    return values[np.concatenate(([True], values[1:] != values[:-1]))] if len(values) else values
+    return values[_run_starts(values)]
 
 
 def lacks(compiled: Compiled, rolled: Rolled, tolerance: float, rare_content: Collection[int], open_content: Collection[int]) -> bytearray:
