@@ -20,7 +20,9 @@ before it exits; Linux's ``ru_maxrss`` of a child counts the RSS of the runner t
 it). The targets (issue #8): end to end within 3x the C floor, and at most 1 KB of peak
 memory per part. Two shapes that break naive code run end to end too: a chain 100,000
 levels deep and one part used by 100,000 parents. ``--profile N`` adds a cProfile of the
-stages at N parts, grouped by where the time goes. Run from the repository root::
+stages at N parts, grouped by where the time goes; ``--chart FILE`` draws the scaling curve,
+the CPU time and peak memory per part against the parts, as an SVG
+(:mod:`benchmarks.scaling_chart`). Run from the repository root::
 
     python -m benchmarks.bench_trace                                 # 10000 100000 1000000
     python -m benchmarks.bench_trace --sizes 10000 100000 --profile 100000 --write docs/performance.md
@@ -47,6 +49,7 @@ from pathlib import Path
 from typing import Any
 
 from .bench_rollup import REPO, _reset_peak_rss, _rss_mib, _time, machine, write_section
+from .scaling_chart import scaling_svg
 
 MARKERS = ("<!-- bench_trace:start -->", "<!-- bench_trace:end -->")
 DEFAULT_SIZES = (10_000, 100_000, 1_000_000)
@@ -530,7 +533,11 @@ def _bytes_per_part(mib: float, parts: int) -> str:
     return f"{mib * 2**20 / parts:,.0f} B"
 
 
-def render(rows: list[dict], shape_rows: list[dict], floor_name: str, prof: dict | None, profile_parts: int | None, command: str, info: dict | None = None) -> str:
+def render(
+    rows: list[dict], shape_rows: list[dict], floor_name: str, prof: dict | None, profile_parts: int | None, command: str, info: dict | None = None, *, chart: str | None = None
+) -> str:
+    """The Markdown section of the results; ``chart``, if given, is the link to the scaling
+    curve's SVG (:func:`write_chart`), shown below the scaling table."""
     info = info or machine()
     lines = [
         "## End to end: file to JSON report",
@@ -633,6 +640,13 @@ def render(rows: list[dict], shape_rows: list[dict], floor_name: str, prof: dict
                 f"{_bytes_per_part(e2e['peak_rss_mib'], r['parts'])} |"
             )
             previous = r
+        if chart:
+            lines += [
+                "",
+                f"![The scaling curve: CPU time and peak memory per part of `rarebom trace`, against the parts, with the C floors and the targets]({chart})",
+                "",
+                "The same, drawn: flat lines are linear growth. Each point's numbers are in its tooltip.",
+            ]
     lines += [
         "",
         "What the runs read and wrote (the same in every process):",
@@ -705,6 +719,18 @@ def render(rows: list[dict], shape_rows: list[dict], floor_name: str, prof: dict
     return "\n".join(lines)
 
 
+def write_chart(path: Path | None, rows: list[dict], document: Path | None) -> str | None:
+    """Draw the scaling curve of ``rows`` into ``path``, if given and two sizes or more ran
+    end to end; return its link from ``document`` (the file the results go into), or None."""
+    measured = [r for r in rows if "cpu_s" in r["e2e"]]
+    if path is None or len(measured) < 2:
+        return None
+    parts = ", ".join(f"{r['parts']:,}" for r in measured)
+    caption = f"rarebom trace: CPU time and peak memory per part at {parts} parts"
+    path.write_text(scaling_svg(measured, target_ratio=TARGET_RATIO, target_bytes=TARGET_BYTES_PER_PART, caption=caption), encoding="utf-8")
+    return os.path.relpath(path, document.parent if document is not None else Path.cwd()).replace(os.sep, "/")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.bench_trace", description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", nargs="+", type=int, default=list(DEFAULT_SIZES), metavar="N", help="parts (default 10000 100000 1000000)")
@@ -720,6 +746,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, metavar="FILE", help="also write the raw results as JSON (after each measurement)")
     parser.add_argument("--from-json", type=Path, nargs="+", metavar="FILE", help="measure nothing: render the results saved by earlier runs with --json, combined")
     parser.add_argument("--write", type=Path, metavar="FILE", help="also write the results into FILE between the bench_trace markers")
+    parser.add_argument("--chart", type=Path, metavar="FILE", help="also draw the scaling curve (two sizes or more) as an SVG in FILE, linked from the results")
     # Internal: one measurement in this fresh interpreter, the result as JSON on stdout.
     parser.add_argument("--stages", metavar="FILE", help=argparse.SUPPRESS)
     parser.add_argument("--profile-file", metavar="FILE", help=argparse.SUPPRESS)
@@ -745,7 +772,8 @@ def main(argv: list[str] | None = None) -> int:
         info = {**saved[0].get("machine", machine())}
         info["load average at start (1 min)"] = ", then ".join(s.get("machine", {}).get("load average at start (1 min)", "?") for s in saved)
         info["commit"] = ", then ".join(dict.fromkeys(s.get("machine", {}).get("commit", "?") for s in saved))  # runs may span commits
-        section = render(rows, shape_rows, saved[0]["floor"], prof, profile_parts, "; ".join(f"`{s['command']}`" for s in saved), info)
+        chart = write_chart(args.chart, rows, args.write)
+        section = render(rows, shape_rows, saved[0]["floor"], prof, profile_parts, "; ".join(f"`{s['command']}`" for s in saved), info, chart=chart)
         print(section)
         if args.write:
             write_section(args.write, section, MARKERS)
@@ -764,6 +792,8 @@ def main(argv: list[str] | None = None) -> int:
         command += f" --profile {args.profile}"
     if args.write:
         command += f" --write {args.write}"
+    if args.chart:
+        command += f" --chart {args.chart}"
     rows: list[dict] = []
     shape_rows: list[dict] = []
     prof = None
@@ -799,7 +829,8 @@ def main(argv: list[str] | None = None) -> int:
             completed = subprocess.run([sys.executable, "-m", "benchmarks.bench_trace", "--profile-file", str(path)], cwd=REPO, capture_output=True, text=True, check=True)
             prof = json.loads(completed.stdout)
             save(floor_name)
-    section = render(rows, shape_rows, floor_name, prof, args.profile, f"`{command}`", info)
+    chart = write_chart(args.chart, rows, args.write)
+    section = render(rows, shape_rows, floor_name, prof, args.profile, f"`{command}`", info, chart=chart)
     print(section)
     if args.write:
         write_section(args.write, section, MARKERS)
