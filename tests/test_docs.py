@@ -9,6 +9,8 @@ import re
 
 import pytest
 
+from benchmarks.bench_rollup import _time
+
 from .conftest import REPO
 
 # warning("code", ...) / error("code", ...) calls (and the importers' warn/fail), and the
@@ -54,3 +56,32 @@ def test_documented_examples_print_what_the_docs_show(path, code, shown, monkeyp
         path.write_text(text.replace(f"```python\n{code}```", f"```python\n{code}```", 1).replace(f"```text\n{shown}```", f"```text\n{printed.getvalue()}```", 1), encoding="utf-8")
         return
     assert printed.getvalue() == shown
+
+
+_IMAGE = re.compile(r"!\[[^\]]*\]\(([^)\s]+)\)")
+
+
+def test_every_image_a_page_shows_is_in_the_docs():
+    """mkdocs --strict checks links between pages, not images: a missing one would show as a
+    broken image on the site."""
+    shown = [(page.name, link) for page in (REPO / "docs").glob("*.md") for link in _IMAGE.findall(page.read_text(encoding="utf-8"))]
+    assert ("performance.md", "performance-scaling.svg") in shown
+    for page, link in shown:
+        if "://" not in link:
+            assert (REPO / "docs" / link).is_file(), f"{page} shows {link}, which is not in docs/"
+
+
+def test_the_scaling_curve_draws_the_scaling_table():
+    """The chart and the table of docs/performance.md come from one benchmark run: each
+    size's CPU and peak memory per part in the chart's tooltips are the table's."""
+    text = (REPO / "docs" / "performance.md").read_text(encoding="utf-8")
+    table = text.split("Scaling, end to end")[1].split("\n\n")[1]
+    rows = re.findall(r"^\| ([\d,]+) \|[^|]*\|[^|]*\|[^|]*\| ([\d.,]+ [µm]?s) \|[^|]*\|[^|]*\| ([\d,]+) B \|$", table, re.M)
+    assert len(rows) >= 2
+    svg = (REPO / "docs" / "performance-scaling.svg").read_text(encoding="utf-8")
+    cpu = dict(re.findall(r"<title>end to end, ([\d,]+) parts: ([\d.,]+) µs a part</title>", svg))
+    memory = dict(re.findall(r"<title>peak memory, end to end, ([\d,]+) parts: ([\d,]+) B a part</title>", svg))
+    assert sorted(cpu) == sorted(memory) == sorted(parts for parts, _, _ in rows)
+    for parts, per_part_us, per_part_bytes in rows:
+        assert _time(float(cpu[parts].replace(",", "")) * 1e-6) == per_part_us, parts
+        assert memory[parts] == per_part_bytes, parts
