@@ -108,12 +108,12 @@ def scaling_svg(rows: list[dict], *, target_ratio: float = 3.0, target_bytes: fl
         f'<rect width="{WIDTH}" height="{HEIGHT}" fill="#ffffff"/>',
     ]
     for panel, title, ticks in (
-        (0, "CPU time per part (log scale)", [(10.0**d, y_cpu(10.0**d), _seconds_label(10.0**d)) for d in range(y_low, y_high + 1)]),
-        (1, "peak memory per part", [(v * step, y_memory(v * step), _bytes_label(v * step)) for v in range(round(memory_top / step) + 1)]),
+        (0, "CPU time per part (log scale)", [(y_cpu(10.0**d), _seconds_label(10.0**d)) for d in range(y_low, y_high + 1)]),
+        (1, "peak memory per part", [(y_memory(v * step), _bytes_label(v * step)) for v in range(round(memory_top / step) + 1)]),
     ):
         left, right = PANELS[panel]
         out.append(f'<text x="{(left + right) / 2:.1f}" y="20" text-anchor="middle" font-size="13" font-weight="bold">{escape(title)}</text>')
-        for _, y, label in ticks:
+        for y, label in ticks:
             out.append(f'<line x1="{left}" y1="{y:.1f}" x2="{right}" y2="{y:.1f}" stroke="#e4e4e4"/>')
             out.append(f'<text x="{left - 6}" y="{y + 4:.1f}" text-anchor="end">{escape(label)}</text>')
         for d in range(x_low, x_high + 1):
@@ -139,8 +139,8 @@ def scaling_svg(rows: list[dict], *, target_ratio: float = 3.0, target_bytes: fl
     colour, dash = STYLES["target"]
     left, right = PANELS[1]
     y = y_memory(target_bytes)
-    out.append(f'<g class="series" data-series="target memory"><line x1="{left}" y1="{y:.1f}" x2="{right}" y2="{y:.1f}" stroke="{colour}"')
-    out.append(f' stroke-width="2" stroke-dasharray="{dash}"/></g>')
+    target = f'<line x1="{left}" y1="{y:.1f}" x2="{right}" y2="{y:.1f}" stroke="{colour}" stroke-width="2" stroke-dasharray="{dash}"/>'
+    out.append(f'<g class="series" data-series="target memory">{target}</g>')
     line(1, "memory", "peak memory, end to end", series["memory"], y_memory, STYLES["end to end"][0], "", lambda v: f"{v:,.0f} B a part")
     # One legend for both panels, below them: the targets are 3× the C floor on the left
     # and the bytes per part on the right.
